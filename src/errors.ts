@@ -1,0 +1,77 @@
+/**
+ * Every error evaltrack throws is an {@link EvaltrackError} with a stable `code`, so callers can
+ * branch on `err.code` instead of parsing messages. Messages start with `[evaltrack]` and name the
+ * bad value; they never quote whole samples, which may be private.
+ */
+export class EvaltrackError extends Error {
+  /** Stable, machine-readable code, `E_` + upper snake case. */
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`[evaltrack] ${message}`, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** All codes, in one place. */
+export type ErrorCode =
+  | 'E_INVALID_ARGUMENT'
+  | 'E_UNKNOWN_OPTION'
+  | 'E_BATCH_LENGTH_MISMATCH'
+  | 'E_NOT_SERIALIZABLE'
+  | 'E_NON_FINITE_SCORE'
+  | 'E_TRACKER_CLOSED'
+  | 'E_SUMMARY_EVALUATOR_FAILED'
+  | 'E_LOCK_TIMEOUT'
+  | 'E_STORE_IO';
+
+/**
+ * Bad input from the caller: thrown before anything is written, so a call that fails with it has
+ * stored nothing.
+ */
+export class InvalidInputError extends EvaltrackError {
+  /** Where in the input the problem is, e.g. `evaluationResults[3].generation.score`. */
+  readonly path: string | undefined;
+
+  constructor(
+    code: Extract<
+      ErrorCode,
+      | 'E_INVALID_ARGUMENT'
+      | 'E_UNKNOWN_OPTION'
+      | 'E_BATCH_LENGTH_MISMATCH'
+      | 'E_NOT_SERIALIZABLE'
+      | 'E_NON_FINITE_SCORE'
+    >,
+    message: string,
+    path?: string,
+  ) {
+    super(code, message);
+    this.path = path;
+  }
+}
+
+/** A tracker was used after `close()`. */
+export class TrackerClosedError extends EvaltrackError {
+  constructor(what: string) {
+    super('E_TRACKER_CLOSED', `${what}() called after close(); open a new tracker`);
+  }
+}
+
+/** Another process held the store's lock for longer than the configured timeout. */
+export class LockTimeoutError extends EvaltrackError {
+  constructor(lockPath: string, timeoutMs: number, holder: string) {
+    super(
+      'E_LOCK_TIMEOUT',
+      `could not take the lock ${lockPath} within ${timeoutMs} ms (held by ${holder}); ` +
+        'if no evaltrack process is running, delete that file',
+    );
+  }
+}
+
+/** The store could not read or write its data. The original error is the `cause`. */
+export class StoreIoError extends EvaltrackError {
+  constructor(message: string, cause?: unknown) {
+    super('E_STORE_IO', message, { cause });
+  }
+}

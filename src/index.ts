@@ -1,0 +1,37 @@
+/**
+ * evaltrack: an experiment tracker for LLM evaluations. The root export holds the contract (types,
+ * errors, the base tracker and its store interface) and the CSV trackers; database stores have
+ * subpaths of their own so that importing this never loads a native driver.
+ */
+export type {
+  EvaluationOutput,
+  EvaluatorResult,
+  FlatValue,
+  HistoryOptions,
+  LLMTestCase,
+  LogContextOptions,
+  LogOptions,
+  MetricInput,
+  ResultRecord,
+  RunSummary,
+  SummaryEvaluator,
+} from './types.js';
+export {
+  EvaltrackError,
+  InvalidInputError,
+  LockTimeoutError,
+  StoreIoError,
+  TrackerClosedError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { BaseExperimentTracker } from './tracker/base-experiment-tracker.js';
+export type {
+  BaseTrackerOptions,
+  ResolvedTrackerOptions,
+  TrackerOptions,
+} from './tracker/base-experiment-tracker.js';
+export type { PreparedResult, ResultStore, RunPatch } from './tracker/result-store.js';
+export type { ColumnKind, FlatColumn } from './tracker/flatten-result.js';
+export { sampleIdOf } from './tracker/ids.js';
+export { CSVExperimentTracker, SimpleExperimentTracker } from './csv.js';
+export type { CsvTrackerOptions, SimpleTrackerOptions } from './csv.js';

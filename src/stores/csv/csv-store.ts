@@ -1,0 +1,670 @@
+/**
+ * The CSV store: `experiment_results.csv` and `leaderboard.csv` in one folder, as gllm-evals writes
+ * them, safe for several processes at once.
+ *
+ * - Appending: each call writes its rows with one `write()` on an `O_APPEND` descriptor, so rows
+ *   of concurrent writers never interleave or overwrite each other, and nothing is locked per row.
+ * - Rewriting (a new metric column, or setting aside a torn record): under the folder's lock, the
+ *   file is copied with the new header and renamed over the old one. A writer that appended to the
+ *   old file meanwhile sees it unlinked (`nlink === 0`) right after its write, and under the lock
+ *   appends again whichever of its rows the copy missed.
+ * - The leaderboard is derived: exact aggregates plus the file offset they cover are kept in
+ *   `.evaltrack-state.json`; whatever lies past that offset is folded in on read, so a writer
+ *   killed before refreshing the leaderboard loses nothing. A process folds its own rows from
+ *   memory when it knows exactly where they landed, and parses only rows of others.
+ */
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StoreIoError } from '../../errors.js';
+import type { ColumnKind, FlattenConfig } from '../../tracker/flatten-result.js';
+import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
+import {
+  cloneAggregate,
+  emptyAggregate,
+  foldResult,
+  mergeAggregates,
+  toRunSummary,
+} from '../../tracker/run-aggregate.js';
+import type { AggregateInput, RunAggregate } from '../../tracker/run-aggregate.js';
+import type { FlatValue, ResultRecord, RunSummary } from '../../types.js';
+import { bomLength, encodeText, encodeValue, formatRecord, parseRecord, quoteCell, unescapeText } from './csv-codec.js';
+import { withFileLock } from './file-lock.js';
+import { formatLeaderboard, readLeaderboard, readState, writeFileAtomic } from './leaderboard-file.js';
+import type { LeaderboardState } from './leaderboard-file.js';
+import { RecordReader } from './record-reader.js';
+import type { RawRecord } from './record-reader.js';
+import { extendHeader, JSON_COLUMNS, LEADING_COLUMNS, newHeader, OWN_COLUMNS, ResultsLayout } from './results-layout.js';
+
+/** Reports damage found while reading (a torn or malformed record, a cell that is not JSON). */
+export type WarningHandler = (message: string, code: string) => void;
+
+/** Options of {@link CsvStore}. */
+export interface CsvStoreOptions {
+  /** The folder of `experiment_results.csv` and `leaderboard.csv`; created when missing. */
+  outputDir: string;
+  /** The tracker's flattening and leaderboard rules (for classifying and ranking columns). */
+  config: FlattenConfig & { leaderboardScoreKey: string };
+  /** Where damage reports go. @default process.emitWarning */
+  onWarning?: WarningHandler;
+  /** How long to wait for another process's lock. @default 60000 */
+  lockTimeoutMs?: number;
+}
+
+/** Rows this process wrote at a known place, with their aggregates, so they need no re-reading. */
+interface OwnRange {
+  start: number;
+  end: number;
+  runs: Map<string, RunAggregate>;
+}
+
+interface Snapshot {
+  runs: Map<string, RunAggregate>;
+  folded: LeaderboardState['results'];
+}
+
+type NamedColumn = { name: string; kind: ColumnKind | 'leading' | 'json' | 'own' };
+
+const FIXED_COLUMNS: NamedColumn[] = [
+  ...LEADING_COLUMNS.map((name) => ({ name, kind: 'leading' as const })),
+  ...JSON_COLUMNS.map((name) => ({ name, kind: 'json' as const })),
+  ...OWN_COLUMNS.map((name) => ({ name, kind: 'own' as const })),
+];
+
+const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+
+function writeAll(fd: number, buf: Buffer): void {
+  // One write() is what keeps concurrent appends whole; a short write (disk full) is finished
+  // rather than lost, and reported by the next read if it tore.
+  let done = writeSync(fd, buf);
+  while (done < buf.length) done += writeSync(fd, buf, done);
+}
+
+/** Reads the header record at the start of a file: its names and the offset after it. */
+function readHeader(fd: number): { names: string[]; end: number } | null {
+  const reader = new RecordReader(0, 64 * 1024);
+  let pos = 0;
+  for (;;) {
+    const space = reader.space();
+    const n = readSync(fd, space.buf, space.offset, space.length, pos);
+    reader.filled(n);
+    pos += n;
+    const first = reader.next();
+    if (first) {
+      const bom = bomLength(first.buf);
+      return {
+        names: parseRecord(first.buf.toString('utf8', first.start + bom, first.contentEnd)),
+        end: first.fileEnd,
+      };
+    }
+    if (n === 0) return null;
+  }
+}
+
+/** Calls `onRecord` for each complete record of `fd` in `[from, to)`; returns where they end. */
+function scanSync(fd: number, from: number, to: number, onRecord: (r: RawRecord) => void): RecordReader {
+  const reader = new RecordReader(from);
+  let pos = from;
+  while (pos < to) {
+    const space = reader.space();
+    const n = readSync(fd, space.buf, space.offset, Math.min(space.length, to - pos), pos);
+    if (n === 0) break;
+    reader.filled(n);
+    pos += n;
+    for (let r = reader.next(); r; r = reader.next()) onRecord(r);
+  }
+  return reader;
+}
+
+const recordText = (r: RawRecord): string => r.buf.toString('utf8', r.start, r.contentEnd);
+
+/** A store over the two CSV files of gllm-evals. Used by `CSVExperimentTracker`. */
+export class CsvStore implements ResultStore {
+  readonly resultsPath: string;
+  readonly leaderboardPath: string;
+  readonly statePath: string;
+  readonly lockPath: string;
+
+  readonly #dir: string;
+  readonly #config: CsvStoreOptions['config'];
+  readonly #warn: WarningHandler;
+  readonly #lockTimeoutMs: number;
+
+  #fd: number | undefined;
+  #dev = 0;
+  #ino = 0;
+  #layout: ResultsLayout | undefined;
+  /** File size after our last write: a write that starts there is known to be ours alone. */
+  #lastEnd = 0;
+  #ranges: OwnRange[] = [];
+  readonly #patches: [string, RunPatch][] = [];
+  #dirty = false;
+
+  constructor(options: CsvStoreOptions) {
+    this.#dir = options.outputDir;
+    this.#config = options.config;
+    this.#warn =
+      options.onWarning ?? ((message, code) => process.emitWarning(message, { code, type: 'EvaltrackWarning' }));
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+    this.resultsPath = join(this.#dir, 'experiment_results.csv');
+    this.leaderboardPath = join(this.#dir, 'leaderboard.csv');
+    this.statePath = join(this.#dir, '.evaltrack-state.json');
+    this.lockPath = join(this.#dir, '.evaltrack.lock');
+  }
+
+  append(results: readonly PreparedResult[]): void {
+    if (results.length === 0) return;
+    // Encode everything first: text a CSV cell cannot hold fails here, before any write.
+    const cells = results.map((r) => this.#cellsOf(r));
+    const columns = new Map<string, NamedColumn>();
+    for (const c of FIXED_COLUMNS) columns.set(c.name, c);
+    for (const r of results) for (const c of r.columns) if (!columns.has(c.name)) columns.set(c.name, c);
+    const needed = [...columns.values()];
+    try {
+      this.#openForWrite(needed);
+      if (needed.some((c) => !this.#layout?.has(c.name))) {
+        this.#locked(() => {
+          this.#reopen();
+          if (needed.some((c) => !this.#layout?.has(c.name))) this.#rewrite(needed);
+        });
+      }
+      this.#write(results, cells);
+    } catch (e) {
+      throw e instanceof StoreIoError ? e : new StoreIoError(`cannot write ${this.resultsPath}`, e);
+    }
+    this.#dirty = true;
+  }
+
+  patchRun(runId: string, patch: RunPatch): void {
+    this.#patches.push([runId, patch]);
+    this.#dirty = true;
+  }
+
+  async sync(): Promise<void> {
+    if (!this.#dirty) return;
+    this.#locked(() => {
+      const snap = this.#snapshot();
+      mkdirSync(this.#dir, { recursive: true });
+      const runs = [...snap.runs.values()];
+      const state: LeaderboardState = { version: 1, results: snap.folded, runs };
+      writeFileAtomic(this.statePath, JSON.stringify(state));
+      writeFileAtomic(this.leaderboardPath, formatLeaderboard(runs));
+      this.#patches.length = 0;
+      if (snap.folded && snap.folded.ino === this.#ino) {
+        const offset = snap.folded.offset;
+        this.#ranges = this.#ranges.filter((r) => r.start >= offset);
+      }
+    });
+    this.#dirty = false;
+  }
+
+  async listRuns(): Promise<RunSummary[]> {
+    return [...this.#snapshot().runs.values()].map(toRunSummary);
+  }
+
+  async *readRun(runId: string): AsyncGenerator<ResultRecord> {
+    let handle;
+    try {
+      handle = await open(this.resultsPath, 'r');
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return;
+      throw new StoreIoError(`cannot read ${this.resultsPath}`, e);
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const header = readHeader(handle.fd);
+      if (!header) return;
+      const layout = new ResultsLayout(header.names);
+      // Compare the first cell's bytes before decoding anything: most records are other runs'.
+      const wanted = [Buffer.from(runId)];
+      // A run id UTF-8 cannot hold is in no file; one with a formula prefix is stored escaped.
+      if (!runId.isWellFormed()) return;
+      wanted.push(Buffer.from(encodeText(runId, 'runId')));
+      const reader = new RecordReader(header.end);
+      let pos = header.end;
+      while (pos < size) {
+        const space = reader.space();
+        const { bytesRead } = await handle.read(space.buf, space.offset, Math.min(space.length, size - pos), pos);
+        if (bytesRead === 0) break;
+        reader.filled(bytesRead);
+        pos += bytesRead;
+        for (let r = reader.next(); r; r = reader.next()) {
+          if (!firstCellMatches(r, wanted, runId)) continue;
+          const cells = parseRecord(recordText(r));
+          if (cells.length !== layout.names.length) {
+            this.#reportDamaged(r, cells.length, layout.names.length);
+            continue;
+          }
+          yield layout.toResultRecord(cells, (text, column) => this.#parseJson(text, column, r.fileStart));
+        }
+      }
+      if (reader.pending.length > 0) this.#reportTorn(reader.position, reader.pending.length, false);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.sync();
+    } finally {
+      if (this.#fd !== undefined) {
+        // Power-loss durability for everything written, once, rather than per row.
+        fdatasyncSync(this.#fd);
+        closeSync(this.#fd);
+        this.#fd = undefined;
+      }
+    }
+  }
+
+  // --- internal ---
+
+  #locked<T>(fn: () => T): T {
+    mkdirSync(this.#dir, { recursive: true });
+    return withFileLock(this.lockPath, fn, this.#lockTimeoutMs);
+  }
+
+  #cellsOf(r: PreparedResult): Map<string, string> {
+    const where = `result of run ${r.runId}`;
+    const cells = new Map<string, string>([
+      ['run_id', encodeText(r.runId, 'runId')],
+      ['dataset_name', encodeText(r.datasetName, 'datasetName')],
+      ['timestamp', r.timestamp],
+      ['evaluator_name', encodeText(r.evaluatorName, `${where}: evaluator_name`)],
+      ['model_name', encodeText(r.modelName, `${where}: model_name`)],
+    ]);
+    for (const c of r.columns) cells.set(c.name, encodeValue(c.value, `${where}: ${c.name}`));
+    cells.set('data', quoteCell(r.dataJson));
+    cells.set('metadata', quoteCell(r.metadataJson));
+    cells.set('result_id', r.resultId);
+    cells.set('sample_id', encodeText(r.sampleId, `${where}: sample id`));
+    cells.set('project_name', encodeText(r.projectName, 'projectName'));
+    cells.set('evaluation_result', r.evaluationResultJson === null ? '' : quoteCell(r.evaluationResultJson));
+    return cells;
+  }
+
+  #format(cells: Map<string, string>): string {
+    const layout = this.#layout;
+    if (!layout) throw new StoreIoError('results file is not open');
+    return formatRecord(layout.names.map((n) => cells.get(n) ?? ''));
+  }
+
+  /** Opens the results file for appending, creating it, or repairing a torn tail, first. */
+  #openForWrite(columns: NamedColumn[]): void {
+    if (this.#fd !== undefined) return;
+    this.#locked(() => {
+      let fd: number | undefined;
+      try {
+        fd = openSync(this.resultsPath, 'r');
+        const st = fstatSync(fd);
+        const last = Buffer.alloc(1);
+        if (st.size > 0) readSync(fd, last, 0, 1, st.size - 1);
+        if (st.size === 0) this.#create(columns);
+        else if (last[0] !== 0x0a) {
+          this.#reopen();
+          this.#rewrite([]);
+        }
+      } catch (e) {
+        if (errno(e) !== 'ENOENT') throw e;
+        this.#create(columns);
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+      if (this.#fd === undefined) this.#reopen();
+    });
+  }
+
+  #create(columns: NamedColumn[]): void {
+    const metrics = columns.filter((c): c is { name: string; kind: ColumnKind } =>
+      c.kind === 'score' || c.kind === 'companion' || c.kind === 'extra',
+    );
+    writeFileAtomic(this.resultsPath, formatRecord(newHeader(metrics, this.#config)));
+    this.#reopen();
+  }
+
+  /** (Re)opens the file at the path; the caller holds the lock or accepts a later re-check. */
+  #reopen(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    // 'a+': appends go to the end whatever the position, and the header can be read from the
+    // very file we append to.
+    const fd = openSync(this.resultsPath, 'a+');
+    const st = fstatSync(fd);
+    const header = readHeader(fd);
+    this.#fd = fd;
+    this.#dev = st.dev;
+    this.#ino = st.ino;
+    this.#layout = new ResultsLayout(header?.names ?? []);
+    this.#lastEnd = st.size;
+    this.#ranges = [];
+  }
+
+  #write(results: readonly PreparedResult[], cells: Map<string, string>[]): void {
+    const fd = this.#fd;
+    if (fd === undefined) throw new StoreIoError('results file is not open');
+    const buf = Buffer.from(cells.map((c) => this.#format(c)).join(''));
+    writeAll(fd, buf);
+    const st = fstatSync(fd);
+    if (st.nlink === 0) {
+      this.#locked(() => this.#appendMissing(results, cells));
+      return;
+    }
+    const start = st.size - buf.length;
+    if (start === this.#lastEnd) this.#remember(start, st.size, results);
+    this.#lastEnd = st.size;
+  }
+
+  #remember(start: number, end: number, results: readonly PreparedResult[]): void {
+    let range = this.#ranges[this.#ranges.length - 1];
+    if (range?.end !== start) {
+      range = { start, end, runs: new Map() };
+      this.#ranges.push(range);
+    }
+    range.end = end;
+    const names = this.#layout?.names ?? [];
+    for (const r of results) {
+      // Fold in header order, as a reader of the file would.
+      const values = new Map<string, FlatValue>(r.columns.map((c) => [c.name, c.value]));
+      const input: AggregateInput = {
+        runId: r.runId,
+        datasetName: r.datasetName,
+        projectName: r.projectName,
+        evaluatorName: r.evaluatorName,
+        modelName: r.modelName,
+        loggedAt: r.timestamp,
+        columns: names.flatMap((n) => {
+          const v = values.get(n);
+          return v === undefined ? [] : [[n, v] as const];
+        }),
+      };
+      range.runs.set(r.runId, foldResult(range.runs.get(r.runId), input, this.#config.leaderboardScoreKey));
+    }
+  }
+
+  /**
+   * Our rows went to a file that a rewrite replaced. Under the lock (no rewrite can run), find
+   * which of them the rewrite's copy holds and append the rest to the current file. Rows of one
+   * write reach the copy as a prefix, so a binary search over them finds the first missing one.
+   */
+  #appendMissing(results: readonly PreparedResult[], cells: Map<string, string>[]): void {
+    this.#reopen();
+    const columns = new Map<string, NamedColumn>();
+    for (const c of FIXED_COLUMNS) columns.set(c.name, c);
+    for (const r of results) for (const c of r.columns) columns.set(c.name, c);
+    if ([...columns.keys()].some((n) => !this.#layout?.has(n))) this.#rewrite([...columns.values()]);
+    let lo = 0;
+    let hi = results.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#fileContains(results[mid]?.resultId ?? '')) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === results.length) return;
+    const fd = this.#fd;
+    if (fd === undefined) throw new StoreIoError('results file is not open');
+    writeAll(fd, Buffer.from(cells.slice(lo).map((c) => this.#format(c)).join('')));
+    this.#lastEnd = fstatSync(fd).size;
+  }
+
+  #fileContains(text: string): boolean {
+    const fd = openSync(this.resultsPath, 'r');
+    try {
+      const needle = Buffer.from(text);
+      const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+      let pos = 0;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) return false;
+        if (buf.subarray(0, n).includes(needle)) return true;
+        if (n < needle.length) return false;
+        pos += n - needle.length + 1;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Copies the results file with `columns` added to its header, setting aside damaged records,
+   * and renames the copy over it. Caller holds the lock. The aggregates are refolded from the copy.
+   */
+  #rewrite(columns: NamedColumn[]): void {
+    const oldFd = openSync(this.resultsPath, 'r');
+    const tmp = `${this.resultsPath}.tmp-${process.pid}`;
+    const outFd = openSync(tmp, 'a');
+    const setAside: Buffer[] = [];
+    try {
+      const header = readHeader(oldFd);
+      const oldNames = header?.names ?? [];
+      const names = extendHeader(oldNames, columns, this.#config);
+      const oldLayout = new ResultsLayout(oldNames);
+      const to = names.map((n) => oldNames.indexOf(n));
+      let out: string[] = [formatRecord(names)];
+      let outBytes = 0;
+      const flushOut = (): void => {
+        writeAll(outFd, Buffer.from(out.join('')));
+        out = [];
+        outBytes = 0;
+      };
+      const runs = new Map<string, RunAggregate>();
+      const copy = (r: RawRecord, fold: boolean): void => {
+        if (r.contentEnd === r.start) return;
+        const text = recordText(r);
+        const cells = parseRecord(text);
+        if (cells.length !== oldNames.length) {
+          this.#reportDamaged(r, cells.length, oldNames.length);
+          setAside.push(Buffer.from(r.buf.subarray(r.start, r.fileEnd - r.fileStart + r.start)));
+          return;
+        }
+        out.push(formatRecord(to.map((i) => (i === -1 ? '' : quoteCell(cells[i] ?? '')))));
+        outBytes += text.length;
+        if (outBytes > 4 * 1024 * 1024) flushOut();
+        if (fold) {
+          const input = oldLayout.toAggregateInput(cells);
+          runs.set(input.runId, foldResult(runs.get(input.runId), input, this.#config.leaderboardScoreKey));
+        }
+      };
+      const start = header?.end ?? 0;
+      const first = scanSync(oldFd, start, fstatSync(oldFd).size, (r) => copy(r, true));
+      flushOut();
+      fdatasyncSync(outFd);
+      const folded = fstatSync(outFd);
+      renameSync(tmp, this.resultsPath);
+      // Rows appended to the old file while we copied: copy them too (folded later, by offset).
+      const drained = scanSync(oldFd, first.position, fstatSync(oldFd).size, (r) => copy(r, false));
+      flushOut();
+      if (drained.pending.length > 0) {
+        this.#reportTorn(drained.position, drained.pending.length, true);
+        setAside.push(Buffer.from(drained.pending));
+      }
+      if (setAside.length > 0) {
+        const aside = `${this.resultsPath}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
+        writeFileSync(aside, Buffer.concat(setAside));
+        this.#warn(`set aside ${setAside.length} damaged record(s) of ${this.resultsPath} in ${aside}`, 'EVALTRACK_SET_ASIDE');
+      }
+      const previous = this.#previousRuns();
+      const merged = withRunFields(runs, previous);
+      const state: LeaderboardState = {
+        version: 1,
+        results: { dev: folded.dev, ino: folded.ino, offset: folded.size },
+        runs: [...merged.values()],
+      };
+      writeFileAtomic(this.statePath, JSON.stringify(state));
+      writeFileAtomic(this.leaderboardPath, formatLeaderboard(state.runs));
+    } finally {
+      closeSync(outFd);
+      closeSync(oldFd);
+    }
+    this.#reopen();
+  }
+
+  /** The runs as last saved: the state file, else the leaderboard file (e.g. written by Python). */
+  #previousRuns(): Map<string, RunAggregate> {
+    const runs = readState(this.statePath)?.runs ?? readLeaderboard(this.leaderboardPath);
+    return new Map(runs.map((r) => [r.runId, r]));
+  }
+
+  /**
+   * The aggregates now: the saved ones, plus the results past the offset they cover (from memory
+   * for our own rows, parsed for others'), plus our pending patches. Writes nothing.
+   */
+  #snapshot(): Snapshot {
+    const state = readState(this.statePath);
+    let fd: number;
+    try {
+      fd = openSync(this.resultsPath, 'r');
+    } catch (e) {
+      if (errno(e) !== 'ENOENT') throw new StoreIoError(`cannot read ${this.resultsPath}`, e);
+      const runs = new Map((state?.runs ?? readLeaderboard(this.leaderboardPath)).map((r) => [r.runId, r]));
+      return { runs: this.#withPatches(runs), folded: null };
+    }
+    try {
+      const st = fstatSync(fd);
+      const header = readHeader(fd);
+      if (!header) {
+        const runs = new Map((state?.runs ?? []).map((r) => [r.runId, r]));
+        return { runs: this.#withPatches(runs), folded: null };
+      }
+      const layout = new ResultsLayout(header.names);
+      const saved = state?.results;
+      const valid =
+        saved != null &&
+        saved.dev === st.dev &&
+        saved.ino === st.ino &&
+        saved.offset >= header.end &&
+        saved.offset <= st.size;
+      let runs: Map<string, RunAggregate>;
+      let from: number;
+      if (valid && state) {
+        runs = new Map(state.runs.map((r) => [r.runId, r]));
+        from = saved.offset;
+      } else {
+        runs = new Map();
+        from = header.end;
+      }
+      const foldRecord = (r: RawRecord): void => {
+        if (r.contentEnd === r.start) return;
+        const cells = parseRecord(recordText(r));
+        if (cells.length !== layout.names.length) {
+          this.#reportDamaged(r, cells.length, layout.names.length);
+          return;
+        }
+        const input = layout.toAggregateInput(cells);
+        runs.set(input.runId, foldResult(runs.get(input.runId), input, this.#config.leaderboardScoreKey));
+      };
+      // Walk the unfolded part in file order: our own ranges from memory, the gaps by parsing.
+      const own = st.ino === this.#ino && st.dev === this.#dev ? this.#ranges.filter((r) => r.start >= from) : [];
+      let pos = from;
+      let torn: RecordReader | undefined;
+      for (const range of [...own, undefined]) {
+        const gapEnd = range ? range.start : st.size;
+        if (gapEnd > pos) {
+          const reader = scanSync(fd, pos, gapEnd, foldRecord);
+          pos = reader.position;
+          if (reader.pending.length > 0) {
+            torn = reader;
+            break;
+          }
+        }
+        if (!range || range.end > st.size) break;
+        let usable = true;
+        const staged = new Map<string, RunAggregate>();
+        for (const [runId, delta] of range.runs) {
+          const merged = mergeAggregates(cloneAggregate(runs.get(runId) ?? emptyAggregate(runId, delta.datasetName, delta.projectName)), cloneAggregate(delta));
+          if (!merged) {
+            usable = false;
+            break;
+          }
+          staged.set(runId, merged);
+        }
+        if (usable) for (const [runId, a] of staged) runs.set(runId, a);
+        else scanSync(fd, range.start, range.end, foldRecord);
+        pos = range.end;
+      }
+      if (!valid) withRunFields(runs, state ? new Map(state.runs.map((r) => [r.runId, r])) : this.#previousRuns());
+      if (torn && pos + torn.pending.length >= st.size) this.#reportTorn(pos, torn.pending.length, false);
+      return { runs: this.#withPatches(runs), folded: { dev: st.dev, ino: st.ino, offset: pos } };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  #withPatches(runs: Map<string, RunAggregate>): Map<string, RunAggregate> {
+    for (const [runId, patch] of this.#patches) {
+      const base = runs.get(runId);
+      const run = base ? cloneAggregate(base) : emptyAggregate(runId, patch.datasetName, patch.projectName);
+      if (patch.context) run.context = { ...run.context, ...patch.context };
+      if (patch.summary) run.summaryExtra = { ...patch.summary };
+      run.createdAt ??= patch.at;
+      if (run.updatedAt === null || patch.at > run.updatedAt) run.updatedAt = patch.at;
+      runs.set(runId, run);
+    }
+    return runs;
+  }
+
+  #parseJson(text: string, column: string, offset: number): unknown {
+    try {
+      return JSON.parse(text);
+    } catch {
+      this.#warn(
+        `the ${column} cell of the record at byte ${offset} of ${this.resultsPath} is not valid JSON; returned as { __invalid_json__: text }`,
+        'EVALTRACK_INVALID_JSON',
+      );
+      return { __invalid_json__: text };
+    }
+  }
+
+  #reportDamaged(r: RawRecord, got: number, expected: number): void {
+    this.#warn(
+      `the record at byte ${r.fileStart} of ${this.resultsPath} has ${got} cells where the header has ${expected}; it was skipped`,
+      'EVALTRACK_DAMAGED_RECORD',
+    );
+  }
+
+  #reportTorn(offset: number, length: number, setAside: boolean): void {
+    this.#warn(
+      `${this.resultsPath} ends with an incomplete record (${length} bytes at byte ${offset}, e.g. a write cut short by kill -9); ` +
+        (setAside ? 'it was set aside' : 'it was skipped, and will be set aside at the next write'),
+      'EVALTRACK_TORN_RECORD',
+    );
+  }
+}
+
+/**
+ * Fields the results cannot give (context, summaries, times, runs with no results left), taken
+ * from the previous aggregates. Mutates and returns `runs`.
+ */
+function withRunFields(runs: Map<string, RunAggregate>, previous: Map<string, RunAggregate>): Map<string, RunAggregate> {
+  for (const [runId, prev] of previous) {
+    const run = runs.get(runId);
+    if (!run) {
+      runs.set(runId, prev);
+      continue;
+    }
+    run.context = prev.context;
+    run.summaryExtra = prev.summaryExtra;
+    run.projectName ??= prev.projectName;
+    if (prev.createdAt !== null && (run.createdAt === null || prev.createdAt < run.createdAt)) run.createdAt = prev.createdAt;
+    if (prev.updatedAt !== null && (run.updatedAt === null || prev.updatedAt > run.updatedAt)) run.updatedAt = prev.updatedAt;
+  }
+  return runs;
+}
+
+/** Whether a record's first cell (the run id) is `runId`, looking at bytes only when it can. */
+function firstCellMatches(r: RawRecord, wanted: readonly Buffer[], runId: string): boolean {
+  const { buf, start, contentEnd } = r;
+  if (buf[start] === 0x22) return unescapeText(parseRecord(recordText(r))[0] ?? '') === runId;
+  let end = buf.indexOf(0x2c, start);
+  if (end === -1 || end > contentEnd) end = contentEnd;
+  return wanted.some((w) => w.length === end - start && buf.compare(w, 0, w.length, start, end) === 0);
+}

@@ -1,0 +1,104 @@
+/**
+ * A lock file shared by every process that writes one folder, held only for rare events (a header
+ * extension, a repair, a leaderboard refresh), never per appended row. `open(O_EXCL)` creates it
+ * atomically; a lock whose process is gone (killed while holding it) is taken over.
+ */
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { LockTimeoutError, StoreIoError } from '../../errors.js';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const sleep = (ms: number): void => {
+  Atomics.wait(sleeper, 0, 0, ms);
+};
+
+const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+
+function readLock(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errno(e) === 'EPERM';
+  }
+}
+
+/** Whether a lock with this content belongs to a process that no longer runs on this host. */
+function isStale(path: string, content: string): boolean {
+  const match = /^(\d+)@(\S+) /.exec(content);
+  if (!match) {
+    // Created but not yet written, or written by a crashed process: stale after a grace period.
+    try {
+      return Date.now() - statSync(path).mtimeMs > 10_000;
+    } catch {
+      return false;
+    }
+  }
+  return match[2] === hostname() && !isAlive(Number(match[1]));
+}
+
+/** Removes a stale lock without ever removing a live one that replaced it meanwhile. */
+function takeOver(path: string, staleContent: string): void {
+  const aside = `${path}.stale-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(path, aside);
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return;
+    throw e;
+  }
+  if (readLock(aside) !== staleContent) {
+    // Another process took the lock between our look and our rename: give it back.
+    try {
+      linkSync(aside, path);
+    } catch {
+      // A third process holds it now; the one we moved will find its lock gone when it releases.
+    }
+  }
+  unlinkSync(aside);
+}
+
+/** Runs `fn` while holding the lock file at `path`. */
+export function withFileLock<T>(path: string, fn: () => T, timeoutMs = 60_000): T {
+  const token = `${process.pid}@${hostname()} ${Date.now()} ${Math.random().toString(36).slice(2)}\n`;
+  const deadline = Date.now() + timeoutMs;
+  let wait = 1;
+  for (;;) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw new StoreIoError(`cannot create the lock file ${path}`, e);
+      const content = readLock(path);
+      if (content !== undefined && isStale(path, content)) {
+        takeOver(path, content);
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new LockTimeoutError(path, timeoutMs, content?.split(' ')[0] ?? 'unknown');
+      }
+      sleep(wait);
+      wait = Math.min(wait * 2, 25);
+      continue;
+    }
+    try {
+      writeSync(fd, token);
+    } finally {
+      closeSync(fd);
+    }
+    break;
+  }
+  try {
+    return fn();
+  } finally {
+    if (readLock(path) === token) unlinkSync(path);
+  }
+}

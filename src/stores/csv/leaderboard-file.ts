@@ -1,0 +1,148 @@
+/**
+ * `leaderboard.csv` (one row per run, gllm-evals columns then ours) and the exact aggregates behind
+ * it. The CSV rounds nothing away from a reader but cannot be extended one result at a time (a mean
+ * is not a sum), so the exact sums live in a small JSON file beside it.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { pyFloatRepr, toPythonJson } from '../../tracker/python-format.js';
+import { compareRunsByUpdate, emptyAggregate, toRunSummary } from '../../tracker/run-aggregate.js';
+import type { RunAggregate } from '../../tracker/run-aggregate.js';
+import { bomLength, encodeText, formatRecord, parseRecord, unescapeText } from './csv-codec.js';
+import { RecordReader } from './record-reader.js';
+
+export const LEADERBOARD_COLUMNS = [
+  'run_id',
+  'dataset_name',
+  'evaluator_name',
+  'model_name',
+  'average_score',
+  'total_data',
+  'score_column',
+  'summary_result',
+  'project_name',
+  'created_at',
+  'updated_at',
+  'context',
+] as const;
+
+/** How far the results file has been folded into the aggregates. */
+export interface FoldedUpTo {
+  dev: number;
+  ino: number;
+  /** File offset just past the last folded record. */
+  offset: number;
+}
+
+/** The exact aggregates, and the part of the results file they cover. */
+export interface LeaderboardState {
+  version: 1;
+  results: FoldedUpTo | null;
+  runs: RunAggregate[];
+}
+
+/** Writes a file so that readers see the old or the new content, never a mix. */
+export function writeFileAtomic(path: string, content: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+export function readState(path: string): LeaderboardState | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const state = JSON.parse(text) as LeaderboardState;
+    return state.version === 1 && Array.isArray(state.runs) ? state : null;
+  } catch {
+    // A damaged cache is rebuilt from the results file.
+    return null;
+  }
+}
+
+export function formatLeaderboard(runs: readonly RunAggregate[]): string {
+  const rows = runs.map(toRunSummary).sort(compareRunsByUpdate);
+  let out = formatRecord(LEADERBOARD_COLUMNS);
+  for (const r of rows) {
+    out += formatRecord([
+      encodeText(r.runId, 'runId'),
+      encodeText(r.datasetName, 'datasetName'),
+      encodeText(r.evaluatorName, 'evaluatorName'),
+      encodeText(r.modelName, 'modelName'),
+      r.averageScore === null ? '' : pyFloatRepr(r.averageScore),
+      String(r.totalData),
+      r.scoreColumn === null ? '' : encodeText(r.scoreColumn, 'scoreColumn'),
+      `"${toPythonJson(r.summaryResult, 'summaryResult').replaceAll('"', '""')}"`,
+      r.projectName === null ? '' : encodeText(r.projectName, 'projectName'),
+      r.createdAt ?? '',
+      r.updatedAt ?? '',
+      `"${toPythonJson(r.context, 'context').replaceAll('"', '""')}"`,
+    ]);
+  }
+  return out;
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Reads a leaderboard file (ours or the Python tracker's) back into aggregates. Sums are
+ * reconstructed from the mean, which is exact for pass rates and close for mean scores; they are
+ * used only for runs whose results are gone, and for the fields results cannot give (context).
+ */
+export function readLeaderboard(path: string): RunAggregate[] {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    return [];
+  }
+  const reader = new RecordReader(0, Math.max(buf.length, 1));
+  const space = reader.space();
+  const offset = bomLength(buf);
+  buf.copy(space.buf, 0, offset);
+  reader.filled(buf.length - offset);
+  const records: string[][] = [];
+  for (let r = reader.next(); r; r = reader.next()) {
+    if (r.contentEnd > r.start) records.push(parseRecord(r.buf.toString('utf8', r.start, r.contentEnd)));
+  }
+  const [header, ...rows] = records;
+  if (!header) return [];
+  const at = (cells: string[], name: string): string => cells[header.indexOf(name)] ?? '';
+  return rows.flatMap((cells) => {
+    if (cells.length !== header.length) return [];
+    const runId = unescapeText(at(cells, 'run_id'));
+    if (runId === '') return [];
+    const a = emptyAggregate(runId, unescapeText(at(cells, 'dataset_name')), unescapeText(at(cells, 'project_name')) || null);
+    a.evaluatorName = unescapeText(at(cells, 'evaluator_name')) || 'unknown';
+    a.modelName = unescapeText(at(cells, 'model_name')) || 'unknown';
+    a.scoreColumn = unescapeText(at(cells, 'score_column')) || null;
+    a.totalData = Number(at(cells, 'total_data')) || 0;
+    const average = at(cells, 'average_score');
+    if (average !== '' && Number.isFinite(Number(average))) {
+      a.scoredCount = a.totalData;
+      a.scoreSum = Number(average) * a.totalData;
+    }
+    const summary = parseObject(at(cells, 'summary_result'));
+    const accuracy = summary['accuracy'];
+    if (typeof accuracy === 'number') {
+      a.accuracyTotal = a.totalData;
+      a.accuracyPassed = Math.round(accuracy * a.totalData);
+    }
+    delete summary['accuracy'];
+    a.summaryExtra = summary;
+    a.context = parseObject(at(cells, 'context'));
+    a.createdAt = at(cells, 'created_at') || null;
+    a.updatedAt = at(cells, 'updated_at') || null;
+    return [a];
+  });
+}

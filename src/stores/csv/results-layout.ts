@@ -1,0 +1,159 @@
+/**
+ * The columns of `experiment_results.csv` (csv-format.md): where each group goes, how a header
+ * grows when a new metric appears, and how a record reads back as a result.
+ */
+import type { ColumnKind, FlattenConfig } from '../../tracker/flatten-result.js';
+import { projectOfRunId, resultIdFromContent, sampleIdOf } from '../../tracker/ids.js';
+import type { AggregateInput } from '../../tracker/run-aggregate.js';
+import type { FlatValue, ResultRecord } from '../../types.js';
+import { decodeValue, unescapeText } from './csv-codec.js';
+
+export const LEADING_COLUMNS = ['run_id', 'dataset_name', 'timestamp', 'evaluator_name', 'model_name'] as const;
+export const JSON_COLUMNS = ['data', 'metadata'] as const;
+/** Ours, after the gllm-evals columns. */
+export const OWN_COLUMNS = ['result_id', 'sample_id', 'project_name', 'evaluation_result'] as const;
+
+type Group = 'leading' | ColumnKind | 'json' | 'own';
+const RANK: Record<Group, number> = { leading: 0, score: 1, companion: 2, extra: 3, json: 4, own: 5 };
+
+const LEADING = new Set<string>(LEADING_COLUMNS);
+const JSONS = new Set<string>(JSON_COLUMNS);
+const OWN = new Set<string>(OWN_COLUMNS);
+
+/** The group of a column already in a header; for metric columns, guessed from its name. */
+function groupOf(name: string, config: FlattenConfig): Group {
+  if (LEADING.has(name)) return 'leading';
+  if (JSONS.has(name)) return 'json';
+  if (OWN.has(name)) return 'own';
+  const segments = name.split('.');
+  const last = segments[segments.length - 1] ?? '';
+  if (segments.length === 2 && config.extraScoreKeys.includes(last)) return 'extra';
+  if (config.companionFields.includes(last)) return 'companion';
+  return 'score';
+}
+
+/**
+ * The header after adding `columns` that it lacks: each new column goes after the last column of
+ * its own group or an earlier one, so groups stay in csv-format.md's order and old columns keep
+ * their relative order.
+ */
+export function extendHeader(
+  header: readonly string[],
+  columns: readonly { name: string; kind: ColumnKind | 'leading' | 'json' | 'own' }[],
+  config: FlattenConfig,
+): string[] {
+  const names = [...header];
+  const ranks = names.map((n) => RANK[groupOf(n, config)]);
+  const present = new Set(names);
+  for (const { name, kind } of columns) {
+    if (present.has(name)) continue;
+    present.add(name);
+    const rank = RANK[kind];
+    let at = 0;
+    for (let i = 0; i < ranks.length; i++) if ((ranks[i] ?? 0) <= rank) at = i + 1;
+    names.splice(at, 0, name);
+    ranks.splice(at, 0, rank);
+  }
+  return names;
+}
+
+/** The header of a new file holding these columns. */
+export function newHeader(
+  columns: readonly { name: string; kind: ColumnKind }[],
+  config: FlattenConfig,
+): string[] {
+  const all = [
+    ...LEADING_COLUMNS.map((name) => ({ name, kind: 'leading' as const })),
+    ...columns,
+    ...JSON_COLUMNS.map((name) => ({ name, kind: 'json' as const })),
+    ...OWN_COLUMNS.map((name) => ({ name, kind: 'own' as const })),
+  ];
+  return extendHeader([], all, config);
+}
+
+const FIXED = new Set<string>([...LEADING_COLUMNS, ...JSON_COLUMNS, ...OWN_COLUMNS]);
+
+/** Reads records of one header as results and as leaderboard input. */
+export class ResultsLayout {
+  readonly names: readonly string[];
+  readonly #index: ReadonlyMap<string, number>;
+  /** Metric columns (score, companion, extra, or unknown to us), in header order. */
+  readonly #valueColumns: readonly (readonly [number, string])[];
+
+  constructor(names: readonly string[]) {
+    this.names = names;
+    this.#index = new Map(names.map((n, i) => [n, i]));
+    this.#valueColumns = names.flatMap((n, i) => (FIXED.has(n) ? [] : [[i, n] as const]));
+  }
+
+  indexOf(name: string): number | undefined {
+    return this.#index.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.#index.has(name);
+  }
+
+  #cell(cells: readonly string[], name: string): string {
+    const i = this.#index.get(name);
+    return i === undefined ? '' : (cells[i] ?? '');
+  }
+
+  /** The run id of a record, from its cells. */
+  runIdOf(cells: readonly string[]): string {
+    return unescapeText(cells[this.#index.get('run_id') ?? 0] ?? '');
+  }
+
+  *#values(cells: readonly string[]): Generator<readonly [string, FlatValue]> {
+    for (const [i, name] of this.#valueColumns) {
+      const v = decodeValue(cells[i] ?? '');
+      if (v !== undefined) yield [name, v];
+    }
+  }
+
+  /** What the leaderboard needs of a record. */
+  toAggregateInput(cells: readonly string[]): AggregateInput {
+    const runId = this.runIdOf(cells);
+    const datasetName = unescapeText(this.#cell(cells, 'dataset_name'));
+    const timestamp = this.#cell(cells, 'timestamp');
+    const project = this.#cell(cells, 'project_name');
+    return {
+      runId,
+      datasetName,
+      projectName: project !== '' ? unescapeText(project) : projectOfRunId(runId, datasetName),
+      evaluatorName: unescapeText(this.#cell(cells, 'evaluator_name')) || 'unknown',
+      modelName: unescapeText(this.#cell(cells, 'model_name')) || 'unknown',
+      // Only times in our format order correctly; Python's naive local times are left out.
+      loggedAt: timestamp.endsWith('Z') ? timestamp : null,
+      columns: this.#values(cells),
+    };
+  }
+
+  /** A record as a result. `parseJson` reports cells that are not valid JSON. */
+  toResultRecord(cells: readonly string[], parseJson: (text: string, column: string) => unknown): ResultRecord {
+    const runId = this.runIdOf(cells);
+    const datasetName = unescapeText(this.#cell(cells, 'dataset_name'));
+    const timestamp = this.#cell(cells, 'timestamp');
+    const dataText = this.#cell(cells, 'data');
+    const metadataText = this.#cell(cells, 'metadata');
+    const evalText = this.#cell(cells, 'evaluation_result');
+    const data = (dataText === '' ? {} : parseJson(dataText, 'data')) as Record<string, unknown>;
+    const resultId =
+      this.#cell(cells, 'result_id') ||
+      resultIdFromContent(timestamp, [runId, datasetName, timestamp, dataText, metadataText].join('\u0000'));
+    return {
+      resultId,
+      sampleId: unescapeText(this.#cell(cells, 'sample_id')) || sampleIdOf(data),
+      runId,
+      datasetName,
+      timestamp,
+      evaluatorName: unescapeText(this.#cell(cells, 'evaluator_name')) || 'unknown',
+      modelName: unescapeText(this.#cell(cells, 'model_name')) || 'unknown',
+      values: Object.fromEntries(this.#values(cells)),
+      data,
+      metadata: (metadataText === '' ? {} : parseJson(metadataText, 'metadata')) as Record<string, unknown>,
+      evaluationResult:
+        evalText === '' ? null : (parseJson(evalText, 'evaluation_result') as Record<string, unknown>),
+    };
+  }
+}

@@ -1,0 +1,439 @@
+import { EvaltrackError, InvalidInputError, TrackerClosedError } from '../errors.js';
+import type {
+  EvaluationOutput,
+  HistoryOptions,
+  LogContextOptions,
+  LogOptions,
+  MetricInput,
+  ResultRecord,
+  RunSummary,
+  SummaryEvaluator,
+} from '../types.js';
+import {
+  checkName,
+  checkOptions,
+  checkRecord,
+  checkStringList,
+  isPlainRecord,
+} from './check-input.js';
+import { firstEvaluatorName, flattenResult, unflattenValues } from './flatten-result.js';
+import type { FlattenConfig } from './flatten-result.js';
+import { makeRunId, newResultId, sampleIdOf } from './ids.js';
+import { toPythonJson } from './python-format.js';
+import type { PreparedResult, ResultStore } from './result-store.js';
+import { compareRunsByUpdate } from './run-aggregate.js';
+
+/** How results are flattened and ranked; the same options for every store. */
+export interface TrackerOptions {
+  /**
+   * Which leaves are scores: a bare key (`'score'`: every leaf of that name, at any depth), a dotted
+   * path (`'metrics.accuracy'`) or an array path (`['generation', 'score']`).
+   * @default 'score'
+   */
+  scoreKey?: string | string[];
+  /**
+   * Keys of each evaluator written as extra score columns, booleans as 0.0/1.0.
+   * @default ['aggregate_score', 'aggregate_success']
+   */
+  extraScoreKeys?: string[];
+  /**
+   * The column the leaderboard ranks by: the first column whose last segment is this key (or the
+   * exact dotted path).
+   * @default 'aggregate_success'
+   */
+  leaderboardScoreKey?: string;
+  /**
+   * Fields written beside each score column as `<path>.<field>`.
+   * @default ['success']
+   */
+  companionFields?: string[];
+  /** Run-level evaluators; their output is merged into the run's `summaryResult`. */
+  summaryEvaluators?: SummaryEvaluator[];
+  /**
+   * Keep the whole evaluator output with each result, so nothing is lost.
+   * @default true
+   */
+  includeEvalResult?: boolean;
+}
+
+/** Options of {@link BaseExperimentTracker}: the tracker options plus the store to use. */
+export interface BaseTrackerOptions extends TrackerOptions {
+  store: ResultStore;
+}
+
+/** The option names of {@link TrackerOptions}, for subclasses that validate their own. */
+export const TRACKER_OPTION_KEYS = [
+  'scoreKey',
+  'extraScoreKeys',
+  'leaderboardScoreKey',
+  'companionFields',
+  'summaryEvaluators',
+  'includeEvalResult',
+] as const;
+
+/** The resolved form of {@link TrackerOptions}. */
+export interface ResolvedTrackerOptions extends FlattenConfig {
+  readonly leaderboardScoreKey: string;
+  readonly summaryEvaluators: readonly SummaryEvaluator[];
+  readonly includeEvalResult: boolean;
+}
+
+/** Checks tracker options and fills in the gllm-evals defaults. */
+export function resolveTrackerOptions(options: TrackerOptions, where: string): ResolvedTrackerOptions {
+  const scoreKey = options.scoreKey ?? 'score';
+  if (typeof scoreKey === 'string') checkName(scoreKey, `${where}.scoreKey`);
+  else if (checkStringList(scoreKey, `${where}.scoreKey`).length === 0) {
+    throw new InvalidInputError('E_INVALID_ARGUMENT', `${where}.scoreKey must not be empty`, `${where}.scoreKey`);
+  }
+  const summaryEvaluators = options.summaryEvaluators ?? [];
+  if (!Array.isArray(summaryEvaluators) || !summaryEvaluators.every((f) => typeof f === 'function')) {
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `${where}.summaryEvaluators must be an array of functions`,
+      `${where}.summaryEvaluators`,
+    );
+  }
+  const includeEvalResult = options.includeEvalResult ?? true;
+  if (typeof includeEvalResult !== 'boolean') {
+    throw new InvalidInputError('E_INVALID_ARGUMENT', `${where}.includeEvalResult must be a boolean`);
+  }
+  return {
+    scoreKey: typeof scoreKey === 'string' ? scoreKey : [...scoreKey],
+    extraScoreKeys: checkStringList(
+      options.extraScoreKeys ?? ['aggregate_score', 'aggregate_success'],
+      `${where}.extraScoreKeys`,
+    ),
+    leaderboardScoreKey: checkName(
+      options.leaderboardScoreKey ?? 'aggregate_success',
+      `${where}.leaderboardScoreKey`,
+    ),
+    companionFields: checkStringList(options.companionFields ?? ['success'], `${where}.companionFields`),
+    summaryEvaluators,
+    includeEvalResult,
+  };
+}
+
+interface RunSummaryInputs {
+  results: EvaluationOutput[];
+  data: MetricInput[];
+}
+
+/**
+ * The experiment tracker contract of gllm-evals, in TypeScript. It holds every rule (input checks,
+ * run ids, result and sample ids, score keys, summary evaluators) and hands prepared results to a
+ * {@link ResultStore}. Subclass it, passing your store, to keep results somewhere of your own:
+ *
+ * ```ts
+ * class MyTracker extends BaseExperimentTracker {
+ *   constructor(projectName: string) {
+ *     super(projectName, { store: new MyStore() });
+ *   }
+ * }
+ * ```
+ */
+export abstract class BaseExperimentTracker implements AsyncDisposable {
+  /** The project; it prefixes generated run ids. */
+  readonly projectName: string;
+  /** The options in force, defaults filled in. */
+  readonly options: ResolvedTrackerOptions;
+
+  readonly #store: ResultStore;
+  readonly #currentRuns = new Map<string, string>();
+  readonly #runDatasets = new Map<string, string>();
+  // Results logged since the last sync, per run, for summary evaluators.
+  readonly #pendingSummary = new Map<string, PreparedResult[]>();
+  readonly #summaryInputs = new Map<string, RunSummaryInputs>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(projectName: string, options: BaseTrackerOptions) {
+    this.projectName = checkName(projectName, 'projectName');
+    const { store, ...rest } = options;
+    if (typeof store?.append !== 'function') {
+      throw new InvalidInputError('E_INVALID_ARGUMENT', 'options.store must be a ResultStore');
+    }
+    this.#store = store;
+    this.options = resolveTrackerOptions(rest, 'options');
+  }
+
+  /**
+   * Logs one result and returns its run id. Synchronous, as in gllm-evals: a local store has
+   * written it when this returns.
+   */
+  log(
+    evaluationResult: EvaluationOutput,
+    datasetName: string,
+    data: MetricInput,
+    options?: LogOptions,
+  ): string {
+    this.#assertOpen('log');
+    return this.#logMany([evaluationResult], datasetName, [data], options, false);
+  }
+
+  /** Logs one result; resolves with its run id once it is durable and the leaderboard current. */
+  async alog(
+    evaluationResult: EvaluationOutput,
+    datasetName: string,
+    data: MetricInput,
+    options?: LogOptions,
+  ): Promise<string> {
+    this.#assertOpen('alog');
+    const runId = this.#logMany([evaluationResult], datasetName, [data], options, false);
+    await this.#sync();
+    return runId;
+  }
+
+  /**
+   * Logs results of several samples, all or none: bad input anywhere throws before anything is
+   * written. Resolves with the run id once durable and the leaderboard current.
+   */
+  async logBatch(
+    evaluationResults: EvaluationOutput[],
+    datasetName: string,
+    data: MetricInput[],
+    options?: LogOptions,
+  ): Promise<string> {
+    this.#assertOpen('logBatch');
+    if (!Array.isArray(evaluationResults) || !Array.isArray(data)) {
+      throw new InvalidInputError('E_INVALID_ARGUMENT', 'evaluationResults and data must be arrays');
+    }
+    if (evaluationResults.length !== data.length) {
+      throw new InvalidInputError(
+        'E_BATCH_LENGTH_MISMATCH',
+        `evaluationResults has ${evaluationResults.length} items but data has ${data.length}; nothing was written`,
+      );
+    }
+    const runId = this.#logMany(evaluationResults, datasetName, data, options, true);
+    await this.#sync();
+    return runId;
+  }
+
+  /**
+   * Merges run-level context (model, prompt version, git sha, evaluator config) into a run's
+   * `context`, key by key. The run is `options.runId`, else the current run of
+   * `options.datasetName`, else the only current run of this tracker.
+   */
+  async logContext(context: Record<string, unknown>, options?: LogContextOptions): Promise<void> {
+    this.#assertOpen('logContext');
+    checkRecord(context, 'context');
+    const opts = checkOptions(options, ['runId', 'datasetName'], 'options');
+    toPythonJson(context, 'context');
+    let datasetName = opts.datasetName === undefined ? undefined : checkName(opts.datasetName, 'options.datasetName');
+    let runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
+    if (runId === undefined) {
+      const only = this.#currentRuns.size === 1 ? [...this.#currentRuns][0] : undefined;
+      if (datasetName !== undefined) runId = this.#currentRun(datasetName);
+      else if (only) [datasetName, runId] = only;
+      else {
+        throw new InvalidInputError(
+          'E_INVALID_ARGUMENT',
+          `logContext() needs options.runId or options.datasetName: this tracker has ${this.#currentRuns.size} current runs`,
+        );
+      }
+    }
+    datasetName ??= this.#runDatasets.get(runId);
+    if (datasetName === undefined) {
+      const known = (await this.#store.listRuns()).find((r) => r.runId === runId);
+      if (!known) {
+        throw new InvalidInputError(
+          'E_INVALID_ARGUMENT',
+          `run ${JSON.stringify(runId)} does not exist yet; pass options.datasetName to create it`,
+        );
+      }
+      datasetName = known.datasetName;
+    }
+    this.#store.patchRun(runId, {
+      datasetName,
+      projectName: this.projectName,
+      context,
+      at: new Date().toISOString(),
+    });
+    await this.#sync();
+  }
+
+  /** Every run of the store, most recently updated first. */
+  async getExperimentHistory(options?: HistoryOptions): Promise<RunSummary[]> {
+    this.#assertOpen('getExperimentHistory');
+    const opts = checkOptions(options, ['datasetName'], 'options');
+    const runs = await this.#store.listRuns();
+    const wanted = opts.datasetName;
+    return (wanted === undefined ? runs : runs.filter((r) => r.datasetName === wanted)).sort(
+      compareRunsByUpdate,
+    );
+  }
+
+  /** A run's results in logging order; `[]` for an unknown run. */
+  async getRunResults(runId: string, options?: Record<string, never>): Promise<ResultRecord[]> {
+    const out: ResultRecord[] = [];
+    for await (const record of this.iterateRunResults(runId, options)) out.push(record);
+    return out;
+  }
+
+  /** A run's results in logging order, one at a time, for runs too large to hold at once. */
+  async *iterateRunResults(runId: string, options?: Record<string, never>): AsyncGenerator<ResultRecord> {
+    this.#assertOpen('getRunResults');
+    checkName(runId, 'runId');
+    checkOptions(options, [], 'options');
+    yield* this.#store.readRun(runId);
+  }
+
+  /** Starts a fresh run for `datasetName`; later calls without a run id log into it. */
+  newRunId(datasetName: string): string {
+    this.#assertOpen('newRunId');
+    checkName(datasetName, 'datasetName');
+    const runId = makeRunId(this.projectName, datasetName);
+    this.#currentRuns.set(datasetName, runId);
+    return runId;
+  }
+
+  /** Makes everything logged durable and brings the leaderboard and summaries up to date. */
+  async flush(): Promise<void> {
+    this.#assertOpen('flush');
+    await this.#sync();
+  }
+
+  /** Flushes and releases the store. Calling it again is harmless. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closed = true;
+      this.#closing = (async () => {
+        try {
+          await this.#sync();
+        } finally {
+          await this.#store.close();
+        }
+      })();
+    }
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // --- internal ---
+
+  #assertOpen(what: string): void {
+    if (this.#closed) throw new TrackerClosedError(what);
+  }
+
+  #currentRun(datasetName: string): string {
+    let runId = this.#currentRuns.get(datasetName);
+    if (runId === undefined) {
+      runId = makeRunId(this.projectName, datasetName);
+      this.#currentRuns.set(datasetName, runId);
+    }
+    return runId;
+  }
+
+  #logMany(
+    evaluationResults: readonly EvaluationOutput[],
+    datasetName: string,
+    data: readonly MetricInput[],
+    options: LogOptions | undefined,
+    batch: boolean,
+  ): string {
+    checkName(datasetName, 'datasetName');
+    const opts = checkOptions(options, ['runId', 'metadata'], 'options');
+    const metadata = opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
+    const runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
+    const metadataJson = toPythonJson(metadata, 'options.metadata');
+    const evaluatorMeta = metadata['evaluator_name'];
+    const modelMeta = metadata['model_name'];
+    const resolvedRunId = runId ?? this.#currentRun(datasetName);
+    const prepared: PreparedResult[] = [];
+    for (let i = 0; i < evaluationResults.length; i++) {
+      const resultWhere = batch ? `evaluationResults[${i}]` : 'evaluationResult';
+      const dataWhere = batch ? `data[${i}]` : 'data';
+      const result = checkRecord(evaluationResults[i], resultWhere);
+      const sample = checkRecord(data[i], dataWhere);
+      const columns = flattenResult(result, this.options, resultWhere);
+      const dataJson = toPythonJson(sample, dataWhere);
+      const evaluationResultJson = toPythonJson(result, resultWhere);
+      prepared.push({
+        resultId: newResultId(),
+        sampleId: sampleIdOf(sample),
+        runId: resolvedRunId,
+        datasetName,
+        projectName: this.projectName,
+        timestamp: new Date().toISOString(),
+        evaluatorName:
+          typeof evaluatorMeta === 'string' && evaluatorMeta !== ''
+            ? evaluatorMeta
+            : (firstEvaluatorName(result) ?? 'unknown'),
+        modelName: typeof modelMeta === 'string' && modelMeta !== '' ? modelMeta : 'unknown',
+        columns,
+        data: sample,
+        metadata,
+        evaluationResult: result,
+        dataJson,
+        metadataJson,
+        evaluationResultJson: this.options.includeEvalResult ? evaluationResultJson : null,
+      });
+    }
+    this.#store.append(prepared);
+    this.#runDatasets.set(resolvedRunId, datasetName);
+    if (this.options.summaryEvaluators.length > 0) {
+      const pending = this.#pendingSummary.get(resolvedRunId) ?? [];
+      pending.push(...prepared);
+      this.#pendingSummary.set(resolvedRunId, pending);
+    }
+    return resolvedRunId;
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#pendingSummary.size > 0) {
+      await this.#store.sync();
+      for (const [runId, pending] of this.#pendingSummary) {
+        this.#pendingSummary.delete(runId);
+        let inputs = this.#summaryInputs.get(runId);
+        if (inputs) {
+          for (const r of pending) {
+            inputs.results.push(r.evaluationResult);
+            inputs.data.push(r.data);
+          }
+        } else {
+          // First summary of this run here: earlier results may come from other processes.
+          inputs = { results: [], data: [] };
+          for await (const r of this.#store.readRun(runId)) {
+            inputs.results.push(r.evaluationResult ?? unflattenValues(r.values));
+            inputs.data.push(r.data);
+          }
+          this.#summaryInputs.set(runId, inputs);
+        }
+        this.#store.patchRun(runId, {
+          datasetName: pending[0]?.datasetName ?? '',
+          projectName: this.projectName,
+          summary: this.#summarise(runId, inputs),
+          at: new Date().toISOString(),
+        });
+      }
+    }
+    await this.#store.sync();
+  }
+
+  #summarise(runId: string, inputs: RunSummaryInputs): Record<string, unknown> {
+    const summary: Record<string, unknown> = {};
+    for (const evaluator of this.options.summaryEvaluators) {
+      let out: unknown;
+      try {
+        out = evaluator(inputs.results, inputs.data);
+      } catch (cause) {
+        throw new EvaltrackError(
+          'E_SUMMARY_EVALUATOR_FAILED',
+          `summary evaluator ${evaluator.name || '(anonymous)'} threw for run ${runId}; the results are stored`,
+          { cause },
+        );
+      }
+      if (!isPlainRecord(out)) {
+        throw new EvaltrackError(
+          'E_SUMMARY_EVALUATOR_FAILED',
+          `summary evaluator ${evaluator.name || '(anonymous)'} must return an object`,
+        );
+      }
+      toPythonJson(out, `summary evaluator ${evaluator.name || '(anonymous)'}`);
+      Object.assign(summary, out);
+    }
+    return summary;
+  }
+}

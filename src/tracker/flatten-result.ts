@@ -1,0 +1,136 @@
+/**
+ * The score-key rules, written once for every store: which leaves of an evaluator output become
+ * columns, under which dotted names, in which order.
+ */
+import { InvalidInputError } from '../errors.js';
+import type { EvaluationOutput, FlatValue } from '../types.js';
+
+/** The group a column belongs to, in the order groups appear in a results file. */
+export type ColumnKind = 'score' | 'companion' | 'extra';
+
+/** One flattened column of one result. */
+export interface FlatColumn {
+  readonly name: string;
+  readonly kind: ColumnKind;
+  readonly value: FlatValue;
+}
+
+/** How an evaluator output is flattened. */
+export interface FlattenConfig {
+  /** A bare key (every leaf of that name), a dotted path, or an array path. */
+  readonly scoreKey: string | readonly string[];
+  /** Fields beside each score leaf written as `<path>.<field>`, e.g. `success`. */
+  readonly companionFields: readonly string[];
+  /** Keys of each top-level evaluator written as `<evaluator>.<key>`, booleans as 1/0. */
+  readonly extraScoreKeys: readonly string[];
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Only JSON leaves a CSV cell can hold are columns; `null` and `''` mean "no value". */
+function leafValue(v: unknown, where: string): FlatValue | undefined {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) {
+      throw new InvalidInputError(
+        'E_NON_FINITE_SCORE',
+        `${where} is ${v}; scores must be finite numbers`,
+        where,
+      );
+    }
+    return v;
+  }
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && v !== '') return v;
+  return undefined;
+}
+
+/** The dotted path a score key names, when it names one exact path. */
+export function exactScorePath(scoreKey: string | readonly string[]): readonly string[] | null {
+  if (typeof scoreKey !== 'string') return scoreKey;
+  return scoreKey.includes('.') ? scoreKey.split('.') : null;
+}
+
+/**
+ * Flattens one evaluator output into its columns: score columns first (in the order their leaves
+ * appear), then companions, then extra score keys. `where` names the input in error messages.
+ */
+export function flattenResult(
+  result: EvaluationOutput,
+  config: FlattenConfig,
+  where: string,
+): FlatColumn[] {
+  const scores: FlatColumn[] = [];
+  const companions: FlatColumn[] = [];
+  const seen = new Set<string>();
+
+  const addScore = (parent: Json, path: readonly string[]): void => {
+    const leaf = path[path.length - 1] ?? '';
+    const name = path.join('.');
+    const value = leafValue(parent[leaf], `${where}.${name}`);
+    if (value === undefined || seen.has(name)) return;
+    seen.add(name);
+    scores.push({ name, kind: 'score', value });
+    const base = path.slice(0, -1);
+    for (const field of config.companionFields) {
+      if (field === leaf) continue;
+      const cname = [...base, field].join('.');
+      const cvalue = leafValue(parent[field], `${where}.${cname}`);
+      if (cvalue === undefined || seen.has(cname)) continue;
+      seen.add(cname);
+      companions.push({ name: cname, kind: 'companion', value: cvalue });
+    }
+  };
+
+  const exact = exactScorePath(config.scoreKey);
+  if (exact) {
+    let parent: unknown = result;
+    for (const key of exact.slice(0, -1)) parent = isObject(parent) ? parent[key] : undefined;
+    if (isObject(parent)) addScore(parent, exact);
+  } else {
+    const key = config.scoreKey as string;
+    const visit = (obj: Json, path: string[]): void => {
+      for (const k of Object.keys(obj)) {
+        const v = obj[k];
+        if (isObject(v)) visit(v, [...path, k]);
+        else if (k === key) addScore(obj, [...path, k]);
+      }
+    };
+    visit(result, []);
+  }
+
+  const extras: FlatColumn[] = [];
+  for (const evaluator of Object.keys(result)) {
+    const block = result[evaluator];
+    if (!isObject(block)) continue;
+    for (const key of config.extraScoreKeys) {
+      const name = `${evaluator}.${key}`;
+      const value = leafValue(block[key], `${where}.${name}`);
+      if (value === undefined || seen.has(name)) continue;
+      seen.add(name);
+      extras.push({ name, kind: 'extra', value: typeof value === 'boolean' ? Number(value) : value });
+    }
+  }
+  return [...scores, ...companions, ...extras];
+}
+
+/** The evaluator a result is from when metadata does not say: its first object-valued key. */
+export function firstEvaluatorName(result: EvaluationOutput): string | undefined {
+  return Object.keys(result).find((k) => isObject(result[k]));
+}
+
+/** Rebuilds a nested object from dotted columns (for rows stored without the whole output). */
+export function unflattenValues(values: Record<string, FlatValue>): EvaluationOutput {
+  const out: Json = {};
+  for (const [name, value] of Object.entries(values)) {
+    const path = name.split('.');
+    let node = out;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      node = isObject(next) ? next : (node[key] = {});
+    }
+    node[path[path.length - 1] ?? name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+/**
+ * The small interface every store implements. The tracker above it owns the rules (validation,
+ * ids, score keys, aggregation); a store only keeps results and run aggregates and gives them back.
+ */
+import type {
+  EvaluationOutput,
+  MetricInput,
+  ResultRecord,
+  RunSummary,
+} from '../types.js';
+import type { FlatColumn } from './flatten-result.js';
+
+/** A validated result, with everything a store writes already computed. */
+export interface PreparedResult {
+  readonly resultId: string;
+  readonly sampleId: string;
+  readonly runId: string;
+  readonly datasetName: string;
+  readonly projectName: string;
+  /** ISO-8601 UTC, e.g. `2026-11-27T23:53:40.123Z`. */
+  readonly timestamp: string;
+  readonly evaluatorName: string;
+  readonly modelName: string;
+  /** Score, companion and extra columns in column order. */
+  readonly columns: readonly FlatColumn[];
+  readonly data: MetricInput;
+  readonly metadata: Record<string, unknown>;
+  readonly evaluationResult: EvaluationOutput;
+  /** `data`, `metadata` and the evaluator output as Python's `json.dumps` writes them. */
+  readonly dataJson: string;
+  readonly metadataJson: string;
+  /** `null` when the tracker is set not to keep the whole evaluator output. */
+  readonly evaluationResultJson: string | null;
+}
+
+/** Run-level fields set by `logContext()` and summary evaluators. */
+export interface RunPatch {
+  readonly datasetName: string;
+  readonly projectName: string;
+  /** Merged key by key into the run's context. */
+  readonly context?: Record<string, unknown>;
+  /** Replaces what summary evaluators produced before. */
+  readonly summary?: Record<string, unknown>;
+  /** ISO-8601 UTC time of the change. */
+  readonly at: string;
+}
+
+/**
+ * Where results live. Implement it to keep results somewhere of your own, and pass an instance
+ * as `store` to a subclass of `BaseExperimentTracker`; the exported conformance suite checks it.
+ */
+export interface ResultStore {
+  /**
+   * Stores all of `results` or none (throwing before anything is written), and folds them into
+   * their runs' aggregates. A local store writes before returning; a remote one may queue until
+   * {@link ResultStore.sync}.
+   */
+  append(results: readonly PreparedResult[]): void;
+  /** Applies a run-level change; it takes effect at the next `sync()` at the latest. */
+  patchRun(runId: string, patch: RunPatch): void;
+  /** Makes everything appended and patched durable, and the run aggregates current. */
+  sync(): Promise<void>;
+  /** Every run's summary, in any order. */
+  listRuns(): Promise<RunSummary[]>;
+  /** A run's results in logging order; nothing for an unknown run. */
+  readRun(runId: string): AsyncIterable<ResultRecord>;
+  /** Syncs and releases what the store holds. Called once. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,192 @@
+/**
+ * The leaderboard rules, written once: how results fold into a run's aggregates, and how those
+ * aggregates read as a {@link RunSummary}. Stores keep the aggregates; they never recompute them
+ * their own way.
+ */
+import type { FlatValue, RunSummary } from '../types.js';
+import { pyRound } from './python-format.js';
+
+/** What a store keeps per run, enough to extend it one result at a time. */
+export interface RunAggregate {
+  runId: string;
+  datasetName: string;
+  projectName: string | null;
+  evaluatorName: string;
+  modelName: string;
+  scoreColumn: string | null;
+  totalData: number;
+  /** Results that have the score column, and the sum of its values (booleans as 1/0). */
+  scoredCount: number;
+  scoreSum: number;
+  /** Results that carry `aggregate_success`, and those where every evaluator's is true. */
+  accuracyTotal: number;
+  accuracyPassed: number;
+  createdAt: string | null;
+  updatedAt: string | null;
+  context: Record<string, unknown>;
+  /** What summary evaluators returned last, merged after `accuracy`. */
+  summaryExtra: Record<string, unknown>;
+}
+
+/** The part of a result the leaderboard looks at. */
+export interface AggregateInput {
+  runId: string;
+  datasetName: string;
+  projectName: string | null;
+  evaluatorName: string;
+  modelName: string;
+  /** When the result was logged; `null` when the file does not say in our format. */
+  loggedAt: string | null;
+  /** The result's columns in column order. */
+  columns: Iterable<readonly [string, FlatValue]>;
+}
+
+/** Whether `column` is the one `key` names: the exact dotted path, or a column whose last segment is `key`. */
+export function matchesScoreKey(column: string, key: string): boolean {
+  if (key.includes('.')) return column === key;
+  return column === key || column.endsWith(`.${key}`);
+}
+
+const ACCURACY_SUFFIX = '.aggregate_success';
+
+function asScore(v: FlatValue): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return undefined;
+}
+
+/** An empty aggregate for a run that has no result yet (e.g. only a context). */
+export function emptyAggregate(
+  runId: string,
+  datasetName: string,
+  projectName: string | null,
+): RunAggregate {
+  return {
+    runId,
+    datasetName,
+    projectName,
+    evaluatorName: 'unknown',
+    modelName: 'unknown',
+    scoreColumn: null,
+    totalData: 0,
+    scoredCount: 0,
+    scoreSum: 0,
+    accuracyTotal: 0,
+    accuracyPassed: 0,
+    createdAt: null,
+    updatedAt: null,
+    context: {},
+    summaryExtra: {},
+  };
+}
+
+const later = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : b > a ? b : a;
+const earlier = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null ? a : b < a ? b : a;
+
+/**
+ * Folds one result into its run's aggregate (mutating and returning it). The run's score column
+ * is fixed by the first result that has a column matching `leaderboardScoreKey`.
+ */
+export function foldResult(
+  agg: RunAggregate | undefined,
+  row: AggregateInput,
+  leaderboardScoreKey: string,
+): RunAggregate {
+  const a = agg ?? emptyAggregate(row.runId, row.datasetName, row.projectName);
+  if (a.totalData === 0) {
+    a.evaluatorName = row.evaluatorName;
+    a.modelName = row.modelName;
+    a.projectName ??= row.projectName;
+  }
+  a.totalData++;
+  let accuracyCount = 0;
+  let accuracyAll = true;
+  for (const [name, value] of row.columns) {
+    if (a.scoreColumn === null && matchesScoreKey(name, leaderboardScoreKey)) a.scoreColumn = name;
+    if (name === a.scoreColumn) {
+      const score = asScore(value);
+      if (score !== undefined) {
+        a.scoredCount++;
+        a.scoreSum += score;
+      }
+    }
+    if (name.endsWith(ACCURACY_SUFFIX) && name.indexOf('.') === name.length - ACCURACY_SUFFIX.length) {
+      accuracyCount++;
+      accuracyAll &&= asScore(value) !== 0 && asScore(value) !== undefined;
+    }
+  }
+  if (accuracyCount > 0) {
+    a.accuracyTotal++;
+    if (accuracyAll) a.accuracyPassed++;
+  }
+  a.createdAt = earlier(a.createdAt, row.loggedAt);
+  a.updatedAt = later(a.updatedAt, row.loggedAt);
+  return a;
+}
+
+/**
+ * Adds `delta` (results folded on their own, later in the log) to `base`. Returns `null` when the
+ * two picked different score columns, so the caller must fold those results again one by one.
+ */
+export function mergeAggregates(base: RunAggregate, delta: RunAggregate): RunAggregate | null {
+  if (base.scoreColumn !== null && delta.scoreColumn !== null && base.scoreColumn !== delta.scoreColumn) {
+    return null;
+  }
+  if (base.totalData === 0) {
+    base.evaluatorName = delta.evaluatorName;
+    base.modelName = delta.modelName;
+  }
+  base.projectName ??= delta.projectName;
+  base.scoreColumn ??= delta.scoreColumn;
+  base.totalData += delta.totalData;
+  base.scoredCount += delta.scoredCount;
+  base.scoreSum += delta.scoreSum;
+  base.accuracyTotal += delta.accuracyTotal;
+  base.accuracyPassed += delta.accuracyPassed;
+  base.createdAt = earlier(base.createdAt, delta.createdAt);
+  base.updatedAt = later(base.updatedAt, delta.updatedAt);
+  return base;
+}
+
+/** A deep copy, so a store can hand out or stage an aggregate without sharing it. */
+export function cloneAggregate(a: RunAggregate): RunAggregate {
+  return structuredClone(a);
+}
+
+/** The leaderboard row of a run. */
+export function toRunSummary(a: RunAggregate): RunSummary {
+  let evaluatorName = a.evaluatorName;
+  // gllm-evals names the evaluator after the score column when results do not say.
+  if (evaluatorName === 'unknown' && a.scoreColumn?.includes('.')) {
+    evaluatorName = a.scoreColumn.slice(0, a.scoreColumn.indexOf('.'));
+  }
+  const summaryResult: Record<string, unknown> = {};
+  if (a.accuracyTotal > 0) summaryResult['accuracy'] = pyRound(a.accuracyPassed / a.accuracyTotal, 2);
+  Object.assign(summaryResult, a.summaryExtra);
+  return {
+    runId: a.runId,
+    datasetName: a.datasetName,
+    evaluatorName,
+    modelName: a.modelName,
+    averageScore: a.scoredCount > 0 ? a.scoreSum / a.scoredCount : null,
+    totalData: a.totalData,
+    scoreColumn: a.scoreColumn,
+    summaryResult,
+    projectName: a.projectName,
+    createdAt: a.createdAt,
+    updatedAt: a.updatedAt,
+    context: { ...a.context },
+  };
+}
+
+/** History order: most recently updated first; unknown times last; ties by run id. */
+export function compareRunsByUpdate(x: RunSummary, y: RunSummary): number {
+  if (x.updatedAt !== y.updatedAt) {
+    if (x.updatedAt === null) return 1;
+    if (y.updatedAt === null) return -1;
+    return x.updatedAt > y.updatedAt ? -1 : 1;
+  }
+  return x.runId < y.runId ? -1 : x.runId > y.runId ? 1 : 0;
+}

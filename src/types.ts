@@ -1,0 +1,104 @@
+/**
+ * The data a tracker takes and gives back. Names follow `shared/spec/tracker.md`: the Python
+ * gllm-evals types, in TypeScript's camelCase where they are ours.
+ */
+
+/**
+ * What evaluators return for one sample: nested JSON, usually
+ * `{ <evaluator>: { aggregate_score, aggregate_success, aggregate_explanation, <metric>: { score,
+ * success, explanation, threshold, higher_is_better } } }`.
+ */
+export type EvaluationOutput = Record<string, unknown>;
+
+/** gllm-evals' newer name for {@link EvaluationOutput}. */
+export type EvaluatorResult = EvaluationOutput;
+
+/** The sample an evaluator judged: any JSON object. */
+export type MetricInput = Record<string, unknown>;
+
+/** The usual fields of a sample (gllm-evals `LLMTestCase`); any extra key is kept. */
+export interface LLMTestCase {
+  id?: string | number;
+  input?: string | null;
+  actual_output?: string | null;
+  expected_output?: string | null;
+  retrieved_context?: string | string[] | null;
+  expected_context?: string | string[] | null;
+  [key: string]: unknown;
+}
+
+/** A flattened cell value: what a score, companion or extra column holds. */
+export type FlatValue = number | boolean | string;
+
+/** One row of the leaderboard: a run and its aggregates. */
+export interface RunSummary {
+  runId: string;
+  datasetName: string;
+  evaluatorName: string;
+  modelName: string;
+  /** Mean of `scoreColumn` over the run's results that have it; `null` when none has it. */
+  averageScore: number | null;
+  /** Number of results in the run, with or without a score. */
+  totalData: number;
+  /** The results column the leaderboard ranks by, e.g. `generation.aggregate_success`. */
+  scoreColumn: string | null;
+  /** `{ accuracy }` when results carry `aggregate_success`, merged with summary evaluators' output. */
+  summaryResult: Record<string, unknown>;
+  /** The tracker's project, or `null` when unknown (files written by the Python tracker). */
+  projectName: string | null;
+  /** ISO-8601 UTC time of the run's first write, when known. */
+  createdAt: string | null;
+  /** ISO-8601 UTC time of the run's last write, when known. */
+  updatedAt: string | null;
+  /** Run-level context merged from `logContext()` calls. */
+  context: Record<string, unknown>;
+}
+
+/** One logged result, as read back. */
+export interface ResultRecord {
+  /** Unique, time-sortable id (UUIDv7) of this result. */
+  resultId: string;
+  /** Stable id of the sample across runs, for comparing runs sample by sample. */
+  sampleId: string;
+  runId: string;
+  datasetName: string;
+  /** ISO-8601 time the result was logged (files written by Python hold naive local times). */
+  timestamp: string;
+  evaluatorName: string;
+  modelName: string;
+  /** Score, companion and extra score columns, by dotted name, in column order. */
+  values: Record<string, FlatValue>;
+  data: MetricInput;
+  metadata: Record<string, unknown>;
+  /** The whole evaluator output, when the store kept it. */
+  evaluationResult: EvaluationOutput | null;
+}
+
+/** Options of `log`, `alog` and `logBatch`. */
+export interface LogOptions {
+  /** The run to log into; omitted, the tracker's current run for the dataset. */
+  runId?: string;
+  /** Extra metadata stored with each result; `evaluator_name` and `model_name` keys name them. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Options of `logContext`. */
+export interface LogContextOptions {
+  runId?: string;
+  datasetName?: string;
+}
+
+/** Options of `getExperimentHistory`. */
+export interface HistoryOptions {
+  /** Only the runs on this dataset. */
+  datasetName?: string;
+}
+
+/**
+ * A summary evaluator: computes run-level numbers from all results of a run so far, e.g.
+ * `(results) => ({ refusal_rate: ... })`. Its output is merged into `summaryResult`.
+ */
+export type SummaryEvaluator = (
+  results: EvaluationOutput[],
+  data: MetricInput[],
+) => Record<string, unknown>;
