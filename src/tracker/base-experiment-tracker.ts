@@ -79,14 +79,24 @@ export interface ResolvedTrackerOptions extends FlattenConfig {
 }
 
 /** Checks tracker options and fills in the gllm-evals defaults. */
-export function resolveTrackerOptions(options: TrackerOptions, where: string): ResolvedTrackerOptions {
+export function resolveTrackerOptions(
+  options: TrackerOptions,
+  where: string,
+): ResolvedTrackerOptions {
   const scoreKey = options.scoreKey ?? 'score';
   if (typeof scoreKey === 'string') checkName(scoreKey, `${where}.scoreKey`);
   else if (checkStringList(scoreKey, `${where}.scoreKey`).length === 0) {
-    throw new InvalidInputError('E_INVALID_ARGUMENT', `${where}.scoreKey must not be empty`, `${where}.scoreKey`);
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `${where}.scoreKey must not be empty`,
+      `${where}.scoreKey`,
+    );
   }
   const summaryEvaluators = options.summaryEvaluators ?? [];
-  if (!Array.isArray(summaryEvaluators) || !summaryEvaluators.every((f) => typeof f === 'function')) {
+  if (
+    !Array.isArray(summaryEvaluators) ||
+    !summaryEvaluators.every((f) => typeof f === 'function')
+  ) {
     throw new InvalidInputError(
       'E_INVALID_ARGUMENT',
       `${where}.summaryEvaluators must be an array of functions`,
@@ -95,7 +105,10 @@ export function resolveTrackerOptions(options: TrackerOptions, where: string): R
   }
   const includeEvalResult = options.includeEvalResult ?? true;
   if (typeof includeEvalResult !== 'boolean') {
-    throw new InvalidInputError('E_INVALID_ARGUMENT', `${where}.includeEvalResult must be a boolean`);
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `${where}.includeEvalResult must be a boolean`,
+    );
   }
   return {
     scoreKey: typeof scoreKey === 'string' ? scoreKey : [...scoreKey],
@@ -107,7 +120,10 @@ export function resolveTrackerOptions(options: TrackerOptions, where: string): R
       options.leaderboardScoreKey ?? 'aggregate_success',
       `${where}.leaderboardScoreKey`,
     ),
-    companionFields: checkStringList(options.companionFields ?? ['success'], `${where}.companionFields`),
+    companionFields: checkStringList(
+      options.companionFields ?? ['success'],
+      `${where}.companionFields`,
+    ),
     summaryEvaluators,
     includeEvalResult,
   };
@@ -195,7 +211,10 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
   ): Promise<string> {
     this.#assertOpen('logBatch');
     if (!Array.isArray(evaluationResults) || !Array.isArray(data)) {
-      throw new InvalidInputError('E_INVALID_ARGUMENT', 'evaluationResults and data must be arrays');
+      throw new InvalidInputError(
+        'E_INVALID_ARGUMENT',
+        'evaluationResults and data must be arrays',
+      );
     }
     if (evaluationResults.length !== data.length) {
       throw new InvalidInputError(
@@ -218,7 +237,10 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     checkRecord(context, 'context');
     const opts = checkOptions(options, ['runId', 'datasetName'], 'options');
     toPythonJson(context, 'context');
-    let datasetName = opts.datasetName === undefined ? undefined : checkName(opts.datasetName, 'options.datasetName');
+    let datasetName =
+      opts.datasetName === undefined
+        ? undefined
+        : checkName(opts.datasetName, 'options.datasetName');
     let runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
     if (runId === undefined) {
       const only = this.#currentRuns.size === 1 ? [...this.#currentRuns][0] : undefined;
@@ -270,7 +292,10 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
   }
 
   /** A run's results in logging order, one at a time, for runs too large to hold at once. */
-  async *iterateRunResults(runId: string, options?: Record<string, never>): AsyncGenerator<ResultRecord> {
+  async *iterateRunResults(
+    runId: string,
+    options?: Record<string, never>,
+  ): AsyncGenerator<ResultRecord> {
     this.#assertOpen('getRunResults');
     checkName(runId, 'runId');
     checkOptions(options, [], 'options');
@@ -335,7 +360,8 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
   ): string {
     checkName(datasetName, 'datasetName');
     const opts = checkOptions(options, ['runId', 'metadata'], 'options');
-    const metadata = opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
+    const metadata =
+      opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
     const runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
     const metadataJson = toPythonJson(metadata, 'options.metadata');
     const evaluatorMeta = metadata['evaluator_name'];

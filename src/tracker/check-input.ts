@@ -9,7 +9,11 @@ const describe = (v: unknown): string =>
 
 export function checkRecord(value: unknown, where: string): Record<string, unknown> {
   if (!isPlainRecord(value)) {
-    throw new InvalidInputError('E_INVALID_ARGUMENT', `${where} must be an object, got ${describe(value)}`, where);
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `${where} must be an object, got ${describe(value)}`,
+      where,
+    );
   }
   return value;
 }
@@ -47,7 +51,11 @@ export function checkOptions<T extends object>(
 
 export function checkStringList(value: unknown, where: string): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
-    throw new InvalidInputError('E_INVALID_ARGUMENT', `${where} must be an array of non-empty strings`, where);
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `${where} must be an array of non-empty strings`,
+      where,
+    );
   }
   return value as string[];
 }

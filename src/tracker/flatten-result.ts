@@ -27,7 +27,8 @@ export interface FlattenConfig {
 
 type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Only JSON leaves a CSV cell can hold are columns; `null` and `''` mean "no value". */
 function leafValue(v: unknown, where: string): FlatValue | undefined {
@@ -109,7 +110,11 @@ export function flattenResult(
       const value = leafValue(block[key], `${where}.${name}`);
       if (value === undefined || seen.has(name)) continue;
       seen.add(name);
-      extras.push({ name, kind: 'extra', value: typeof value === 'boolean' ? Number(value) : value });
+      extras.push({
+        name,
+        kind: 'extra',
+        value: typeof value === 'boolean' ? Number(value) : value,
+      });
     }
   }
   return [...scores, ...companions, ...extras];

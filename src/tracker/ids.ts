@@ -95,8 +95,5 @@ export function sampleIdOf(data: Record<string, unknown>): string {
   }
   const input = data['input'] ?? data['query'] ?? null;
   const expected = data['expected_output'] ?? data['expected_response'] ?? null;
-  return createHash('sha256')
-    .update(canonicalJson({ expected, input }))
-    .digest('hex')
-    .slice(0, 16);
+  return createHash('sha256').update(canonicalJson({ expected, input })).digest('hex').slice(0, 16);
 }

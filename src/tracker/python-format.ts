@@ -96,7 +96,11 @@ export function toPythonJson(value: unknown, path: string): string {
     }
     if (v === null) return 'null';
     if (ancestors.has(v)) {
-      throw new InvalidInputError('E_NOT_SERIALIZABLE', `${at} refers back to itself (a cycle)`, at);
+      throw new InvalidInputError(
+        'E_NOT_SERIALIZABLE',
+        `${at} refers back to itself (a cycle)`,
+        at,
+      );
     }
     if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
       return walk((v as { toJSON: () => unknown }).toJSON(), at);

@@ -2,12 +2,7 @@
  * The small interface every store implements. The tracker above it owns the rules (validation,
  * ids, score keys, aggregation); a store only keeps results and run aggregates and gives them back.
  */
-import type {
-  EvaluationOutput,
-  MetricInput,
-  ResultRecord,
-  RunSummary,
-} from '../types.js';
+import type { EvaluationOutput, MetricInput, ResultRecord, RunSummary } from '../types.js';
 import type { FlatColumn } from './flatten-result.js';
 
 /** A validated result, with everything a store writes already computed. */

@@ -112,7 +112,10 @@ export function foldResult(
         a.scoreSum += score;
       }
     }
-    if (name.endsWith(ACCURACY_SUFFIX) && name.indexOf('.') === name.length - ACCURACY_SUFFIX.length) {
+    if (
+      name.endsWith(ACCURACY_SUFFIX) &&
+      name.indexOf('.') === name.length - ACCURACY_SUFFIX.length
+    ) {
       accuracyCount++;
       accuracyAll &&= asScore(value) !== 0 && asScore(value) !== undefined;
     }
@@ -131,7 +134,11 @@ export function foldResult(
  * two picked different score columns, so the caller must fold those results again one by one.
  */
 export function mergeAggregates(base: RunAggregate, delta: RunAggregate): RunAggregate | null {
-  if (base.scoreColumn !== null && delta.scoreColumn !== null && base.scoreColumn !== delta.scoreColumn) {
+  if (
+    base.scoreColumn !== null &&
+    delta.scoreColumn !== null &&
+    base.scoreColumn !== delta.scoreColumn
+  ) {
     return null;
   }
   if (base.totalData === 0) {
@@ -163,7 +170,8 @@ export function toRunSummary(a: RunAggregate): RunSummary {
     evaluatorName = a.scoreColumn.slice(0, a.scoreColumn.indexOf('.'));
   }
   const summaryResult: Record<string, unknown> = {};
-  if (a.accuracyTotal > 0) summaryResult['accuracy'] = pyRound(a.accuracyPassed / a.accuracyTotal, 2);
+  if (a.accuracyTotal > 0)
+    summaryResult['accuracy'] = pyRound(a.accuracyPassed / a.accuracyTotal, 2);
   Object.assign(summaryResult, a.summaryExtra);
   return {
     runId: a.runId,

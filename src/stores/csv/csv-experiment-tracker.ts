@@ -23,7 +23,12 @@ export interface CsvTrackerOptions extends TrackerOptions {
   lockTimeoutMs?: number;
 }
 
-export const CSV_OPTION_KEYS = [...TRACKER_OPTION_KEYS, 'outputDir', 'onWarning', 'lockTimeoutMs'] as const;
+export const CSV_OPTION_KEYS = [
+  ...TRACKER_OPTION_KEYS,
+  'outputDir',
+  'onWarning',
+  'lockTimeoutMs',
+] as const;
 
 /**
  * The gllm-evals CSV tracker with its current defaults: results in
@@ -50,8 +55,10 @@ export class CSVExperimentTracker extends BaseExperimentTracker {
 
   constructor(projectName: string, options?: CsvTrackerOptions) {
     const opts = checkOptions(options, CSV_OPTION_KEYS, 'options');
-    const outputDir = resolve(checkName(opts.outputDir ?? './gllm_evals/experiments', 'options.outputDir'));
-    const { outputDir: _dir, onWarning, lockTimeoutMs, ...trackerOptions } = opts;
+    const outputDir = resolve(
+      checkName(opts.outputDir ?? './gllm_evals/experiments', 'options.outputDir'),
+    );
+    const { outputDir: _outputDir, onWarning, lockTimeoutMs, ...trackerOptions } = opts;
     const config = resolveTrackerOptions(trackerOptions, 'options');
     super(projectName, {
       ...trackerOptions,

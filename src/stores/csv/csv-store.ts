@@ -38,13 +38,33 @@ import {
 } from '../../tracker/run-aggregate.js';
 import type { AggregateInput, RunAggregate } from '../../tracker/run-aggregate.js';
 import type { FlatValue, ResultRecord, RunSummary } from '../../types.js';
-import { bomLength, encodeText, encodeValue, formatRecord, parseRecord, quoteCell, unescapeText } from './csv-codec.js';
+import {
+  bomLength,
+  encodeText,
+  encodeValue,
+  formatRecord,
+  parseRecord,
+  quoteCell,
+  unescapeText,
+} from './csv-codec.js';
 import { withFileLock } from './file-lock.js';
-import { formatLeaderboard, readLeaderboard, readState, writeFileAtomic } from './leaderboard-file.js';
+import {
+  formatLeaderboard,
+  readLeaderboard,
+  readState,
+  writeFileAtomic,
+} from './leaderboard-file.js';
 import type { LeaderboardState } from './leaderboard-file.js';
 import { RecordReader } from './record-reader.js';
 import type { RawRecord } from './record-reader.js';
-import { extendHeader, JSON_COLUMNS, LEADING_COLUMNS, newHeader, OWN_COLUMNS, ResultsLayout } from './results-layout.js';
+import {
+  extendHeader,
+  JSON_COLUMNS,
+  LEADING_COLUMNS,
+  newHeader,
+  OWN_COLUMNS,
+  ResultsLayout,
+} from './results-layout.js';
 
 /** Reports damage found while reading (a torn or malformed record, a cell that is not JSON). */
 export type WarningHandler = (message: string, code: string) => void;
@@ -112,7 +132,12 @@ function readHeader(fd: number): { names: string[]; end: number } | null {
 }
 
 /** Calls `onRecord` for each complete record of `fd` in `[from, to)`; returns where they end. */
-function scanSync(fd: number, from: number, to: number, onRecord: (r: RawRecord) => void): RecordReader {
+function scanSync(
+  fd: number,
+  from: number,
+  to: number,
+  onRecord: (r: RawRecord) => void,
+): RecordReader {
   const reader = new RecordReader(from);
   let pos = from;
   while (pos < to) {
@@ -149,12 +174,14 @@ export class CsvStore implements ResultStore {
   #ranges: OwnRange[] = [];
   readonly #patches: [string, RunPatch][] = [];
   #dirty = false;
+  readonly #reported = new Set<string>();
 
   constructor(options: CsvStoreOptions) {
     this.#dir = options.outputDir;
     this.#config = options.config;
     this.#warn =
-      options.onWarning ?? ((message, code) => process.emitWarning(message, { code, type: 'EvaltrackWarning' }));
+      options.onWarning ??
+      ((message, code) => process.emitWarning(message, { code, type: 'EvaltrackWarning' }));
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
     this.resultsPath = join(this.#dir, 'experiment_results.csv');
     this.leaderboardPath = join(this.#dir, 'leaderboard.csv');
@@ -168,7 +195,8 @@ export class CsvStore implements ResultStore {
     const cells = results.map((r) => this.#cellsOf(r));
     const columns = new Map<string, NamedColumn>();
     for (const c of FIXED_COLUMNS) columns.set(c.name, c);
-    for (const r of results) for (const c of r.columns) if (!columns.has(c.name)) columns.set(c.name, c);
+    for (const r of results)
+      for (const c of r.columns) if (!columns.has(c.name)) columns.set(c.name, c);
     const needed = [...columns.values()];
     try {
       this.#openForWrite(needed);
@@ -234,7 +262,12 @@ export class CsvStore implements ResultStore {
       let pos = header.end;
       while (pos < size) {
         const space = reader.space();
-        const { bytesRead } = await handle.read(space.buf, space.offset, Math.min(space.length, size - pos), pos);
+        const { bytesRead } = await handle.read(
+          space.buf,
+          space.offset,
+          Math.min(space.length, size - pos),
+          pos,
+        );
         if (bytesRead === 0) break;
         reader.filled(bytesRead);
         pos += bytesRead;
@@ -245,10 +278,13 @@ export class CsvStore implements ResultStore {
             this.#reportDamaged(r, cells.length, layout.names.length);
             continue;
           }
-          yield layout.toResultRecord(cells, (text, column) => this.#parseJson(text, column, r.fileStart));
+          yield layout.toResultRecord(cells, (text, column) =>
+            this.#parseJson(text, column, r.fileStart),
+          );
         }
       }
-      if (reader.pending.length > 0) this.#reportTorn(reader.position, reader.pending.length, false);
+      if (reader.pending.length > 0)
+        this.#reportTorn(reader.position, reader.pending.length, false);
     } finally {
       await handle.close();
     }
@@ -289,7 +325,10 @@ export class CsvStore implements ResultStore {
     cells.set('result_id', r.resultId);
     cells.set('sample_id', encodeText(r.sampleId, `${where}: sample id`));
     cells.set('project_name', encodeText(r.projectName, 'projectName'));
-    cells.set('evaluation_result', r.evaluationResultJson === null ? '' : quoteCell(r.evaluationResultJson));
+    cells.set(
+      'evaluation_result',
+      r.evaluationResultJson === null ? '' : quoteCell(r.evaluationResultJson),
+    );
     return cells;
   }
 
@@ -325,8 +364,9 @@ export class CsvStore implements ResultStore {
   }
 
   #create(columns: NamedColumn[]): void {
-    const metrics = columns.filter((c): c is { name: string; kind: ColumnKind } =>
-      c.kind === 'score' || c.kind === 'companion' || c.kind === 'extra',
+    const metrics = columns.filter(
+      (c): c is { name: string; kind: ColumnKind } =>
+        c.kind === 'score' || c.kind === 'companion' || c.kind === 'extra',
     );
     writeFileAtomic(this.resultsPath, formatRecord(newHeader(metrics, this.#config)));
     this.#reopen();
@@ -387,7 +427,10 @@ export class CsvStore implements ResultStore {
           return v === undefined ? [] : [[n, v] as const];
         }),
       };
-      range.runs.set(r.runId, foldResult(range.runs.get(r.runId), input, this.#config.leaderboardScoreKey));
+      range.runs.set(
+        r.runId,
+        foldResult(range.runs.get(r.runId), input, this.#config.leaderboardScoreKey),
+      );
     }
   }
 
@@ -401,7 +444,8 @@ export class CsvStore implements ResultStore {
     const columns = new Map<string, NamedColumn>();
     for (const c of FIXED_COLUMNS) columns.set(c.name, c);
     for (const r of results) for (const c of r.columns) columns.set(c.name, c);
-    if ([...columns.keys()].some((n) => !this.#layout?.has(n))) this.#rewrite([...columns.values()]);
+    if ([...columns.keys()].some((n) => !this.#layout?.has(n)))
+      this.#rewrite([...columns.values()]);
     let lo = 0;
     let hi = results.length;
     while (lo < hi) {
@@ -412,7 +456,15 @@ export class CsvStore implements ResultStore {
     if (lo === results.length) return;
     const fd = this.#fd;
     if (fd === undefined) throw new StoreIoError('results file is not open');
-    writeAll(fd, Buffer.from(cells.slice(lo).map((c) => this.#format(c)).join('')));
+    writeAll(
+      fd,
+      Buffer.from(
+        cells
+          .slice(lo)
+          .map((c) => this.#format(c))
+          .join(''),
+      ),
+    );
     this.#lastEnd = fstatSync(fd).size;
   }
 
@@ -471,7 +523,10 @@ export class CsvStore implements ResultStore {
         if (outBytes > 4 * 1024 * 1024) flushOut();
         if (fold) {
           const input = oldLayout.toAggregateInput(cells);
-          runs.set(input.runId, foldResult(runs.get(input.runId), input, this.#config.leaderboardScoreKey));
+          runs.set(
+            input.runId,
+            foldResult(runs.get(input.runId), input, this.#config.leaderboardScoreKey),
+          );
         }
       };
       const start = header?.end ?? 0;
@@ -490,7 +545,10 @@ export class CsvStore implements ResultStore {
       if (setAside.length > 0) {
         const aside = `${this.resultsPath}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
         writeFileSync(aside, Buffer.concat(setAside));
-        this.#warn(`set aside ${setAside.length} damaged record(s) of ${this.resultsPath} in ${aside}`, 'EVALTRACK_SET_ASIDE');
+        this.#warn(
+          `set aside ${setAside.length} damaged record(s) of ${this.resultsPath} in ${aside}`,
+          'EVALTRACK_SET_ASIDE',
+        );
       }
       const previous = this.#previousRuns();
       const merged = withRunFields(runs, previous);
@@ -525,7 +583,9 @@ export class CsvStore implements ResultStore {
       fd = openSync(this.resultsPath, 'r');
     } catch (e) {
       if (errno(e) !== 'ENOENT') throw new StoreIoError(`cannot read ${this.resultsPath}`, e);
-      const runs = new Map((state?.runs ?? readLeaderboard(this.leaderboardPath)).map((r) => [r.runId, r]));
+      const runs = new Map(
+        (state?.runs ?? readLeaderboard(this.leaderboardPath)).map((r) => [r.runId, r]),
+      );
       return { runs: this.#withPatches(runs), folded: null };
     }
     try {
@@ -560,10 +620,16 @@ export class CsvStore implements ResultStore {
           return;
         }
         const input = layout.toAggregateInput(cells);
-        runs.set(input.runId, foldResult(runs.get(input.runId), input, this.#config.leaderboardScoreKey));
+        runs.set(
+          input.runId,
+          foldResult(runs.get(input.runId), input, this.#config.leaderboardScoreKey),
+        );
       };
       // Walk the unfolded part in file order: our own ranges from memory, the gaps by parsing.
-      const own = st.ino === this.#ino && st.dev === this.#dev ? this.#ranges.filter((r) => r.start >= from) : [];
+      const own =
+        st.ino === this.#ino && st.dev === this.#dev
+          ? this.#ranges.filter((r) => r.start >= from)
+          : [];
       let pos = from;
       let torn: RecordReader | undefined;
       for (const range of [...own, undefined]) {
@@ -580,7 +646,12 @@ export class CsvStore implements ResultStore {
         let usable = true;
         const staged = new Map<string, RunAggregate>();
         for (const [runId, delta] of range.runs) {
-          const merged = mergeAggregates(cloneAggregate(runs.get(runId) ?? emptyAggregate(runId, delta.datasetName, delta.projectName)), cloneAggregate(delta));
+          const merged = mergeAggregates(
+            cloneAggregate(
+              runs.get(runId) ?? emptyAggregate(runId, delta.datasetName, delta.projectName),
+            ),
+            cloneAggregate(delta),
+          );
           if (!merged) {
             usable = false;
             break;
@@ -591,8 +662,13 @@ export class CsvStore implements ResultStore {
         else scanSync(fd, range.start, range.end, foldRecord);
         pos = range.end;
       }
-      if (!valid) withRunFields(runs, state ? new Map(state.runs.map((r) => [r.runId, r])) : this.#previousRuns());
-      if (torn && pos + torn.pending.length >= st.size) this.#reportTorn(pos, torn.pending.length, false);
+      if (!valid)
+        withRunFields(
+          runs,
+          state ? new Map(state.runs.map((r) => [r.runId, r])) : this.#previousRuns(),
+        );
+      if (torn && pos + torn.pending.length >= st.size)
+        this.#reportTorn(pos, torn.pending.length, false);
       return { runs: this.#withPatches(runs), folded: { dev: st.dev, ino: st.ino, offset: pos } };
     } finally {
       closeSync(fd);
@@ -602,7 +678,9 @@ export class CsvStore implements ResultStore {
   #withPatches(runs: Map<string, RunAggregate>): Map<string, RunAggregate> {
     for (const [runId, patch] of this.#patches) {
       const base = runs.get(runId);
-      const run = base ? cloneAggregate(base) : emptyAggregate(runId, patch.datasetName, patch.projectName);
+      const run = base
+        ? cloneAggregate(base)
+        : emptyAggregate(runId, patch.datasetName, patch.projectName);
       if (patch.context) run.context = { ...run.context, ...patch.context };
       if (patch.summary) run.summaryExtra = { ...patch.summary };
       run.createdAt ??= patch.at;
@@ -632,6 +710,10 @@ export class CsvStore implements ResultStore {
   }
 
   #reportTorn(offset: number, length: number, setAside: boolean): void {
+    // Reads come often; say it once per torn record, and again when it is set aside.
+    const key = `${offset}:${length}:${setAside}`;
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
     this.#warn(
       `${this.resultsPath} ends with an incomplete record (${length} bytes at byte ${offset}, e.g. a write cut short by kill -9); ` +
         (setAside ? 'it was set aside' : 'it was skipped, and will be set aside at the next write'),
@@ -644,7 +726,10 @@ export class CsvStore implements ResultStore {
  * Fields the results cannot give (context, summaries, times, runs with no results left), taken
  * from the previous aggregates. Mutates and returns `runs`.
  */
-function withRunFields(runs: Map<string, RunAggregate>, previous: Map<string, RunAggregate>): Map<string, RunAggregate> {
+function withRunFields(
+  runs: Map<string, RunAggregate>,
+  previous: Map<string, RunAggregate>,
+): Map<string, RunAggregate> {
   for (const [runId, prev] of previous) {
     const run = runs.get(runId);
     if (!run) {
@@ -654,8 +739,10 @@ function withRunFields(runs: Map<string, RunAggregate>, previous: Map<string, Ru
     run.context = prev.context;
     run.summaryExtra = prev.summaryExtra;
     run.projectName ??= prev.projectName;
-    if (prev.createdAt !== null && (run.createdAt === null || prev.createdAt < run.createdAt)) run.createdAt = prev.createdAt;
-    if (prev.updatedAt !== null && (run.updatedAt === null || prev.updatedAt > run.updatedAt)) run.updatedAt = prev.updatedAt;
+    if (prev.createdAt !== null && (run.createdAt === null || prev.createdAt < run.createdAt))
+      run.createdAt = prev.createdAt;
+    if (prev.updatedAt !== null && (run.updatedAt === null || prev.updatedAt > run.updatedAt))
+      run.updatedAt = prev.updatedAt;
   }
   return runs;
 }
@@ -666,5 +753,7 @@ function firstCellMatches(r: RawRecord, wanted: readonly Buffer[], runId: string
   if (buf[start] === 0x22) return unescapeText(parseRecord(recordText(r))[0] ?? '') === runId;
   let end = buf.indexOf(0x2c, start);
   if (end === -1 || end > contentEnd) end = contentEnd;
-  return wanted.some((w) => w.length === end - start && buf.compare(w, 0, w.length, start, end) === 0);
+  return wanted.some(
+    (w) => w.length === end - start && buf.compare(w, 0, w.length, start, end) === 0,
+  );
 }

@@ -3,7 +3,16 @@
  * extension, a repair, a leaderboard refresh), never per appended row. `open(O_EXCL)` creates it
  * atomically; a lock whose process is gone (killed while holding it) is taken over.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { LockTimeoutError, StoreIoError } from '../../errors.js';
 

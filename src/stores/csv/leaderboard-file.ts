@@ -88,7 +88,9 @@ export function formatLeaderboard(runs: readonly RunAggregate[]): string {
 function parseObject(text: string): Record<string, unknown> {
   try {
     const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }
@@ -113,7 +115,8 @@ export function readLeaderboard(path: string): RunAggregate[] {
   reader.filled(buf.length - offset);
   const records: string[][] = [];
   for (let r = reader.next(); r; r = reader.next()) {
-    if (r.contentEnd > r.start) records.push(parseRecord(r.buf.toString('utf8', r.start, r.contentEnd)));
+    if (r.contentEnd > r.start)
+      records.push(parseRecord(r.buf.toString('utf8', r.start, r.contentEnd)));
   }
   const [header, ...rows] = records;
   if (!header) return [];
@@ -122,7 +125,11 @@ export function readLeaderboard(path: string): RunAggregate[] {
     if (cells.length !== header.length) return [];
     const runId = unescapeText(at(cells, 'run_id'));
     if (runId === '') return [];
-    const a = emptyAggregate(runId, unescapeText(at(cells, 'dataset_name')), unescapeText(at(cells, 'project_name')) || null);
+    const a = emptyAggregate(
+      runId,
+      unescapeText(at(cells, 'dataset_name')),
+      unescapeText(at(cells, 'project_name')) || null,
+    );
     a.evaluatorName = unescapeText(at(cells, 'evaluator_name')) || 'unknown';
     a.modelName = unescapeText(at(cells, 'model_name')) || 'unknown';
     a.scoreColumn = unescapeText(at(cells, 'score_column')) || null;

@@ -8,13 +8,26 @@ import type { AggregateInput } from '../../tracker/run-aggregate.js';
 import type { FlatValue, ResultRecord } from '../../types.js';
 import { decodeValue, unescapeText } from './csv-codec.js';
 
-export const LEADING_COLUMNS = ['run_id', 'dataset_name', 'timestamp', 'evaluator_name', 'model_name'] as const;
+export const LEADING_COLUMNS = [
+  'run_id',
+  'dataset_name',
+  'timestamp',
+  'evaluator_name',
+  'model_name',
+] as const;
 export const JSON_COLUMNS = ['data', 'metadata'] as const;
 /** Ours, after the gllm-evals columns. */
 export const OWN_COLUMNS = ['result_id', 'sample_id', 'project_name', 'evaluation_result'] as const;
 
 type Group = 'leading' | ColumnKind | 'json' | 'own';
-const RANK: Record<Group, number> = { leading: 0, score: 1, companion: 2, extra: 3, json: 4, own: 5 };
+const RANK: Record<Group, number> = {
+  leading: 0,
+  score: 1,
+  companion: 2,
+  extra: 3,
+  json: 4,
+  own: 5,
+};
 
 const LEADING = new Set<string>(LEADING_COLUMNS);
 const JSONS = new Set<string>(JSON_COLUMNS);
@@ -130,7 +143,10 @@ export class ResultsLayout {
   }
 
   /** A record as a result. `parseJson` reports cells that are not valid JSON. */
-  toResultRecord(cells: readonly string[], parseJson: (text: string, column: string) => unknown): ResultRecord {
+  toResultRecord(
+    cells: readonly string[],
+    parseJson: (text: string, column: string) => unknown,
+  ): ResultRecord {
     const runId = this.runIdOf(cells);
     const datasetName = unescapeText(this.#cell(cells, 'dataset_name'));
     const timestamp = this.#cell(cells, 'timestamp');
@@ -140,7 +156,10 @@ export class ResultsLayout {
     const data = (dataText === '' ? {} : parseJson(dataText, 'data')) as Record<string, unknown>;
     const resultId =
       this.#cell(cells, 'result_id') ||
-      resultIdFromContent(timestamp, [runId, datasetName, timestamp, dataText, metadataText].join('\u0000'));
+      resultIdFromContent(
+        timestamp,
+        [runId, datasetName, timestamp, dataText, metadataText].join('\u0000'),
+      );
     return {
       resultId,
       sampleId: unescapeText(this.#cell(cells, 'sample_id')) || sampleIdOf(data),
@@ -151,9 +170,14 @@ export class ResultsLayout {
       modelName: unescapeText(this.#cell(cells, 'model_name')) || 'unknown',
       values: Object.fromEntries(this.#values(cells)),
       data,
-      metadata: (metadataText === '' ? {} : parseJson(metadataText, 'metadata')) as Record<string, unknown>,
+      metadata: (metadataText === '' ? {} : parseJson(metadataText, 'metadata')) as Record<
+        string,
+        unknown
+      >,
       evaluationResult:
-        evalText === '' ? null : (parseJson(evalText, 'evaluation_result') as Record<string, unknown>),
+        evalText === ''
+          ? null
+          : (parseJson(evalText, 'evaluation_result') as Record<string, unknown>),
     };
   }
 }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { flattenResult } from './flatten-result.js';
+
+const gllm = {
+  scoreKey: 'score',
+  companionFields: ['success'],
+  extraScoreKeys: ['aggregate_score', 'aggregate_success'],
+};
+const result = {
+  generation: {
+    aggregate_explanation: 'ok',
+    aggregate_success: false,
+    aggregate_score: 0.8333333333333334,
+    completeness: { score: 0.5, success: false, explanation: 'partial' },
+    redundancy: { score: 0, success: true, higher_is_better: false },
+    groundedness: { score: 1, success: true },
+  },
+};
+
+describe('flattenResult', () => {
+  it('makes the gllm-evals columns, in group order', () => {
+    const cols = flattenResult(result, gllm, 'r');
+    expect(cols.map((c) => [c.name, c.kind, c.value])).toEqual([
+      ['generation.completeness.score', 'score', 0.5],
+      ['generation.redundancy.score', 'score', 0],
+      ['generation.groundedness.score', 'score', 1],
+      ['generation.completeness.success', 'companion', false],
+      ['generation.redundancy.success', 'companion', true],
+      ['generation.groundedness.success', 'companion', true],
+      ['generation.aggregate_score', 'extra', 0.8333333333333334],
+      ['generation.aggregate_success', 'extra', 0],
+    ]);
+  });
+
+  it('takes a dotted string or an array as one exact path', () => {
+    const dotted = flattenResult(
+      result,
+      { ...gllm, scoreKey: 'generation.completeness.score', extraScoreKeys: [] },
+      'r',
+    );
+    expect(dotted.map((c) => c.name)).toEqual([
+      'generation.completeness.score',
+      'generation.completeness.success',
+    ]);
+    const array = flattenResult(
+      result,
+      { ...gllm, scoreKey: ['generation', 'aggregate_score'], extraScoreKeys: [] },
+      'r',
+    );
+    expect(array.map((c) => c.name)).toEqual(['generation.aggregate_score']);
+  });
+
+  it('matches a bare key at any depth, top level included', () => {
+    const cols = flattenResult(
+      { score: 1, a: { b: { score: true } } },
+      { ...gllm, extraScoreKeys: [] },
+      'r',
+    );
+    expect(cols.map((c) => [c.name, c.value])).toEqual([
+      ['score', 1],
+      ['a.b.score', true],
+    ]);
+  });
+
+  it('writes extra companions asked for, and skips null and empty values', () => {
+    const cols = flattenResult(
+      { m: { score: null }, n: { score: 0.25, explanation: 'why', success: '' } },
+      { scoreKey: 'score', companionFields: ['success', 'explanation'], extraScoreKeys: [] },
+      'r',
+    );
+    expect(cols.map((c) => [c.name, c.value])).toEqual([
+      ['n.score', 0.25],
+      ['n.explanation', 'why'],
+    ]);
+  });
+
+  it('refuses non-finite scores with the path', () => {
+    expect(() => flattenResult({ g: { score: NaN } }, gllm, 'evaluationResults[2]')).toThrow(
+      expect.objectContaining({ code: 'E_NON_FINITE_SCORE', path: 'evaluationResults[2].g.score' }),
+    );
+  });
+});

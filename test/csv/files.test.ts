@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CSVExperimentTracker, SimpleExperimentTracker } from 'evaltrack/csv';
+import { gllmResult } from '../conformance/tracker-contract.js';
+import { readWithPython } from '../helpers/python.js';
+import { folderBytes, tempDir } from '../helpers/temp-dir.js';
+
+const TRICKY = [
+  'comma, "quote" and \'apostrophe\'',
+  'CR\rLF\nCRLF\r\nend',
+  'tab\there',
+  'unicode: naïve café – ü ß 中文 العربية',
+  'emoji: 🎉👩‍👩‍👧 and a lone high \ud83d and low \ude00 surrogate',
+  '=HYPERLINK("http://evil.example","click")',
+  '+1',
+  '-1+2',
+  '@SUM(A1)',
+  "'=x",
+  '-0.5',
+  '',
+  'NUL \u0000 and DEL \u007f',
+];
+
+describe('the files on disk', () => {
+  it('writes the gllm-evals layout and value formats', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const runId = await t.logBatch(
+      [gllmResult(0.5, 1, 0), gllmResult(1, 1, 0)],
+      'faq',
+      [
+        { id: 'a', input: 'q' },
+        { id: 'b', input: 'r' },
+      ],
+      {
+        metadata: { model_name: 'gpt-x' },
+      },
+    );
+    await t.close();
+    const text = readFileSync(join(dir.path, 'experiment_results.csv'), 'utf8');
+    const lines = text.split('\r\n');
+    expect(lines[0]).toBe(
+      'run_id,dataset_name,timestamp,evaluator_name,model_name,' +
+        'generation.completeness.score,generation.groundedness.score,generation.redundancy.score,' +
+        'generation.completeness.success,generation.groundedness.success,generation.redundancy.success,' +
+        'generation.aggregate_score,generation.aggregate_success,data,metadata,' +
+        'result_id,sample_id,project_name,evaluation_result',
+    );
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toBe('');
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${runId},faq,\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z,generation,gpt-x,0\\.5,1\\.0,0\\.0,False,True,True,0\\.8333333333333334,0\\.0,"\\{""id"": ""a"", ""input"": ""q""\\}","\\{""model_name"": ""gpt-x""\\}",[0-9a-f-]{36},a,p,"\\{""generation"": `,
+      ),
+    );
+    const board = readFileSync(join(dir.path, 'leaderboard.csv'), 'utf8').split('\r\n');
+    expect(board[0]).toBe(
+      'run_id,dataset_name,evaluator_name,model_name,average_score,total_data,score_column,summary_result,project_name,created_at,updated_at,context',
+    );
+    expect(board[1]).toMatch(
+      new RegExp(
+        `^${runId},faq,generation,gpt-x,0\\.5,2,generation\\.aggregate_success,"\\{""accuracy"": 0\\.5\\}",p,[\\dT:.Z-]+,[\\dT:.Z-]+,"\\{\\}"$`,
+      ),
+    );
+  });
+
+  it('round-trips awkward text exactly through our reader and Python csv + json', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', {
+      outputDir: dir.path,
+      companionFields: ['success', 'explanation'],
+    });
+    const huge = 'x'.repeat(10 * 1024 * 1024) + ', "end"\r\n';
+    const data = TRICKY.map((text, i) => ({ id: `t${i}`, input: text, nested: { text } }));
+    data.push({ id: 'huge', input: huge, nested: { text: 'huge' } });
+    const results = data.map((d, i) => ({
+      judge: {
+        score: -0.5 + i,
+        success: true,
+        explanation: TRICKY[i]?.isWellFormed() ? TRICKY[i] : 'plain',
+      },
+    }));
+    const runId = await t.logBatch(results, 'odd', data);
+    const records = await t.getRunResults(runId);
+    await t.close();
+    expect(records.map((r) => r.data)).toEqual(data);
+    expect(records.map((r) => r.evaluationResult)).toEqual(results);
+    expect(records.map((r) => r.values['judge.score'])).toEqual(results.map((r) => r.judge.score));
+    expect(records.map((r) => r.values['judge.explanation'] ?? '')).toEqual(
+      results.map((r) => r.judge.explanation),
+    );
+
+    const view = readWithPython(dir.path);
+    expect(view.rows.map((r) => r['data'])).toEqual(data);
+    expect(view.rows.map((r) => r['evaluation_result'])).toEqual(results);
+    expect(view.rows.map((r) => r['judge.score'])).toEqual(
+      results.map((r) => String(r.judge.score.toFixed(1))),
+    );
+
+    // Formula cells are escaped in the file, so a spreadsheet shows them as text.
+    const raw = readFileSync(join(dir.path, 'experiment_results.csv'), 'utf8');
+    expect(raw).toContain(`,"'=HYPERLINK(""http://evil.example"",""click"")",`);
+    expect(raw).toContain(",'+1,");
+    expect(raw).toContain(",'@SUM(A1),");
+    expect(raw).toContain(",''=x,");
+    expect(raw).toContain(',-0.5,');
+  });
+
+  it('grows the header for a new metric, keeping every value under its name', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const runId = t.log({ g: { a: { score: 1, success: true } } }, 'd', { id: 1 });
+    t.log({ g: { b: { score: 0.5, success: false } } }, 'd', { id: 2 });
+    t.log({ h: { aggregate_success: true, c: { score: 0.25 } } }, 'd', { id: 3 });
+    const records = await t.getRunResults(runId);
+    await t.close();
+    expect(records.map((r) => r.values)).toEqual([
+      { 'g.a.score': 1, 'g.a.success': true },
+      { 'g.b.score': 0.5, 'g.b.success': false },
+      { 'h.c.score': 0.25, 'h.aggregate_success': 1 },
+    ]);
+    const view = readWithPython(dir.path);
+    expect(view.header.slice(5, 11)).toEqual([
+      'g.a.score',
+      'g.b.score',
+      'h.c.score',
+      'g.a.success',
+      'g.b.success',
+      'h.aggregate_success',
+    ]);
+    expect(
+      view.rows.map((r) => [
+        r['g.a.score'],
+        r['g.b.score'],
+        r['h.c.score'],
+        r['h.aggregate_success'],
+      ]),
+    ).toEqual([
+      ['1.0', '', '', ''],
+      ['', '0.5', '', ''],
+      ['', '', '0.25', '1.0'],
+    ]);
+  });
+
+  it('writes nothing for bad input, a batch included', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    await t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 1 }]);
+    const before = folderBytes(dir.path);
+    const bad: (() => unknown)[] = [
+      () => t.logBatch([gllmResult(1, 1, 0), { g: { score: NaN } }], 'd', [{ id: 2 }, { id: 3 }]),
+      () => t.logBatch([gllmResult(1, 1, 0), gllmResult(1, 1, 0)], 'd', [{ id: 2 }, { id: 3n }]),
+      () => t.log(gllmResult(1, 1, 0), 'bad \ud800 name', { id: 4 }),
+      () => t.log({ g: { score: 1, success: 'lone \udc00' } }, 'd', { id: 5 }),
+      () => t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 6 }, { id: 7 }]),
+    ];
+    for (const call of bad)
+      await expect(Promise.resolve().then(call)).rejects.toMatchObject({
+        code: expect.stringMatching(/^E_/),
+      });
+    expect(folderBytes(dir.path)).toEqual(before);
+    await t.close();
+  });
+
+  it('SimpleExperimentTracker ranks by its score key and writes no extra columns', async () => {
+    using dir = tempDir();
+    const t = new SimpleExperimentTracker('legacy', { outputDir: dir.path });
+    const runId = t.log(
+      { generation: { score: 1, relevancy_rating: 'good', completeness: { score: 0.5 } } },
+      'qa',
+      { query: 'q' },
+    );
+    t.log({ generation: { score: 0, relevancy_rating: 'bad', completeness: { score: 1 } } }, 'qa', {
+      query: 'r',
+    });
+    const [run] = await t.getExperimentHistory();
+    await t.close();
+    expect(run).toMatchObject({
+      runId,
+      averageScore: 0.5,
+      scoreColumn: 'generation.score',
+      summaryResult: {},
+    });
+    expect(readWithPython(dir.path).header.slice(5, 7)).toEqual([
+      'generation.score',
+      'generation.completeness.score',
+    ]);
+  });
+});

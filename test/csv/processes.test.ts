@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CSVExperimentTracker } from 'evaltrack/csv';
+import { gllmResult } from '../conformance/tracker-contract.js';
+import { readWithPython } from '../helpers/python.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const WRITER = fileURLToPath(new URL('../helpers/log-writer.mjs', import.meta.url));
+
+function runWriter(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`writer exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+function collectWarnings(): { codes: string[] } & Disposable {
+  const codes: string[] = [];
+  const onWarning = (w: Error & { code?: string }) => codes.push(w.code ?? w.name);
+  process.on('warning', onWarning);
+  return { codes, [Symbol.dispose]: () => process.off('warning', onWarning) };
+}
+
+describe('several processes and crashes', () => {
+  it('4 processes x 2,000 results into one folder lose, tear, duplicate and mix nothing', async () => {
+    using dir = tempDir();
+    const writers = ['0', '1', '2', '3'];
+    await Promise.all(writers.map((w) => runWriter([dir.path, w, '2000'])));
+
+    const t = new CSVExperimentTracker('check', { outputDir: dir.path });
+    for (const w of writers) {
+      const records = await t.getRunResults(`run-${w}`);
+      expect(records).toHaveLength(2000);
+      expect(records.map((r) => r.data['id'])).toEqual(
+        Array.from({ length: 2000 }, (_, i) => `${w}-${i}`),
+      );
+      records.forEach((r, i) => {
+        expect(r.values[`ev.m${w}.score`]).toBe(i / 2000);
+        expect(r.values[`ev.m${w}.success`]).toBe(i % 3 === 0);
+        expect(r.values[`ev.late${w}.score`]).toBe(i >= 1000 ? 0.25 : undefined);
+        expect(r.values['ev.aggregate_success']).toBe(i % 2 === 0 ? 1 : 0);
+      });
+    }
+    const history = await t.getExperimentHistory();
+    await t.close();
+    expect(
+      history.map((r) => [r.runId, r.totalData, r.averageScore, r.summaryResult]).sort(),
+    ).toEqual(writers.map((w) => [`run-${w}`, 2000, 0.5, { accuracy: 0.5 }]));
+
+    const view = readWithPython(dir.path);
+    expect(view.rows).toHaveLength(8000);
+    const ids = new Set(view.rows.map((r) => (r['data'] as { id: string }).id));
+    expect(ids.size).toBe(8000);
+    for (const row of view.rows) {
+      const [w, i] = String((row['data'] as { id: string }).id)
+        .split('-')
+        .map(Number) as [number, number];
+      expect(row['run_id']).toBe(`run-${w}`);
+      expect(Number(row[`ev.m${w}.score`])).toBe(i / 2000);
+      expect(row[`ev.late${w}.score`]).toBe(i >= 1000 ? '0.25' : '');
+      for (const other of writers.filter((x) => Number(x) !== w))
+        expect(row[`ev.m${other}.score`]).toBe('');
+    }
+    expect(view.leaderboard).toHaveLength(4);
+  });
+
+  it('keeps every result whose log() returned when the process is killed with SIGKILL', async () => {
+    using dir = tempDir();
+    const child = spawn(process.execPath, [WRITER, dir.path, '9', '100000', 'report', '100000'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.split('\n').length > 400 && !child.killed) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => child.on('exit', r));
+    const returned = out.split('\n').slice(0, -1).map(Number);
+    expect(returned.length).toBeGreaterThanOrEqual(400);
+
+    using warnings = collectWarnings();
+    const reader = new CSVExperimentTracker('check', { outputDir: dir.path });
+    const ids = new Set((await reader.getRunResults('run-9')).map((r) => r.data['id']));
+    for (const i of returned) expect(ids.has(`9-${i}`)).toBe(true);
+    expect((await reader.getExperimentHistory())[0]?.totalData).toBe(ids.size);
+    await reader.close();
+
+    // Logging works again afterwards, and whatever the kill tore is set aside, not lost.
+    const again = new CSVExperimentTracker('again', { outputDir: dir.path });
+    await again.logBatch([gllmResult(1, 1, 0)], 'after', [{ id: 'after' }], { runId: 'run-after' });
+    expect(await again.getRunResults('run-after')).toHaveLength(1);
+    expect((await again.getRunResults('run-9')).length).toBe(ids.size);
+    await again.close();
+    const torn = warnings.codes.includes('EVALTRACK_TORN_RECORD');
+    expect(readdirSync(dir.path).some((f) => f.includes('.corrupt-'))).toBe(torn);
+    expect(readWithPython(dir.path).rows).toHaveLength(ids.size + 1);
+  });
+
+  it('reports a torn last record, sets it aside at the next write, and logs on', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const runId = await t.logBatch([gllmResult(1, 1, 0), gllmResult(0, 1, 0)], 'd', [
+      { id: 1 },
+      { id: 2 },
+    ]);
+    await t.close();
+    const file = join(dir.path, 'experiment_results.csv');
+    const lines = readFileSync(file, 'utf8').split('\r\n');
+    const tornBytes = `${lines[2]!.slice(0, 120)}`;
+    appendFileSync(file, tornBytes);
+
+    using warnings = collectWarnings();
+    const reader = new CSVExperimentTracker('p', { outputDir: dir.path });
+    expect(await reader.getRunResults(runId)).toHaveLength(2);
+    expect((await reader.getExperimentHistory())[0]?.totalData).toBe(2);
+    await reader.close();
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.codes).toContain('EVALTRACK_TORN_RECORD');
+
+    const writer = new CSVExperimentTracker('p', { outputDir: dir.path });
+    writer.log(gllmResult(1, 1, 0), 'd', { id: 3 }, { runId });
+    expect((await writer.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 2, 3]);
+    await writer.close();
+    const aside = readdirSync(dir.path).filter((f) => f.includes('.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir.path, aside[0]!), 'utf8')).toBe(tornBytes);
+    expect(readFileSync(file, 'utf8').endsWith('\r\n')).toBe(true);
+    expect(readWithPython(dir.path).rows).toHaveLength(3);
+  });
+});
