@@ -19,7 +19,7 @@ import {
 import { firstEvaluatorName, flattenResult, unflattenValues } from './flatten-result.js';
 import type { FlattenConfig } from './flatten-result.js';
 import { makeRunId, newResultId, sampleIdOf } from './ids.js';
-import { toPythonJson } from './python-format.js';
+import { assertJsonable, toJsonCell } from './python-format.js';
 import type { PreparedResult, ResultStore } from './result-store.js';
 import { compareRunsByUpdate } from './run-aggregate.js';
 
@@ -129,6 +129,18 @@ export function resolveTrackerOptions(
   };
 }
 
+let lastMs = -1;
+let lastIso = '';
+/** The current time as ISO-8601 UTC; formatted once per millisecond, however many results. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 interface RunSummaryInputs {
   results: EvaluationOutput[];
   data: MetricInput[];
@@ -236,7 +248,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     this.#assertOpen('logContext');
     checkRecord(context, 'context');
     const opts = checkOptions(options, ['runId', 'datasetName'], 'options');
-    toPythonJson(context, 'context');
+    assertJsonable(context, 'context');
     let datasetName =
       opts.datasetName === undefined
         ? undefined
@@ -363,7 +375,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     const metadata =
       opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
     const runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
-    const metadataJson = toPythonJson(metadata, 'options.metadata');
+    const metadataJson = toJsonCell(metadata, 'options.metadata');
     const evaluatorMeta = metadata['evaluator_name'];
     const modelMeta = metadata['model_name'];
     const resolvedRunId = runId ?? this.#currentRun(datasetName);
@@ -374,15 +386,15 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
       const result = checkRecord(evaluationResults[i], resultWhere);
       const sample = checkRecord(data[i], dataWhere);
       const columns = flattenResult(result, this.options, resultWhere);
-      const dataJson = toPythonJson(sample, dataWhere);
-      const evaluationResultJson = toPythonJson(result, resultWhere);
+      const dataJson = toJsonCell(sample, dataWhere);
+      const evaluationResultJson = toJsonCell(result, resultWhere);
       prepared.push({
         resultId: newResultId(),
         sampleId: sampleIdOf(sample),
         runId: resolvedRunId,
         datasetName,
         projectName: this.projectName,
-        timestamp: new Date().toISOString(),
+        timestamp: isoNow(),
         evaluatorName:
           typeof evaluatorMeta === 'string' && evaluatorMeta !== ''
             ? evaluatorMeta
@@ -457,7 +469,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
           `summary evaluator ${evaluator.name || '(anonymous)'} must return an object`,
         );
       }
-      toPythonJson(out, `summary evaluator ${evaluator.name || '(anonymous)'}`);
+      assertJsonable(out, `summary evaluator ${evaluator.name || '(anonymous)'}`);
       Object.assign(summary, out);
     }
     return summary;

@@ -31,13 +31,13 @@ const isObject = (v: unknown): v is Json =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Only JSON leaves a CSV cell can hold are columns; `null` and `''` mean "no value". */
-function leafValue(v: unknown, where: string): FlatValue | undefined {
+function leafValue(v: unknown, where: string, name: string): FlatValue | undefined {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) {
       throw new InvalidInputError(
         'E_NON_FINITE_SCORE',
-        `${where} is ${v}; scores must be finite numbers`,
-        where,
+        `${where}.${name} is ${v}; scores must be finite numbers`,
+        `${where}.${name}`,
       );
     }
     return v;
@@ -46,6 +46,8 @@ function leafValue(v: unknown, where: string): FlatValue | undefined {
   if (typeof v === 'string' && v !== '') return v;
   return undefined;
 }
+
+const join = (base: string, key: string): string => (base === '' ? key : `${base}.${key}`);
 
 /** The dotted path a score key names, when it names one exact path. */
 export function exactScorePath(scoreKey: string | readonly string[]): readonly string[] | null {
@@ -66,18 +68,18 @@ export function flattenResult(
   const companions: FlatColumn[] = [];
   const seen = new Set<string>();
 
-  const addScore = (parent: Json, path: readonly string[]): void => {
-    const leaf = path[path.length - 1] ?? '';
-    const name = path.join('.');
-    const value = leafValue(parent[leaf], `${where}.${name}`);
+  // `base` is the dotted path of `parent`; paths are built as strings, not arrays, as this runs
+  // for every logged result.
+  const addScore = (parent: Json, base: string, leaf: string): void => {
+    const name = join(base, leaf);
+    const value = leafValue(parent[leaf], where, name);
     if (value === undefined || seen.has(name)) return;
     seen.add(name);
     scores.push({ name, kind: 'score', value });
-    const base = path.slice(0, -1);
     for (const field of config.companionFields) {
       if (field === leaf) continue;
-      const cname = [...base, field].join('.');
-      const cvalue = leafValue(parent[field], `${where}.${cname}`);
+      const cname = join(base, field);
+      const cvalue = leafValue(parent[field], where, cname);
       if (cvalue === undefined || seen.has(cname)) continue;
       seen.add(cname);
       companions.push({ name: cname, kind: 'companion', value: cvalue });
@@ -88,17 +90,19 @@ export function flattenResult(
   if (exact) {
     let parent: unknown = result;
     for (const key of exact.slice(0, -1)) parent = isObject(parent) ? parent[key] : undefined;
-    if (isObject(parent)) addScore(parent, exact);
+    if (isObject(parent))
+      addScore(parent, exact.slice(0, -1).join('.'), exact[exact.length - 1] ?? '');
   } else {
     const key = config.scoreKey as string;
-    const visit = (obj: Json, path: string[]): void => {
-      for (const k of Object.keys(obj)) {
+    const visit = (obj: Json, base: string): void => {
+      for (const k in obj) {
+        if (!Object.hasOwn(obj, k)) continue;
         const v = obj[k];
-        if (isObject(v)) visit(v, [...path, k]);
-        else if (k === key) addScore(obj, [...path, k]);
+        if (isObject(v)) visit(v, join(base, k));
+        else if (k === key) addScore(obj, base, k);
       }
     };
-    visit(result, []);
+    visit(result, '');
   }
 
   const extras: FlatColumn[] = [];
@@ -107,7 +111,7 @@ export function flattenResult(
     if (!isObject(block)) continue;
     for (const key of config.extraScoreKeys) {
       const name = `${evaluator}.${key}`;
-      const value = leafValue(block[key], `${where}.${name}`);
+      const value = leafValue(block[key], where, name);
       if (value === undefined || seen.has(name)) continue;
       seen.add(name);
       extras.push({

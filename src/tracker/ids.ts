@@ -23,13 +23,21 @@ let poolAt = pool.length;
 let lastMs = -1;
 let sequence = 0;
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function formatUuid(b: Buffer): string {
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
+    out += HEX[b[i] ?? 0];
+  }
+  return out;
 }
 
+const uuidBytes = Buffer.alloc(16);
+
 function uuidV7(ms: number, randA: number, randB: Buffer): string {
-  const b = Buffer.allocUnsafe(16);
+  const b = uuidBytes;
   b.writeUIntBE(ms, 0, 6);
   b.writeUInt16BE(0x7000 | (randA & 0x0fff), 6);
   randB.copy(b, 8, 0, 8);

@@ -21,7 +21,7 @@ export interface PreparedResult {
   readonly data: MetricInput;
   readonly metadata: Record<string, unknown>;
   readonly evaluationResult: EvaluationOutput;
-  /** `data`, `metadata` and the evaluator output as Python's `json.dumps` writes them. */
+  /** `data`, `metadata` and the evaluator output as compact JSON. */
   readonly dataJson: string;
   readonly metadataJson: string;
   /** `null` when the tracker is set not to keep the whole evaluator output. */

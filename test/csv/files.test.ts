@@ -51,7 +51,7 @@ describe('the files on disk', () => {
     expect(lines[3]).toBe('');
     expect(lines[1]).toMatch(
       new RegExp(
-        `^${runId},faq,\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z,generation,gpt-x,0\\.5,1\\.0,0\\.0,False,True,True,0\\.8333333333333334,0\\.0,"\\{""id"": ""a"", ""input"": ""q""\\}","\\{""model_name"": ""gpt-x""\\}",[0-9a-f-]{36},a,p,"\\{""generation"": `,
+        `^${runId},faq,\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z,generation,gpt-x,0\\.5,1\\.0,0\\.0,False,True,True,0\\.8333333333333334,0\\.0,"\\{""id"":""a"",""input"":""q""\\}","\\{""model_name"":""gpt-x""\\}",[0-9a-f-]{36},a,p,"\\{""generation"":`,
       ),
     );
     const board = readFileSync(join(dir.path, 'leaderboard.csv'), 'utf8').split('\r\n');

@@ -37,9 +37,10 @@ import {
   toRunSummary,
 } from '../../tracker/run-aggregate.js';
 import type { AggregateInput, RunAggregate } from '../../tracker/run-aggregate.js';
-import type { FlatValue, ResultRecord, RunSummary } from '../../types.js';
+import type { ResultRecord, RunSummary } from '../../types.js';
 import {
   bomLength,
+  CRLF,
   encodeText,
   encodeValue,
   formatRecord,
@@ -102,6 +103,15 @@ const FIXED_COLUMNS: NamedColumn[] = [
 ];
 
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
+
+/** Every column a file needs to hold these results, fixed ones included. */
+function neededColumns(results: readonly PreparedResult[]): NamedColumn[] {
+  const columns = new Map<string, NamedColumn>();
+  for (const c of FIXED_COLUMNS) columns.set(c.name, c);
+  for (const r of results)
+    for (const c of r.columns) if (!columns.has(c.name)) columns.set(c.name, c);
+  return [...columns.values()];
+}
 
 function writeAll(fd: number, buf: Buffer): void {
   // One write() is what keeps concurrent appends whole; a short write (disk full) is finished
@@ -175,6 +185,7 @@ export class CsvStore implements ResultStore {
   readonly #patches: [string, RunPatch][] = [];
   #dirty = false;
   readonly #reported = new Set<string>();
+  #writeBuffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(options: CsvStoreOptions) {
     this.#dir = options.outputDir;
@@ -193,24 +204,47 @@ export class CsvStore implements ResultStore {
     if (results.length === 0) return;
     // Encode everything first: text a CSV cell cannot hold fails here, before any write.
     const cells = results.map((r) => this.#cellsOf(r));
-    const columns = new Map<string, NamedColumn>();
-    for (const c of FIXED_COLUMNS) columns.set(c.name, c);
-    for (const r of results)
-      for (const c of r.columns) if (!columns.has(c.name)) columns.set(c.name, c);
-    const needed = [...columns.values()];
     try {
-      this.#openForWrite(needed);
-      if (needed.some((c) => !this.#layout?.has(c.name))) {
-        this.#locked(() => {
-          this.#reopen();
-          if (needed.some((c) => !this.#layout?.has(c.name))) this.#rewrite(needed);
-        });
+      let placed = this.#fd === undefined ? null : this.#placeColumns(results);
+      if (!placed) {
+        const needed = neededColumns(results);
+        this.#openForWrite(needed);
+        placed = this.#placeColumns(results);
+        if (!placed) {
+          placed = this.#locked(() => {
+            this.#reopen();
+            if (!this.#placeColumns(results)) this.#rewrite(needed);
+            return this.#placeColumns(results);
+          });
+        }
       }
-      this.#write(results, cells);
+      if (!placed)
+        throw new StoreIoError(`the header of ${this.resultsPath} lacks columns it was given`);
+      this.#write(results, cells, placed);
     } catch (e) {
       throw e instanceof StoreIoError ? e : new StoreIoError(`cannot write ${this.resultsPath}`, e);
     }
     this.#dirty = true;
+  }
+
+  /**
+   * Where each result's columns go in the open file's header, or `null` when the header lacks
+   * one of them (or a fixed column).
+   */
+  #placeColumns(results: readonly PreparedResult[]): number[][] | null {
+    const layout = this.#layout;
+    if (!layout?.hasFixedColumns) return null;
+    const placed: number[][] = [];
+    for (const r of results) {
+      const at: number[] = [];
+      for (const c of r.columns) {
+        const i = layout.indexOf(c.name);
+        if (i === undefined) return null;
+        at.push(i);
+      }
+      placed.push(at);
+    }
+    return placed;
   }
 
   patchRun(runId: string, patch: RunPatch): void {
@@ -310,32 +344,80 @@ export class CsvStore implements ResultStore {
     return withFileLock(this.lockPath, fn, this.#lockTimeoutMs);
   }
 
-  #cellsOf(r: PreparedResult): Map<string, string> {
+  /** The small cells of a result: the fixed ones in {@link FIXED_CELLS} order, then its values. */
+  #cellsOf(r: PreparedResult): string[] {
     const where = `result of run ${r.runId}`;
-    const cells = new Map<string, string>([
-      ['run_id', encodeText(r.runId, 'runId')],
-      ['dataset_name', encodeText(r.datasetName, 'datasetName')],
-      ['timestamp', r.timestamp],
-      ['evaluator_name', encodeText(r.evaluatorName, `${where}: evaluator_name`)],
-      ['model_name', encodeText(r.modelName, `${where}: model_name`)],
-    ]);
-    for (const c of r.columns) cells.set(c.name, encodeValue(c.value, `${where}: ${c.name}`));
-    cells.set('data', quoteCell(r.dataJson));
-    cells.set('metadata', quoteCell(r.metadataJson));
-    cells.set('result_id', r.resultId);
-    cells.set('sample_id', encodeText(r.sampleId, `${where}: sample id`));
-    cells.set('project_name', encodeText(r.projectName, 'projectName'));
-    cells.set(
-      'evaluation_result',
-      r.evaluationResultJson === null ? '' : quoteCell(r.evaluationResultJson),
-    );
+    const cells = [
+      encodeText(r.runId, 'runId'),
+      encodeText(r.datasetName, 'datasetName'),
+      r.timestamp,
+      encodeText(r.evaluatorName, `${where}: evaluator_name`),
+      encodeText(r.modelName, `${where}: model_name`),
+      r.resultId,
+      encodeText(r.sampleId, `${where}: sample id`),
+      encodeText(r.projectName, 'projectName'),
+    ];
+    for (const c of r.columns) cells.push(encodeValue(c.value, `${where}: ${c.name}`));
     return cells;
   }
 
-  #format(cells: Map<string, string>): string {
+  /**
+   * The rows' CSV bytes, written piece by piece into a buffer reused across calls: no row or batch
+   * string is built, which keeps large batches out of the garbage collector's way. Runs of small
+   * cells go in as one piece, each big JSON cell as another.
+   */
+  #encodeRows(
+    results: readonly PreparedResult[],
+    cells: readonly string[][],
+    placed: readonly number[][],
+  ): Buffer {
     const layout = this.#layout;
     if (!layout) throw new StoreIoError('results file is not open');
-    return formatRecord(layout.names.map((n) => cells.get(n) ?? ''));
+    const { names, jsonAt } = layout;
+    let buf = this.#writeBuffer;
+    let pos = 0;
+    const put = (s: string): void => {
+      if (pos + s.length * 3 > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * buf.length, pos + s.length * 3));
+        buf.copy(bigger, 0, 0, pos);
+        buf = bigger;
+      }
+      pos += buf.write(s, pos, 'utf8');
+    };
+    const fixedAt = layout.fixedAt;
+    const row: string[] = new Array<string>(names.length);
+    for (let k = 0; k < results.length; k++) {
+      const r = results[k] as PreparedResult;
+      const small = cells[k] as string[];
+      row.fill('');
+      for (let f = 0; f < fixedAt.length; f++) row[fixedAt[f] as number] = small[f] as string;
+      const at = placed[k] as number[];
+      for (let c = 0; c < at.length; c++)
+        row[at[c] as number] = small[fixedAt.length + c] as string;
+      // Small cells gather into one string; each JSON cell is written as a piece of its own.
+      let run = '';
+      for (let i = 0; i < names.length; i++) {
+        if (i > 0) run += ',';
+        const json = jsonAt[i];
+        if (json === undefined) {
+          run += row[i];
+          continue;
+        }
+        const text =
+          json === 'data'
+            ? r.dataJson
+            : json === 'metadata'
+              ? r.metadataJson
+              : r.evaluationResultJson;
+        if (text === null) continue;
+        put(`${run}"`);
+        put(text.replaceAll('"', '""'));
+        run = '"';
+      }
+      put(run + CRLF);
+    }
+    this.#writeBuffer = buf;
+    return buf.subarray(0, pos);
   }
 
   /** Opens the results file for appending, creating it, or repairing a torn tail, first. */
@@ -389,10 +471,10 @@ export class CsvStore implements ResultStore {
     this.#ranges = [];
   }
 
-  #write(results: readonly PreparedResult[], cells: Map<string, string>[]): void {
+  #write(results: readonly PreparedResult[], cells: string[][], placed: number[][]): void {
     const fd = this.#fd;
     if (fd === undefined) throw new StoreIoError('results file is not open');
-    const buf = Buffer.from(cells.map((c) => this.#format(c)).join(''));
+    const buf = this.#encodeRows(results, cells, placed);
     writeAll(fd, buf);
     const st = fstatSync(fd);
     if (st.nlink === 0) {
@@ -411,10 +493,20 @@ export class CsvStore implements ResultStore {
       this.#ranges.push(range);
     }
     range.end = end;
-    const names = this.#layout?.names ?? [];
+    const layout = this.#layout;
     for (const r of results) {
-      // Fold in header order, as a reader of the file would.
-      const values = new Map<string, FlatValue>(r.columns.map((c) => [c.name, c.value]));
+      // Fold in header order, as a reader of the file would; results usually are in it already.
+      let last = -1;
+      let ordered = true;
+      for (const c of r.columns) {
+        const at = layout?.indexOf(c.name) ?? 0;
+        ordered &&= at > last;
+        last = at;
+      }
+      const pairs = r.columns.map((c) => [c.name, c.value] as const);
+      const columns = ordered
+        ? pairs
+        : pairs.sort((a, b) => (layout?.indexOf(a[0]) ?? 0) - (layout?.indexOf(b[0]) ?? 0));
       const input: AggregateInput = {
         runId: r.runId,
         datasetName: r.datasetName,
@@ -422,10 +514,7 @@ export class CsvStore implements ResultStore {
         evaluatorName: r.evaluatorName,
         modelName: r.modelName,
         loggedAt: r.timestamp,
-        columns: names.flatMap((n) => {
-          const v = values.get(n);
-          return v === undefined ? [] : [[n, v] as const];
-        }),
+        columns,
       };
       range.runs.set(
         r.runId,
@@ -439,7 +528,7 @@ export class CsvStore implements ResultStore {
    * which of them the rewrite's copy holds and append the rest to the current file. Rows of one
    * write reach the copy as a prefix, so a binary search over them finds the first missing one.
    */
-  #appendMissing(results: readonly PreparedResult[], cells: Map<string, string>[]): void {
+  #appendMissing(results: readonly PreparedResult[], cells: string[][]): void {
     this.#reopen();
     const columns = new Map<string, NamedColumn>();
     for (const c of FIXED_COLUMNS) columns.set(c.name, c);
@@ -456,15 +545,11 @@ export class CsvStore implements ResultStore {
     if (lo === results.length) return;
     const fd = this.#fd;
     if (fd === undefined) throw new StoreIoError('results file is not open');
-    writeAll(
-      fd,
-      Buffer.from(
-        cells
-          .slice(lo)
-          .map((c) => this.#format(c))
-          .join(''),
-      ),
-    );
+    const rest = results.slice(lo);
+    const placed = this.#placeColumns(rest);
+    if (!placed)
+      throw new StoreIoError(`the header of ${this.resultsPath} lacks columns it was given`);
+    writeAll(fd, this.#encodeRows(rest, cells.slice(lo), placed));
     this.#lastEnd = fstatSync(fd).size;
   }
 

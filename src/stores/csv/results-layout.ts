@@ -84,6 +84,22 @@ export function newHeader(
   return extendHeader([], all, config);
 }
 
+/** The small cells every result has, in the order the store encodes them. */
+export const FIXED_CELLS = [
+  'run_id',
+  'dataset_name',
+  'timestamp',
+  'evaluator_name',
+  'model_name',
+  'result_id',
+  'sample_id',
+  'project_name',
+] as const;
+
+/** Columns written from a result's JSON text rather than from a cell value. */
+export type JsonColumn = 'data' | 'metadata' | 'evaluation_result';
+const JSON_TEXT_COLUMNS = new Set<string>(['data', 'metadata', 'evaluation_result']);
+
 const FIXED = new Set<string>([...LEADING_COLUMNS, ...JSON_COLUMNS, ...OWN_COLUMNS]);
 
 /** Reads records of one header as results and as leaderboard input. */
@@ -92,9 +108,19 @@ export class ResultsLayout {
   readonly #index: ReadonlyMap<string, number>;
   /** Metric columns (score, companion, extra, or unknown to us), in header order. */
   readonly #valueColumns: readonly (readonly [number, string])[];
+  /** Where each of {@link FIXED_CELLS} is in the header (-1 when missing). */
+  readonly fixedAt: readonly number[];
+  /** Whether the header has every column of {@link FIXED_CELLS} and the JSON columns. */
+  readonly hasFixedColumns: boolean;
+  /** For each column, the JSON text of a result it holds, if it is one of those. */
+  readonly jsonAt: readonly (JsonColumn | undefined)[];
 
   constructor(names: readonly string[]) {
     this.names = names;
+    this.jsonAt = names.map((n) => (JSON_TEXT_COLUMNS.has(n) ? (n as JsonColumn) : undefined));
+    this.fixedAt = FIXED_CELLS.map((n) => names.indexOf(n));
+    this.hasFixedColumns =
+      this.fixedAt.every((i) => i !== -1) && [...JSON_TEXT_COLUMNS].every((n) => names.includes(n));
     this.#index = new Map(names.map((n, i) => [n, i]));
     this.#valueColumns = names.flatMap((n, i) => (FIXED.has(n) ? [] : [[i, n] as const]));
   }

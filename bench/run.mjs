@@ -1,0 +1,296 @@
+// npm run bench: measures the CSV tracker against the simplest logger that works, in one run, and
+// writes BENCHMARKS.md. Every figure is a ratio against a baseline measured alongside it.
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse';
+import { stringify } from 'csv-stringify/sync';
+import { createReadStream } from 'node:fs';
+import { CSVExperimentTracker } from 'evaltrack/csv';
+import { formatRecord, parseRecord, quoteCell } from '../dist/stores/csv/csv-codec.js';
+import { RecordReader } from '../dist/stores/csv/record-reader.js';
+import { realisticResult } from './realistic-result.mjs';
+
+const QUICK = process.argv.includes('--quick');
+const scale = QUICK ? 0.1 : 1;
+const root = mkdtempSync(join(tmpdir(), 'evaltrack-bench-'));
+const rows = [];
+const note = (name, value) => {
+  rows.push({ name, ...value });
+  console.log(`${name}: ${JSON.stringify(value)}`);
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const pool = Array.from({ length: 20_000 }, (_, i) => realisticResult(i));
+let dirs = 0;
+const freshDir = () => join(root, `d${++dirs}`);
+
+/** Fills a folder with `runs` runs of `perRun` results, through logBatch. */
+async function fill(dir, runs, perRun) {
+  const t = new CSVExperimentTracker('bench', { outputDir: dir });
+  for (let r = 0; r < runs; r++) {
+    const batch = Array.from({ length: perRun }, (_, i) => pool[(r * perRun + i) % pool.length]);
+    await t.logBatch(
+      batch.map((x) => x.evaluationResult),
+      'rag',
+      batch.map((x) => x.data),
+      { runId: `run-${r}`, metadata: batch[0].metadata },
+    );
+  }
+  await t.close();
+}
+
+function baselineLog(file, n) {
+  const fd = openSync(file, 'a');
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    const r = pool[i % pool.length];
+    writeSync(fd, JSON.stringify({ datasetName: 'rag', ...r }) + '\n');
+  }
+  const ms = now() - start;
+  closeSync(fd);
+  return n / (ms / 1000);
+}
+
+async function trackerLog(dir, n, runId = 'log-run') {
+  const t = new CSVExperimentTracker('bench', { outputDir: dir });
+  t.log(pool[0].evaluationResult, 'rag', pool[0].data, { runId }); // opens the file
+  const start = now();
+  for (let i = 1; i <= n; i++) {
+    const r = pool[i % pool.length];
+    t.log(r.evaluationResult, 'rag', r.data, { runId, metadata: r.metadata });
+  }
+  const ms = now() - start;
+  await t.close();
+  return n / (ms / 1000);
+}
+
+// 1. log() against JSON.stringify + one append per row.
+{
+  const n = Math.round(20_000 * scale);
+  const base = [];
+  const ours = [];
+  for (let rep = 0; rep < 5; rep++) {
+    const b = freshDir();
+    execFileSync('mkdir', ['-p', b]);
+    base.push(baselineLog(join(b, 'baseline.jsonl'), n));
+    const d = freshDir();
+    ours.push(await trackerLog(d, n));
+    rmSync(b, { recursive: true });
+    rmSync(d, { recursive: true });
+  }
+  note('log', {
+    oursPerSec: median(ours),
+    baselinePerSec: median(base),
+    ratio: median(ours) / median(base),
+    target: '>= 0.5',
+  });
+}
+
+// 2. logBatch() of 1,000 against the same 1,000 rows in one write.
+{
+  const dir = freshDir();
+  await fill(dir, 1, 1000);
+  const t = new CSVExperimentTracker('bench', { outputDir: dir });
+  const batch = pool.slice(0, 1000);
+  const results = batch.map((x) => x.evaluationResult);
+  const data = batch.map((x) => x.data);
+  const base = [];
+  const ours = [];
+  const fd = openSync(join(root, 'batch-baseline.jsonl'), 'a');
+  for (let rep = 0; rep < 20; rep++) {
+    let start = now();
+    writeSync(fd, batch.map((r) => JSON.stringify({ datasetName: 'rag', ...r })).join('\n') + '\n');
+    base.push(now() - start);
+    start = now();
+    await t.logBatch(results, 'rag', data, { runId: `batch-${rep}` });
+    ours.push(now() - start);
+  }
+  closeSync(fd);
+  await t.close();
+  rmSync(dir, { recursive: true });
+  note('logBatch(1000)', {
+    oursMs: median(ours),
+    baselineMs: median(base),
+    ratio: median(base) / median(ours),
+    target: '>= 0.5',
+  });
+}
+
+// 3-5. A folder of 1,000 results and one of 200,000, both in 200 runs.
+const small = freshDir();
+const large = freshDir();
+await fill(small, 200, 5);
+{
+  const start = now();
+  await fill(large, 200, Math.round(1000 * scale));
+  note('fill 200,000 results by logBatch', {
+    seconds: (now() - start) / 1000,
+    fileMB: statSync(join(large, 'experiment_results.csv')).size / 1e6,
+  });
+}
+{
+  const n = Math.round(10_000 * scale);
+  const atSmall = [];
+  const atLarge = [];
+  for (let rep = 0; rep < 3; rep++) {
+    atSmall.push(await trackerLog(small, n, `extra-${rep}`));
+    atLarge.push(await trackerLog(large, n, `extra-${rep}`));
+  }
+  note('log at 200,000 vs 1,000 stored', {
+    perSecAt1k: median(atSmall),
+    perSecAt200k: median(atLarge),
+    ratio: median(atLarge) / median(atSmall),
+    target: 'within 15% (0.85-1.15)',
+  });
+}
+{
+  const time = async (dir) => {
+    const t = new CSVExperimentTracker('bench', { outputDir: dir });
+    const times = [];
+    for (let i = 0; i < 30; i++) {
+      const start = now();
+      await t.getExperimentHistory();
+      times.push(now() - start);
+    }
+    await t.close();
+    return median(times);
+  };
+  const at1k = await time(small);
+  const at200k = await time(large);
+  note('getExperimentHistory at 200,000 vs 1,000 stored', {
+    msAt1k: at1k,
+    msAt200k: at200k,
+    ratio: at200k / at1k,
+    target: '<= 2',
+  });
+}
+{
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', new URL('./read-run.mjs', import.meta.url).pathname, large, 'run-100'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const r = JSON.parse(out);
+  note('getRunResults of a 1,000-row run in the 200,000-row file', {
+    ms: r.ms,
+    rows: r.rows,
+    scanMBps: r.fileBytes / 1e6 / (r.ms / 1000),
+    peakMBAboveBaseline: r.peakAbove / 1e6,
+    target: '>= 50 MB/s, < 100 MB',
+  });
+}
+
+// 6. Why the reader is hand-written: csv-parse against our scanner on the same bytes.
+{
+  const file = join(large, 'experiment_results.csv');
+  const bytes = Math.min(statSync(file).size, 200e6);
+  let start = now();
+  let n = 0;
+  await new Promise((resolve, reject) => {
+    createReadStream(file, { end: bytes - 1 })
+      .pipe(parse({ bom: true, relax_column_count: true, skip_records_with_error: true }))
+      .on('data', () => n++)
+      .on('end', resolve)
+      .on('error', reject);
+  });
+  const libMBps = bytes / 1e6 / ((now() - start) / 1000);
+  start = now();
+  const fd = openSync(file, 'r');
+  const reader = new RecordReader(0);
+  let pos = 0;
+  let m = 0;
+  while (pos < bytes) {
+    const space = reader.space();
+    const got = readSync(fd, space.buf, space.offset, Math.min(space.length, bytes - pos), pos);
+    reader.filled(got);
+    pos += got;
+    for (let r = reader.next(); r; r = reader.next()) {
+      parseRecord(r.buf.toString('utf8', r.start, r.contentEnd));
+      m++;
+    }
+  }
+  closeSync(fd);
+  const oursMBps = bytes / 1e6 / ((now() - start) / 1000);
+  note('parse every record: csv-parse 6 stream vs our scanner', {
+    csvParseMBps: libMBps,
+    oursMBps,
+    records: [n, m],
+    ratio: oursMBps / libMBps,
+  });
+
+  const cells = pool
+    .slice(0, 2000)
+    .map((r) => [
+      'run-1',
+      'rag',
+      '2026-11-27T00:00:00.000Z',
+      'generation',
+      'gpt',
+      '0.5',
+      '1.0',
+      'True',
+      JSON.stringify(r.data),
+      JSON.stringify(r.metadata),
+      JSON.stringify(r.evaluationResult),
+    ]);
+  const reps = 5;
+  const libTimes = [];
+  const ourTimes = [];
+  for (let i = 0; i < reps; i++) {
+    start = now();
+    stringify(cells, { record_delimiter: '\r\n', quote_record_delimiter: true });
+    libTimes.push(now() - start);
+    start = now();
+    cells.map((c) => formatRecord(c.map(quoteCell))).join('');
+    ourTimes.push(now() - start);
+  }
+  note('encode 2,000 rows: csv-stringify 6 vs our quoting', {
+    csvStringifyUsPerRow: (median(libTimes) * 1000) / cells.length,
+    oursUsPerRow: (median(ourTimes) * 1000) / cells.length,
+    ratio: median(libTimes) / median(ourTimes),
+  });
+}
+rmSync(root, { recursive: true, force: true });
+
+const fmt = (v) =>
+  typeof v === 'number'
+    ? Math.abs(v) >= 100
+      ? v.toFixed(0)
+      : v.toPrecision(3)
+    : JSON.stringify(v);
+const md = [
+  '# Benchmarks',
+  '',
+  `Produced by \`npm run bench\`${QUICK ? ' (--quick: a tenth of the sizes)' : ''} on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ` +
+    `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB. Machines here are shared and noisy: compare the ratios, ` +
+    'each measured against its baseline in the same run, not the absolute figures.',
+  '',
+  'Results are realistic gllm-evals results (`bench/realistic-result.mjs`): a RAG sample with a 2 KB retrieved context and three ' +
+    'metrics with explanations, about 4 KB as JSON. The baseline is the simplest logger that works: `JSON.stringify(result)` plus one ' +
+    '`writeSync` per row to a file held open in append mode (for batches: the 1,000 rows joined into one write).',
+  '',
+  '| measure | figures | ratio | target |',
+  '|---|---|---|---|',
+  ...rows.map(({ name, ratio, target, ...rest }) => {
+    const figures = Object.entries(rest)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ');
+    return `| ${name} | ${figures} | ${ratio === undefined ? '' : ratio.toFixed(2)} | ${target ?? ''} |`;
+  }),
+  '',
+];
+writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md.join('\n'));
+console.log('wrote BENCHMARKS.md');
