@@ -66,22 +66,22 @@ export function flattenResult(
 ): FlatColumn[] {
   const scores: FlatColumn[] = [];
   const companions: FlatColumn[] = [];
-  const seen = new Set<string>();
+  const seen: string[] = [];
 
   // `base` is the dotted path of `parent`; paths are built as strings, not arrays, as this runs
   // for every logged result.
   const addScore = (parent: Json, base: string, leaf: string): void => {
     const name = join(base, leaf);
     const value = leafValue(parent[leaf], where, name);
-    if (value === undefined || seen.has(name)) return;
-    seen.add(name);
+    if (value === undefined || seen.includes(name)) return;
+    seen.push(name);
     scores.push({ name, kind: 'score', value });
     for (const field of config.companionFields) {
       if (field === leaf) continue;
       const cname = join(base, field);
       const cvalue = leafValue(parent[field], where, cname);
-      if (cvalue === undefined || seen.has(cname)) continue;
-      seen.add(cname);
+      if (cvalue === undefined || seen.includes(cname)) continue;
+      seen.push(cname);
       companions.push({ name: cname, kind: 'companion', value: cvalue });
     }
   };
@@ -112,8 +112,8 @@ export function flattenResult(
     for (const key of config.extraScoreKeys) {
       const name = `${evaluator}.${key}`;
       const value = leafValue(block[key], where, name);
-      if (value === undefined || seen.has(name)) continue;
-      seen.add(name);
+      if (value === undefined || seen.includes(name)) continue;
+      seen.push(name);
       extras.push({
         name,
         kind: 'extra',

@@ -71,7 +71,8 @@ export function assertJsonable(value: unknown, path: string): void {
   // The path is a stack of keys, spelled out only when something is wrong: this runs over every
   // logged sample, and allocating a path per value would cost more than the check.
   const keys: (string | number)[] = [];
-  const ancestors = new Set<object>();
+  // Objects on the way down, for cycles; nesting is shallow, so an array beats a Set.
+  const ancestors: object[] = [];
   function fail(what: string): never {
     const at = path + keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
     throw new InvalidInputError('E_NOT_SERIALIZABLE', `${at} ${what}`, at);
@@ -91,12 +92,12 @@ export function assertJsonable(value: unknown, path: string): void {
         fail(`is a ${typeof v}, which JSON cannot hold`);
     }
     if (v === null) return;
-    if (ancestors.has(v)) fail('refers back to itself (a cycle)');
+    if (ancestors.includes(v)) fail('refers back to itself (a cycle)');
     if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
       walk((v as { toJSON: () => unknown }).toJSON());
       return;
     }
-    ancestors.add(v);
+    ancestors.push(v);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         keys.push(i);
@@ -118,7 +119,7 @@ export function assertJsonable(value: unknown, path: string): void {
         keys.pop();
       }
     }
-    ancestors.delete(v);
+    ancestors.pop();
   };
   walk(value);
 }

@@ -27,7 +27,7 @@ import {
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreIoError } from '../../errors.js';
-import type { ColumnKind, FlattenConfig } from '../../tracker/flatten-result.js';
+import type { ColumnKind, FlatColumn, FlattenConfig } from '../../tracker/flatten-result.js';
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
 import {
   cloneAggregate,
@@ -113,6 +113,12 @@ function neededColumns(results: readonly PreparedResult[]): NamedColumn[] {
   return [...columns.values()];
 }
 
+function sameNames(a: readonly FlatColumn[], b: readonly FlatColumn[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]?.name !== b[i]?.name) return false;
+  return true;
+}
+
 function writeAll(fd: number, buf: Buffer): void {
   // One write() is what keeps concurrent appends whole; a short write (disk full) is finished
   // rather than lost, and reported by the next read if it tore.
@@ -186,6 +192,10 @@ export class CsvStore implements ResultStore {
   #dirty = false;
   readonly #reported = new Set<string>();
   #writeBuffer = Buffer.allocUnsafe(64 * 1024);
+  #lastPlacement:
+    { layout: ResultsLayout; columns: readonly FlatColumn[]; at: number[] } | undefined;
+  // The identity cells repeat from one result to the next: encode each once.
+  readonly #encoded = new Map<string, string>();
 
   constructor(options: CsvStoreOptions) {
     this.#dir = options.outputDir;
@@ -236,12 +246,19 @@ export class CsvStore implements ResultStore {
     if (!layout?.hasFixedColumns) return null;
     const placed: number[][] = [];
     for (const r of results) {
+      // Results of one evaluator share their columns: the last placement usually fits again.
+      const last = this.#lastPlacement;
+      if (last && last.layout === layout && sameNames(last.columns, r.columns)) {
+        placed.push(last.at);
+        continue;
+      }
       const at: number[] = [];
       for (const c of r.columns) {
         const i = layout.indexOf(c.name);
         if (i === undefined) return null;
         at.push(i);
       }
+      this.#lastPlacement = { layout, columns: r.columns, at };
       placed.push(at);
     }
     return placed;
@@ -344,18 +361,28 @@ export class CsvStore implements ResultStore {
     return withFileLock(this.lockPath, fn, this.#lockTimeoutMs);
   }
 
+  #encodeRepeated(text: string, where: string): string {
+    let cell = this.#encoded.get(text);
+    if (cell === undefined) {
+      cell = encodeText(text, where);
+      if (this.#encoded.size > 10_000) this.#encoded.clear();
+      this.#encoded.set(text, cell);
+    }
+    return cell;
+  }
+
   /** The small cells of a result: the fixed ones in {@link FIXED_CELLS} order, then its values. */
   #cellsOf(r: PreparedResult): string[] {
     const where = `result of run ${r.runId}`;
     const cells = [
-      encodeText(r.runId, 'runId'),
-      encodeText(r.datasetName, 'datasetName'),
+      this.#encodeRepeated(r.runId, 'runId'),
+      this.#encodeRepeated(r.datasetName, 'datasetName'),
       r.timestamp,
-      encodeText(r.evaluatorName, `${where}: evaluator_name`),
-      encodeText(r.modelName, `${where}: model_name`),
+      this.#encodeRepeated(r.evaluatorName, `${where}: evaluator_name`),
+      this.#encodeRepeated(r.modelName, `${where}: model_name`),
       r.resultId,
       encodeText(r.sampleId, `${where}: sample id`),
-      encodeText(r.projectName, 'projectName'),
+      this.#encodeRepeated(r.projectName, 'projectName'),
     ];
     for (const c of r.columns) cells.push(encodeValue(c.value, `${where}: ${c.name}`));
     return cells;
@@ -389,32 +416,27 @@ export class CsvStore implements ResultStore {
     for (let k = 0; k < results.length; k++) {
       const r = results[k] as PreparedResult;
       const small = cells[k] as string[];
-      row.fill('');
+      for (let i = 0; i < names.length; i++) {
+        const json = jsonAt[i];
+        const text =
+          json === undefined
+            ? ''
+            : json === 'data'
+              ? r.dataJson
+              : json === 'metadata'
+                ? r.metadataJson
+                : r.evaluationResultJson;
+        row[i] = text ? `"${text.replaceAll('"', '""')}"` : '';
+      }
       for (let f = 0; f < fixedAt.length; f++) row[fixedAt[f] as number] = small[f] as string;
       const at = placed[k] as number[];
-      for (let c = 0; c < at.length; c++)
+      for (let c = 0; c < at.length; c++) {
         row[at[c] as number] = small[fixedAt.length + c] as string;
-      // Small cells gather into one string; each JSON cell is written as a piece of its own.
-      let run = '';
-      for (let i = 0; i < names.length; i++) {
-        if (i > 0) run += ',';
-        const json = jsonAt[i];
-        if (json === undefined) {
-          run += row[i];
-          continue;
-        }
-        const text =
-          json === 'data'
-            ? r.dataJson
-            : json === 'metadata'
-              ? r.metadataJson
-              : r.evaluationResultJson;
-        if (text === null) continue;
-        put(`${run}"`);
-        put(text.replaceAll('"', '""'));
-        run = '"';
       }
-      put(run + CRLF);
+      // One string, one encode per row: cheaper than a write call per piece. The line end is a
+      // write of its own, so that the row's string is not copied again to append it.
+      put(row.join(','));
+      put(CRLF);
     }
     this.#writeBuffer = buf;
     return buf.subarray(0, pos);
@@ -482,31 +504,36 @@ export class CsvStore implements ResultStore {
       return;
     }
     const start = st.size - buf.length;
-    if (start === this.#lastEnd) this.#remember(start, st.size, results);
+    if (start === this.#lastEnd) this.#remember(start, st.size, results, placed);
     this.#lastEnd = st.size;
   }
 
-  #remember(start: number, end: number, results: readonly PreparedResult[]): void {
+  #remember(
+    start: number,
+    end: number,
+    results: readonly PreparedResult[],
+    placed: readonly number[][],
+  ): void {
     let range = this.#ranges[this.#ranges.length - 1];
     if (range?.end !== start) {
       range = { start, end, runs: new Map() };
       this.#ranges.push(range);
     }
     range.end = end;
-    const layout = this.#layout;
-    for (const r of results) {
+    for (let k = 0; k < results.length; k++) {
+      const r = results[k] as PreparedResult;
       // Fold in header order, as a reader of the file would; results usually are in it already.
-      let last = -1;
+      const at = placed[k] as number[];
       let ordered = true;
-      for (const c of r.columns) {
-        const at = layout?.indexOf(c.name) ?? 0;
-        ordered &&= at > last;
-        last = at;
-      }
+      for (let c = 1; c < at.length && ordered; c++)
+        ordered = (at[c] as number) > (at[c - 1] as number);
       const pairs = r.columns.map((c) => [c.name, c.value] as const);
       const columns = ordered
         ? pairs
-        : pairs.sort((a, b) => (layout?.indexOf(a[0]) ?? 0) - (layout?.indexOf(b[0]) ?? 0));
+        : pairs
+            .map((p, c) => [at[c] as number, p] as const)
+            .sort((a, b) => a[0] - b[0])
+            .map(([, p]) => p);
       const input: AggregateInput = {
         runId: r.runId,
         datasetName: r.datasetName,
