@@ -38,7 +38,7 @@ export interface AggregateInput {
   /** When the result was logged; `null` when the file does not say in our format. */
   loggedAt: string | null;
   /** The result's columns in column order. */
-  columns: Iterable<readonly [string, FlatValue]>;
+  columns: Iterable<{ readonly name: string; readonly value: FlatValue }>;
 }
 
 /** Whether `column` is the one `key` names: the exact dotted path, or a column whose last segment is `key`. */
@@ -103,7 +103,7 @@ export function foldResult(
   a.totalData++;
   let accuracyCount = 0;
   let accuracyAll = true;
-  for (const [name, value] of row.columns) {
+  for (const { name, value } of row.columns) {
     if (a.scoreColumn === null && matchesScoreKey(name, leaderboardScoreKey)) a.scoreColumn = name;
     if (name === a.scoreColumn) {
       const score = asScore(value);

@@ -527,13 +527,12 @@ export class CsvStore implements ResultStore {
       let ordered = true;
       for (let c = 1; c < at.length && ordered; c++)
         ordered = (at[c] as number) > (at[c - 1] as number);
-      const pairs = r.columns.map((c) => [c.name, c.value] as const);
       const columns = ordered
-        ? pairs
-        : pairs
-            .map((p, c) => [at[c] as number, p] as const)
+        ? r.columns
+        : r.columns
+            .map((col, c) => [at[c] as number, col] as const)
             .sort((a, b) => a[0] - b[0])
-            .map(([, p]) => p);
+            .map(([, col]) => col);
       const input: AggregateInput = {
         runId: r.runId,
         datasetName: r.datasetName,

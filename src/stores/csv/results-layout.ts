@@ -143,11 +143,13 @@ export class ResultsLayout {
     return unescapeText(cells[this.#index.get('run_id') ?? 0] ?? '');
   }
 
-  *#values(cells: readonly string[]): Generator<readonly [string, FlatValue]> {
+  #values(cells: readonly string[]): { name: string; value: FlatValue }[] {
+    const out: { name: string; value: FlatValue }[] = [];
     for (const [i, name] of this.#valueColumns) {
-      const v = decodeValue(cells[i] ?? '');
-      if (v !== undefined) yield [name, v];
+      const value = decodeValue(cells[i] ?? '');
+      if (value !== undefined) out.push({ name, value });
     }
+    return out;
   }
 
   /** What the leaderboard needs of a record. */
@@ -194,7 +196,7 @@ export class ResultsLayout {
       timestamp,
       evaluatorName: unescapeText(this.#cell(cells, 'evaluator_name')) || 'unknown',
       modelName: unescapeText(this.#cell(cells, 'model_name')) || 'unknown',
-      values: Object.fromEntries(this.#values(cells)),
+      values: Object.fromEntries(this.#values(cells).map((c) => [c.name, c.value])),
       data,
       metadata: (metadataText === '' ? {} : parseJson(metadataText, 'metadata')) as Record<
         string,
