@@ -375,7 +375,8 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     const metadata =
       opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
     const runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
-    const metadataJson = opts.metadata === undefined ? '{}' : toJsonCell(metadata, 'options.metadata');
+    const metadataJson =
+      opts.metadata === undefined ? '{}' : toJsonCell(metadata, 'options.metadata');
     const evaluatorMeta = metadata['evaluator_name'];
     const modelMeta = metadata['model_name'];
     const resolvedRunId = runId ?? this.#currentRun(datasetName);
