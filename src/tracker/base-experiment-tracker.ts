@@ -386,9 +386,10 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
       const dataWhere = batch ? `data[${i}]` : 'data';
       const result = checkRecord(evaluationResults[i], resultWhere);
       const sample = checkRecord(data[i], dataWhere);
+      // flattenResult checks that JSON can hold the result, so it is serialised unchecked.
       const columns = flattenResult(result, this.options, resultWhere);
       const dataJson = toJsonCell(sample, dataWhere);
-      const evaluationResultJson = toJsonCell(result, resultWhere);
+      const evaluationResultJson = JSON.stringify(result);
       prepared.push({
         resultId: newResultId(),
         sampleId: sampleIdOf(sample),

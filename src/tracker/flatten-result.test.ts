@@ -79,4 +79,26 @@ describe('flattenResult', () => {
       expect.objectContaining({ code: 'E_NON_FINITE_SCORE', path: 'evaluationResults[2].g.score' }),
     );
   });
+
+  it('checks on the same walk that JSON can hold the rest of the result', () => {
+    const cyclic: Record<string, unknown> = { m: { score: 1 } };
+    cyclic['self'] = cyclic;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ m: { score: 1, threshold: NaN } }, 'r.m.threshold'],
+      [{ m: { score: 1, n: 2n } }, 'r.m.n'],
+      [{ m: { score: 1, l: [1, () => 2] } }, 'r.m.l[1]'],
+      [{ m: { score: 1, s: new Set() } }, 'r.m.s'],
+      [cyclic, 'r.self'],
+    ];
+    for (const [result, path] of cases) {
+      expect(() => flattenResult(result, gllm, 'r')).toThrow(
+        expect.objectContaining({ code: 'E_NOT_SERIALIZABLE', path }),
+      );
+    }
+    // A bad score is reported as a score, even when something else is wrong too.
+    expect(() => flattenResult({ m: { threshold: NaN, score: Infinity } }, gllm, 'r')).toThrow(
+      expect.objectContaining({ code: 'E_NON_FINITE_SCORE', path: 'r.m.score' }),
+    );
+    expect(flattenResult({ m: { score: 1, at: new Date(0) } }, gllm, 'r')).toHaveLength(1);
+  });
 });

@@ -3,6 +3,7 @@
  * columns, under which dotted names, in which order.
  */
 import { InvalidInputError } from '../errors.js';
+import { assertJsonable } from './python-format.js';
 import type { EvaluationOutput, FlatValue } from '../types.js';
 
 /** The group a column belongs to, in the order groups appear in a results file. */
@@ -49,6 +50,19 @@ function leafValue(v: unknown, where: string, name: string): FlatValue | undefin
 
 const join = (base: string, key: string): string => (base === '' ? key : `${base}.${key}`);
 
+/** A value JSON holds as it is: the checks of {@link assertJsonable} have nothing to add. */
+const isJsonLeaf = (v: unknown): boolean =>
+  typeof v === 'string' ||
+  typeof v === 'boolean' ||
+  v === null ||
+  v === undefined ||
+  (typeof v === 'number' && Number.isFinite(v));
+
+/** An object JSON writes key by key (not a Map, a Date or another object with `toJSON`). */
+const isPlainJson = (v: object): boolean =>
+  typeof (v as { toJSON?: unknown }).toJSON !== 'function' &&
+  !(v instanceof Map || v instanceof Set || ArrayBuffer.isView(v));
+
 /** The dotted path a score key names, when it names one exact path. */
 export function exactScorePath(scoreKey: string | readonly string[]): readonly string[] | null {
   if (typeof scoreKey !== 'string') return scoreKey;
@@ -57,7 +71,9 @@ export function exactScorePath(scoreKey: string | readonly string[]): readonly s
 
 /**
  * Flattens one evaluator output into its columns: score columns first (in the order their leaves
- * appear), then companions, then extra score keys. `where` names the input in error messages.
+ * appear), then companions, then extra score keys. It also checks, on the same walk, that the
+ * output is one JSON can hold (as {@link assertJsonable}), so a result is traversed once. `where`
+ * names the input in error messages.
  */
 export function flattenResult(
   result: EvaluationOutput,
@@ -67,6 +83,8 @@ export function flattenResult(
   const scores: FlatColumn[] = [];
   const companions: FlatColumn[] = [];
   const seen: string[] = [];
+  // Values JSON cannot hold are reported after the scores, whose errors say more.
+  const problems: (() => void)[] = [];
 
   // `base` is the dotted path of `parent`; paths are built as strings, not arrays, as this runs
   // for every logged result.
@@ -88,19 +106,31 @@ export function flattenResult(
 
   const exact = exactScorePath(config.scoreKey);
   if (exact) {
+    assertJsonable(result, where);
     let parent: unknown = result;
     for (const key of exact.slice(0, -1)) parent = isObject(parent) ? parent[key] : undefined;
-    if (isObject(parent))
+    if (isObject(parent)) {
       addScore(parent, exact.slice(0, -1).join('.'), exact[exact.length - 1] ?? '');
+    }
   } else {
     const key = config.scoreKey as string;
+    const ancestors: object[] = [];
     const visit = (obj: Json, base: string): void => {
+      if (ancestors.includes(obj)) {
+        problems.push(() => assertJsonable(result, where)); // names the cycle
+        return;
+      }
+      ancestors.push(obj);
       for (const k in obj) {
         if (!Object.hasOwn(obj, k)) continue;
         const v = obj[k];
-        if (isObject(v)) visit(v, join(base, k));
-        else if (k === key) addScore(obj, base, k);
+        if (isObject(v) && isPlainJson(v)) visit(v, join(base, k));
+        else {
+          if (k === key) addScore(obj, base, k);
+          if (!isJsonLeaf(v)) problems.push(() => assertJsonable(v, `${where}.${join(base, k)}`));
+        }
       }
+      ancestors.pop();
     };
     visit(result, '');
   }
@@ -121,6 +151,7 @@ export function flattenResult(
       });
     }
   }
+  for (const report of problems) report();
   return [...scores, ...companions, ...extras];
 }
 
