@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -140,5 +140,46 @@ describe('several processes and crashes', () => {
     expect(readFileSync(join(dir.path, aside[0]!), 'utf8')).toBe(tornBytes);
     expect(readFileSync(file, 'utf8').endsWith('\r\n')).toBe(true);
     expect(readWithPython(dir.path).rows).toHaveLength(3);
+  });
+});
+
+describe('damage in the middle of the file', () => {
+  it('skips a record torn inside a quote without losing the records after it', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const runId = await t.logBatch(
+      [gllmResult(1, 1, 0), gllmResult(0, 1, 0), gllmResult(1, 1, 0)],
+      'd',
+      [{ id: 1 }, { id: 2, input: 'q' }, { id: 3 }],
+    );
+    await t.close();
+    // A writer killed inside a quoted cell (an open quote) while another appended row 2 and 3:
+    // row 2 is glued to the torn bytes, and the quote would swallow row 3 and all after it.
+    const file = join(dir.path, 'experiment_results.csv');
+    const [header, row1, row2, row3] = readFileSync(file, 'utf8').split('\r\n');
+    const torn = row1!.slice(0, row1!.indexOf('""id') + 8);
+    writeFileSync(file, [header, row1, torn + row2!, row3, ''].join('\r\n'));
+    rmSync(join(dir.path, '.evaltrack-state.json'));
+
+    using warnings = collectWarnings();
+    const reader = new CSVExperimentTracker('p', { outputDir: dir.path });
+    expect((await reader.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 3]);
+    expect((await reader.getExperimentHistory())[0]?.totalData).toBe(2);
+    await reader.close();
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.codes).toContain('EVALTRACK_DAMAGED_RECORD');
+
+    // A header rewrite sets the damaged bytes aside, where they can still be read by hand.
+    const writer = new CSVExperimentTracker('p', { outputDir: dir.path });
+    writer.log({ generation: { fresh: { score: 1 } } }, 'd', { id: 4 }, { runId });
+    expect((await writer.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 3, 4]);
+    await writer.close();
+    expect(readWithPython(dir.path).rows.map((r) => (r['data'] as { id: number }).id)).toEqual([
+      1, 3, 4,
+    ]);
+    const aside = readdirSync(dir.path).filter((f) => f.includes('.corrupt-'));
+    expect(aside.map((f) => readFileSync(join(dir.path, f), 'utf8')).join('')).toBe(
+      `${torn}${row2}\r\n`,
+    );
   });
 });

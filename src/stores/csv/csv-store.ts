@@ -26,7 +26,7 @@ import {
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StoreIoError } from '../../errors.js';
+import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type { ColumnKind, FlatColumn, FlattenConfig } from '../../tracker/flatten-result.js';
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
 import {
@@ -152,7 +152,8 @@ function scanSync(
   fd: number,
   from: number,
   to: number,
-  onRecord: (r: RawRecord) => void,
+  onRecord: (r: RawRecord, reader: RecordReader) => void,
+  onDamaged?: (fileStart: number, bytes: Buffer) => void,
 ): RecordReader {
   const reader = new RecordReader(from);
   let pos = from;
@@ -162,7 +163,11 @@ function scanSync(
     if (n === 0) break;
     reader.filled(n);
     pos += n;
-    for (let r = reader.next(); r; r = reader.next()) onRecord(r);
+    for (let r = reader.next(); r; r = reader.next()) onRecord(r, reader);
+  }
+  for (let damaged = reader.resyncPending(); damaged; damaged = reader.resyncPending()) {
+    onDamaged?.(damaged.fileStart, damaged.bytes);
+    for (let r = reader.next(); r; r = reader.next()) onRecord(r, reader);
   }
   return reader;
 }
@@ -232,7 +237,9 @@ export class CsvStore implements ResultStore {
         throw new StoreIoError(`the header of ${this.resultsPath} lacks columns it was given`);
       this.#write(results, cells, placed);
     } catch (e) {
-      throw e instanceof StoreIoError ? e : new StoreIoError(`cannot write ${this.resultsPath}`, e);
+      throw e instanceof EvaltrackError
+        ? e
+        : new StoreIoError(`cannot write ${this.resultsPath}`, e);
     }
     this.#dirty = true;
   }
@@ -323,15 +330,30 @@ export class CsvStore implements ResultStore {
         reader.filled(bytesRead);
         pos += bytesRead;
         for (let r = reader.next(); r; r = reader.next()) {
-          if (!firstCellMatches(r, wanted, runId)) continue;
+          const suspicious = RecordReader.hasInnerLineFeed(r);
+          if (!suspicious && !firstCellMatches(r, wanted, runId)) continue;
           const cells = parseRecord(recordText(r));
           if (cells.length !== layout.names.length) {
-            this.#reportDamaged(r, cells.length, layout.names.length);
+            this.#reportDamaged(r, reader.resyncAfter(r), cells.length, layout.names.length);
             continue;
           }
+          if (suspicious && layout.runIdOf(cells) !== runId) continue;
           yield layout.toResultRecord(cells, (text, column) =>
             this.#parseJson(text, column, r.fileStart),
           );
+        }
+      }
+      for (let damaged = reader.resyncPending(); damaged; damaged = reader.resyncPending()) {
+        this.#reportDamagedBytes(damaged.fileStart, damaged.bytes.length);
+        for (let r = reader.next(); r; r = reader.next()) {
+          const cells = parseRecord(recordText(r));
+          if (cells.length !== layout.names.length) {
+            this.#reportDamaged(r, reader.resyncAfter(r), cells.length, layout.names.length);
+          } else if (layout.runIdOf(cells) === runId) {
+            yield layout.toResultRecord(cells, (text, column) =>
+              this.#parseJson(text, column, r.fileStart),
+            );
+          }
         }
       }
       if (reader.pending.length > 0)
@@ -389,9 +411,8 @@ export class CsvStore implements ResultStore {
   }
 
   /**
-   * The rows' CSV bytes, written piece by piece into a buffer reused across calls: no row or batch
-   * string is built, which keeps large batches out of the garbage collector's way. Runs of small
-   * cells go in as one piece, each big JSON cell as another.
+   * The rows' CSV bytes, encoded row by row into a buffer reused across calls: no batch-sized
+   * string is built, which keeps large batches out of the garbage collector's way.
    */
   #encodeRows(
     results: readonly PreparedResult[],
@@ -498,6 +519,9 @@ export class CsvStore implements ResultStore {
     if (fd === undefined) throw new StoreIoError('results file is not open');
     const buf = this.#encodeRows(results, cells, placed);
     writeAll(fd, buf);
+    // Keep the buffer for the next row, but not the memory of one huge batch.
+    if (this.#writeBuffer.length > 4 * 1024 * 1024)
+      this.#writeBuffer = Buffer.allocUnsafe(64 * 1024);
     const st = fstatSync(fd);
     if (st.nlink === 0) {
       this.#locked(() => this.#appendMissing(results, cells));
@@ -620,13 +644,19 @@ export class CsvStore implements ResultStore {
         outBytes = 0;
       };
       const runs = new Map<string, RunAggregate>();
-      const copy = (r: RawRecord, fold: boolean): void => {
+      const setAsideBytes = (at: number, bytes: Buffer): void => {
+        this.#reportDamagedBytes(at, bytes.length);
+        setAside.push(Buffer.from(bytes));
+      };
+      const copy = (r: RawRecord, reader: RecordReader, fold: boolean): void => {
         if (r.contentEnd === r.start) return;
         const text = recordText(r);
         const cells = parseRecord(text);
         if (cells.length !== oldNames.length) {
-          this.#reportDamaged(r, cells.length, oldNames.length);
-          setAside.push(Buffer.from(r.buf.subarray(r.start, r.fileEnd - r.fileStart + r.start)));
+          const resumeAt = reader.resyncAfter(r);
+          this.#reportDamaged(r, resumeAt, cells.length, oldNames.length);
+          const end = (resumeAt === -1 ? r.fileEnd : resumeAt) - r.fileStart + r.start;
+          setAside.push(Buffer.from(r.buf.subarray(r.start, end)));
           return;
         }
         out.push(formatRecord(to.map((i) => (i === -1 ? '' : quoteCell(cells[i] ?? '')))));
@@ -641,13 +671,25 @@ export class CsvStore implements ResultStore {
         }
       };
       const start = header?.end ?? 0;
-      const first = scanSync(oldFd, start, fstatSync(oldFd).size, (r) => copy(r, true));
+      const first = scanSync(
+        oldFd,
+        start,
+        fstatSync(oldFd).size,
+        (r, reader) => copy(r, reader, true),
+        setAsideBytes,
+      );
       flushOut();
       fdatasyncSync(outFd);
       const folded = fstatSync(outFd);
       renameSync(tmp, this.resultsPath);
       // Rows appended to the old file while we copied: copy them too (folded later, by offset).
-      const drained = scanSync(oldFd, first.position, fstatSync(oldFd).size, (r) => copy(r, false));
+      const drained = scanSync(
+        oldFd,
+        first.position,
+        fstatSync(oldFd).size,
+        (r, reader) => copy(r, reader, false),
+        setAsideBytes,
+      );
       flushOut();
       if (drained.pending.length > 0) {
         this.#reportTorn(drained.position, drained.pending.length, true);
@@ -723,11 +765,11 @@ export class CsvStore implements ResultStore {
         runs = new Map();
         from = header.end;
       }
-      const foldRecord = (r: RawRecord): void => {
+      const foldRecord = (r: RawRecord, reader: RecordReader): void => {
         if (r.contentEnd === r.start) return;
         const cells = parseRecord(recordText(r));
         if (cells.length !== layout.names.length) {
-          this.#reportDamaged(r, cells.length, layout.names.length);
+          this.#reportDamaged(r, reader.resyncAfter(r), cells.length, layout.names.length);
           return;
         }
         const input = layout.toAggregateInput(cells);
@@ -746,7 +788,9 @@ export class CsvStore implements ResultStore {
       for (const range of [...own, undefined]) {
         const gapEnd = range ? range.start : st.size;
         if (gapEnd > pos) {
-          const reader = scanSync(fd, pos, gapEnd, foldRecord);
+          const reader = scanSync(fd, pos, gapEnd, foldRecord, (at, bytes) =>
+            this.#reportDamagedBytes(at, bytes.length),
+          );
           pos = reader.position;
           if (reader.pending.length > 0) {
             torn = reader;
@@ -813,9 +857,23 @@ export class CsvStore implements ResultStore {
     }
   }
 
-  #reportDamaged(r: RawRecord, got: number, expected: number): void {
+  /** Reports a damaged record; `resumeAt` is where reading went on (-1: after the record). */
+  #reportDamaged(r: RawRecord, resumeAt: number, got: number, expected: number): void {
+    const end = resumeAt === -1 ? r.fileEnd : resumeAt;
+    this.#reportDamagedBytes(
+      r.fileStart,
+      end - r.fileStart,
+      ` (${got} cells where the header has ${expected})`,
+    );
+  }
+
+  #reportDamagedBytes(fileStart: number, length: number, why = ''): void {
+    const key = `damaged:${fileStart}:${length}`;
+    if (this.#reported.has(key)) return;
+    this.#reported.add(key);
     this.#warn(
-      `the record at byte ${r.fileStart} of ${this.resultsPath} has ${got} cells where the header has ${expected}; it was skipped`,
+      `bytes ${fileStart}-${fileStart + length} of ${this.resultsPath} are not a valid record${why}, ` +
+        'e.g. a write cut short by kill -9 while others appended; they were skipped, and are set aside at the next header rewrite',
       'EVALTRACK_DAMAGED_RECORD',
     );
   }

@@ -68,6 +68,44 @@ export class RecordReader {
     };
   }
 
+  /**
+   * Whether a record has a line feed inside it. Records written by evaltrack have none (JSON cells
+   * escape newlines), so one that does is either text with newlines or a record torn short that
+   * swallowed the next ones, and is worth a closer look.
+   */
+  static hasInnerLineFeed(r: RawRecord): boolean {
+    const lf = r.buf.indexOf(0x0a, r.start);
+    return lf !== -1 && lf < r.contentEnd;
+  }
+
+  /**
+   * After a damaged record `r` (the last one taken), goes back to the line after its first line
+   * feed, so that a record torn short (an unterminated quote) does not swallow the records after
+   * it. Returns the file offset reading resumes at, or -1 when there is no line feed inside.
+   */
+  resyncAfter(r: RawRecord): number {
+    const lf = r.buf.indexOf(0x0a, r.start);
+    if (lf === -1 || lf >= r.contentEnd) return -1;
+    this.#at = lf + 1;
+    return this.#bufOffset + lf + 1;
+  }
+
+  /**
+   * At the end of the input, when the bytes left over hold a line feed: a record torn inside a
+   * quote, which made the records after it look like part of one unterminated cell. Goes back to
+   * the line after that line feed and returns the damaged bytes, or `undefined` when there are none.
+   */
+  resyncPending(): { fileStart: number; bytes: Buffer } | undefined {
+    const lf = this.#buf.indexOf(0x0a, this.#at);
+    if (lf === -1 || lf >= this.#filled) return undefined;
+    const damaged = {
+      fileStart: this.#bufOffset + this.#at,
+      bytes: this.#buf.subarray(this.#at, lf + 1),
+    };
+    this.#at = lf + 1;
+    return damaged;
+  }
+
   /** File offset just past the last complete record taken. */
   get position(): number {
     return this.#bufOffset + this.#at;
