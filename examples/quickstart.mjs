@@ -39,15 +39,27 @@ console.log(line(columns));
 console.log(line(columns.map((c) => '-'.repeat(width(c)))));
 for (const r of rows) console.log(line(columns.map((c) => r[c])));
 
-const [newest] = runs;
-const failures = (await tracker.getRunResults(newest.runId)).filter(
-  (r) => r.values['generation.aggregate_success'] === 0,
-);
-console.log(
-  `\n${failures.length} of ${newest.totalData} samples failed in ${newest.runId}, e.g. ${failures[0]?.data.id}:`,
-);
-console.log(
-  `  ${failures[0]?.evaluationResult?.generation?.aggregate_explanation?.replaceAll('\n', '\n  ')}`,
-);
+// Sample by sample: the same sampleId in both runs, so a change shows where it helped or hurt.
+const [candidate, baseline] = runs;
+const passed = async (runId) =>
+  new Map(
+    (await tracker.getRunResults(runId)).map((r) => [
+      r.sampleId,
+      r.values['generation.aggregate_success'] === 1,
+    ]),
+  );
+const before = await passed(baseline.runId);
+const after = await passed(candidate.runId);
+const fixed = [...after].filter(([id, ok]) => ok && before.get(id) === false).map(([id]) => id);
+const broken = [...after].filter(([id, ok]) => !ok && before.get(id) === true).map(([id]) => id);
+console.log(`\n${candidate.modelName} against ${baseline.modelName}, sample by sample:`);
+console.log(`  ${fixed.length} samples now pass (${fixed.join(', ')})`);
+console.log(`  ${broken.length} samples now fail (${broken.join(', ')})`);
+for (const id of broken) {
+  const [r] = (await tracker.getRunResults(candidate.runId)).filter((x) => x.sampleId === id);
+  console.log(
+    `  ${id}: ${r.evaluationResult.generation.aggregate_explanation.split('\n').slice(1).join('; ')}`,
+  );
+}
 console.log(`\nEvery result is in ${tracker.experimentResultsFile}.`);
 await tracker.close();
