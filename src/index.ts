@@ -31,6 +31,15 @@ export type {
   TrackerOptions,
 } from './tracker/base-experiment-tracker.js';
 export type { PreparedResult, ResultStore, RunPatch } from './tracker/result-store.js';
+// For authors of stores: the leaderboard rules every store applies the same way.
+export {
+  compareRunsByUpdate,
+  emptyAggregate,
+  foldResult,
+  mergeAggregates,
+  toRunSummary,
+} from './tracker/run-aggregate.js';
+export type { AggregateInput, RunAggregate } from './tracker/run-aggregate.js';
 export type { ColumnKind, FlatColumn } from './tracker/flatten-result.js';
 export { sampleIdOf } from './tracker/ids.js';
 export { CSVExperimentTracker, SimpleExperimentTracker } from './csv.js';

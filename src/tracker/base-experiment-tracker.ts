@@ -176,6 +176,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
 
   constructor(projectName: string, options: BaseTrackerOptions) {
     this.projectName = checkName(projectName, 'projectName');
+    checkOptions(options, [...TRACKER_OPTION_KEYS, 'store'], 'options');
     const { store, ...rest } = options;
     if (typeof store?.append !== 'function') {
       throw new InvalidInputError('E_INVALID_ARGUMENT', 'options.store must be a ResultStore');

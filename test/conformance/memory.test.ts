@@ -1,0 +1,93 @@
+// A store of one's own, as a user would write it: results kept in memory. It passing the same
+// contract suite as the CSV store shows that BaseExperimentTracker holds the rules, not the store.
+import { BaseExperimentTracker, emptyAggregate, foldResult, toRunSummary } from 'evaltrack';
+import type {
+  PreparedResult,
+  ResultRecord,
+  ResultStore,
+  RunAggregate,
+  RunPatch,
+  RunSummary,
+  TrackerOptions,
+} from 'evaltrack';
+import { describeTrackerContract } from './tracker-contract.js';
+
+class MemoryStore implements ResultStore {
+  readonly #results: PreparedResult[] = [];
+  readonly #runs = new Map<string, RunAggregate>();
+
+  constructor(readonly leaderboardScoreKey: string) {}
+
+  append(results: readonly PreparedResult[]): void {
+    for (const r of results) {
+      this.#results.push(r);
+      this.#runs.set(
+        r.runId,
+        foldResult(
+          this.#runs.get(r.runId),
+          { ...r, loggedAt: r.timestamp },
+          this.leaderboardScoreKey,
+        ),
+      );
+    }
+  }
+
+  patchRun(runId: string, patch: RunPatch): void {
+    const run =
+      this.#runs.get(runId) ?? emptyAggregate(runId, patch.datasetName, patch.projectName);
+    if (patch.context) run.context = { ...run.context, ...patch.context };
+    if (patch.summary) run.summaryExtra = { ...patch.summary };
+    run.createdAt ??= patch.at;
+    if (run.updatedAt === null || patch.at > run.updatedAt) run.updatedAt = patch.at;
+    this.#runs.set(runId, run);
+  }
+
+  async sync(): Promise<void> {}
+
+  async listRuns(): Promise<RunSummary[]> {
+    return [...this.#runs.values()].map(toRunSummary);
+  }
+
+  async *readRun(runId: string): AsyncGenerator<ResultRecord> {
+    for (const r of this.#results) {
+      if (r.runId !== runId) continue;
+      yield {
+        resultId: r.resultId,
+        sampleId: r.sampleId,
+        runId: r.runId,
+        datasetName: r.datasetName,
+        timestamp: r.timestamp,
+        evaluatorName: r.evaluatorName,
+        modelName: r.modelName,
+        values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
+        data: JSON.parse(r.dataJson) as Record<string, unknown>,
+        metadata: JSON.parse(r.metadataJson) as Record<string, unknown>,
+        evaluationResult:
+          r.evaluationResultJson === null
+            ? null
+            : (JSON.parse(r.evaluationResultJson) as Record<string, unknown>),
+      };
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+class MemoryTracker extends BaseExperimentTracker {
+  constructor(projectName: string, store: MemoryStore, options?: TrackerOptions) {
+    super(projectName, { ...options, store });
+  }
+}
+
+const stores = new Map<string, MemoryStore>();
+let n = 0;
+
+describeTrackerContract('memory (a user-written store)', {
+  newLocation: () => `memory-${++n}`,
+  open: (location, projectName, options) => {
+    const key = options?.leaderboardScoreKey ?? 'aggregate_success';
+    let store = stores.get(location);
+    if (!store) stores.set(location, (store = new MemoryStore(key)));
+    return new MemoryTracker(projectName, store, options);
+  },
+});
