@@ -19,7 +19,7 @@ import {
 import { firstEvaluatorName, flattenResult, unflattenValues } from './flatten-result.js';
 import type { FlattenConfig } from './flatten-result.js';
 import { makeRunId, newResultId, sampleIdOf } from './ids.js';
-import { assertJsonable, toJsonCell } from './python-format.js';
+import { assertJsonable } from './python-format.js';
 import type { PreparedResult, ResultStore } from './result-store.js';
 import { compareRunsByUpdate } from './run-aggregate.js';
 
@@ -376,8 +376,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     const metadata =
       opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
     const runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
-    const metadataJson =
-      opts.metadata === undefined ? '{}' : toJsonCell(metadata, 'options.metadata');
+    assertJsonable(metadata, 'options.metadata');
     const evaluatorMeta = metadata['evaluator_name'];
     const modelMeta = metadata['model_name'];
     const resolvedRunId = runId ?? this.#currentRun(datasetName);
@@ -387,10 +386,9 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
       const dataWhere = batch ? `data[${i}]` : 'data';
       const result = checkRecord(evaluationResults[i], resultWhere);
       const sample = checkRecord(data[i], dataWhere);
-      // flattenResult checks that JSON can hold the result, so it is serialised unchecked.
+      // flattenResult also checks that JSON can hold the whole result.
       const columns = flattenResult(result, this.options, resultWhere);
-      const dataJson = toJsonCell(sample, dataWhere);
-      const evaluationResultJson = JSON.stringify(result);
+      assertJsonable(sample, dataWhere);
       prepared.push({
         resultId: newResultId(),
         sampleId: sampleIdOf(sample),
@@ -407,9 +405,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
         data: sample,
         metadata,
         evaluationResult: result,
-        dataJson,
-        metadataJson,
-        evaluationResultJson: this.options.includeEvalResult ? evaluationResultJson : null,
+        keepEvaluationResult: this.options.includeEvalResult,
       });
     }
     this.#store.append(prepared);

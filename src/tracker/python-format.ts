@@ -131,17 +131,6 @@ export function asciiJson(json: string): string {
 }
 
 /**
- * Compact JSON, checked first as {@link assertJsonable}: what V8's native serialiser writes, valid
- * for every JSON reader (Python's `json.loads` included) and well-formed UTF-8, since lone
- * surrogates come out escaped. Spelling out Python's `", "` separators and `\uXXXX` escapes
- * costs as much again as the serialisation itself, on the 4 KB cells written with every result.
- */
-export function toJsonCell(value: unknown, path: string): string {
-  assertJsonable(value, path);
-  return JSON.stringify(value);
-}
-
-/**
  * `json.dumps(value)` exactly as Python writes it (`", "` and `": "` separators, non-ASCII as
  * `\uXXXX`), for the small JSON cells of the leaderboard. Checks the value as
  * {@link assertJsonable}.

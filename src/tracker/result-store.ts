@@ -18,14 +18,16 @@ export interface PreparedResult {
   readonly modelName: string;
   /** Score, companion and extra columns in column order. */
   readonly columns: readonly FlatColumn[];
+  /**
+   * The sample, metadata and evaluator output, checked: `JSON.stringify` writes them whole and
+   * cannot throw. A store serialises them in `append` (the caller may change them once it
+   * returns), row by row, so that a large batch never holds all of its JSON text at once.
+   */
   readonly data: MetricInput;
   readonly metadata: Record<string, unknown>;
   readonly evaluationResult: EvaluationOutput;
-  /** `data`, `metadata` and the evaluator output as compact JSON. */
-  readonly dataJson: string;
-  readonly metadataJson: string;
-  /** `null` when the tracker is set not to keep the whole evaluator output. */
-  readonly evaluationResultJson: string | null;
+  /** Whether to store the whole evaluator output (`includeEvalResult`). */
+  readonly keepEvaluationResult: boolean;
 }
 
 /** Run-level fields set by `logContext()` and summary evaluators. */

@@ -60,12 +60,10 @@ class MemoryStore implements ResultStore {
         evaluatorName: r.evaluatorName,
         modelName: r.modelName,
         values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
-        data: JSON.parse(r.dataJson) as Record<string, unknown>,
-        metadata: JSON.parse(r.metadataJson) as Record<string, unknown>,
-        evaluationResult:
-          r.evaluationResultJson === null
-            ? null
-            : (JSON.parse(r.evaluationResultJson) as Record<string, unknown>),
+        // A copy, as a store that keeps what it was given would return.
+        data: structuredClone(r.data),
+        metadata: structuredClone(r.metadata),
+        evaluationResult: r.keepEvaluationResult ? structuredClone(r.evaluationResult) : null,
       };
     }
   }

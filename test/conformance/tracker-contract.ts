@@ -192,7 +192,13 @@ export function describeTrackerContract(name: string, target: ContractTarget): v
         metadata: { evaluator_name: 'judge', k: [1, { x: null }] },
       });
       t.log(
-        { generation: { aggregate_success: true, x: { score: -0.5, success: 'maybe' } } },
+        {
+          generation: {
+            aggregate_success: true,
+            x: { score: -0.5, success: 'maybe' },
+            y: { score: '0.5', success: 'True' },
+          },
+        },
         'd',
         sample(2),
       );
@@ -230,7 +236,9 @@ export function describeTrackerContract(name: string, target: ContractTarget): v
       ]);
       expect(second?.values).toEqual({
         'generation.x.score': -0.5,
+        'generation.y.score': '0.5',
         'generation.x.success': 'maybe',
+        'generation.y.success': 'True',
         'generation.aggregate_success': 1,
       });
       expect(second?.evaluatorName).toBe('generation');

@@ -42,14 +42,21 @@ export function unescapeText(s: string): string {
   return s.charCodeAt(0) === 0x27 && FORMULA.test(s.slice(1)) ? s.slice(1) : s;
 }
 
-/** A flattened value as gllm-evals writes it: floats as Python prints them, `True`/`False`. */
+const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+// Text in a value column that would read back as a number or a boolean, possibly behind
+// apostrophes that a previous escape added: it gets the same one `'` as a formula.
+const LOOKS_TYPED = /^'*(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|True|False)$/;
+
+/**
+ * A flattened value as gllm-evals writes it: floats as Python prints them, `True`/`False`. Text
+ * that would read back as a formula, a number or a boolean gets one leading `'`, so that
+ * {@link decodeValue} returns every value with its type.
+ */
 export function encodeValue(v: FlatValue, where: string): string {
   if (typeof v === 'number') return pyFloatRepr(v);
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  return encodeText(v, where);
+  return LOOKS_TYPED.test(v) ? quoteCell(`'${v}`) : encodeText(v, where);
 }
-
-const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /** Reads a value cell back: `''` is no value, `True`/`False` booleans, numbers numbers. */
 export function decodeValue(cell: string): FlatValue | undefined {
@@ -57,6 +64,7 @@ export function decodeValue(cell: string): FlatValue | undefined {
   if (cell === 'True') return true;
   if (cell === 'False') return false;
   if (NUMBER.test(cell)) return Number(cell);
+  if (cell.charCodeAt(0) === 0x27 && LOOKS_TYPED.test(cell.slice(1))) return cell.slice(1);
   return unescapeText(cell);
 }
 

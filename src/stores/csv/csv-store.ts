@@ -434,19 +434,32 @@ export class CsvStore implements ResultStore {
     };
     const fixedAt = layout.fixedAt;
     const row: string[] = new Array<string>(names.length);
+    // A batch shares one metadata object: serialise it once.
+    let lastMetadata: unknown;
+    let lastMetadataJson = '';
+    const metadataJson = (m: Record<string, unknown>): string => {
+      if (m !== lastMetadata) {
+        lastMetadata = m;
+        lastMetadataJson = JSON.stringify(m);
+      }
+      return lastMetadataJson;
+    };
     for (let k = 0; k < results.length; k++) {
       const r = results[k] as PreparedResult;
       const small = cells[k] as string[];
       for (let i = 0; i < names.length; i++) {
         const json = jsonAt[i];
+        // Serialised here rather than earlier, so a batch never holds all of its JSON text.
         const text =
           json === undefined
             ? ''
             : json === 'data'
-              ? r.dataJson
+              ? JSON.stringify(r.data)
               : json === 'metadata'
-                ? r.metadataJson
-                : r.evaluationResultJson;
+                ? metadataJson(r.metadata)
+                : r.keepEvaluationResult
+                  ? JSON.stringify(r.evaluationResult)
+                  : '';
         row[i] = text ? `"${text.replaceAll('"', '""')}"` : '';
       }
       for (let f = 0; f < fixedAt.length; f++) row[fixedAt[f] as number] = small[f] as string;
@@ -519,9 +532,10 @@ export class CsvStore implements ResultStore {
     if (fd === undefined) throw new StoreIoError('results file is not open');
     const buf = this.#encodeRows(results, cells, placed);
     writeAll(fd, buf);
-    // Keep the buffer for the next row, but not the memory of one huge batch.
-    if (this.#writeBuffer.length > 4 * 1024 * 1024)
+    // Keep the buffer for the next batch, but not the memory of one huge one (e.g. 10 MB cells).
+    if (this.#writeBuffer.length > 32 * 1024 * 1024) {
       this.#writeBuffer = Buffer.allocUnsafe(64 * 1024);
+    }
     const st = fstatSync(fd);
     if (st.nlink === 0) {
       this.#locked(() => this.#appendMissing(results, cells));
