@@ -52,7 +52,12 @@ async function fill(dir, runs, perRun) {
 
 /** The simplest logger that works: what it needs to group and order rows, and the result. */
 const baselineLine = (r) =>
-  JSON.stringify({ runId: 'baseline-run', datasetName: 'rag', timestamp: new Date().toISOString(), ...r });
+  JSON.stringify({
+    runId: 'baseline-run',
+    datasetName: 'rag',
+    timestamp: new Date().toISOString(),
+    ...r,
+  });
 
 function baselineLog(file, n) {
   const fd = openSync(file, 'a');
