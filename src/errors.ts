@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'E_TRACKER_CLOSED'
   | 'E_SUMMARY_EVALUATOR_FAILED'
   | 'E_LOCK_TIMEOUT'
+  | 'E_DRIVER_MISSING'
   | 'E_STORE_IO';
 
 /**

@@ -33,6 +33,7 @@ export type {
 export type { PreparedResult, ResultStore, RunPatch } from './tracker/result-store.js';
 // For authors of stores: the leaderboard rules every store applies the same way.
 export {
+  applyPatch,
   compareRunsByUpdate,
   emptyAggregate,
   foldResult,
@@ -42,5 +43,7 @@ export {
 export type { AggregateInput, RunAggregate } from './tracker/run-aggregate.js';
 export type { ColumnKind, FlatColumn } from './tracker/flatten-result.js';
 export { sampleIdOf } from './tracker/ids.js';
+export { copyResults } from './copy-results.js';
+export type { CopyResultsOptions, CopyResultsReport } from './copy-results.js';
 export { CSVExperimentTracker, SimpleExperimentTracker } from './csv.js';
 export type { CsvTrackerOptions, SimpleTrackerOptions } from './csv.js';

@@ -1,6 +1,7 @@
 import { EvaltrackError, InvalidInputError, TrackerClosedError } from '../errors.js';
 import type {
   EvaluationOutput,
+  FlatValue,
   HistoryOptions,
   LogContextOptions,
   LogOptions,
@@ -16,9 +17,14 @@ import {
   checkStringList,
   isPlainRecord,
 } from './check-input.js';
-import { firstEvaluatorName, flattenResult, unflattenValues } from './flatten-result.js';
-import type { FlattenConfig } from './flatten-result.js';
-import { makeRunId, newResultId, sampleIdOf } from './ids.js';
+import {
+  firstEvaluatorName,
+  flattenResult,
+  kindOfColumn,
+  unflattenValues,
+} from './flatten-result.js';
+import type { FlatColumn, FlattenConfig } from './flatten-result.js';
+import { makeRunId, newResultId, projectOfRunId, sampleIdOf } from './ids.js';
 import { assertJsonable } from './python-format.js';
 import type { PreparedResult, ResultStore } from './result-store.js';
 import { compareRunsByUpdate } from './run-aggregate.js';
@@ -315,6 +321,71 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     yield* this.#store.readRun(runId);
   }
 
+  /**
+   * Stores results read from another tracker as they are: result ids, sample ids, times, values
+   * and texts kept. Results this store already holds (same `resultId`) are skipped, so importing
+   * the same results twice stores them once. Written in batches of 500, each all or nothing.
+   */
+  async importResults(
+    records: Iterable<ResultRecord> | AsyncIterable<ResultRecord>,
+    options?: { projectName?: string | null },
+  ): Promise<{ imported: number; skipped: number }> {
+    this.#assertOpen('importResults');
+    const opts = checkOptions(options, ['projectName'], 'options');
+    const known = new Map<string, Set<string>>();
+    let batch: PreparedResult[] = [];
+    let imported = 0;
+    let skipped = 0;
+    const flush = (): void => {
+      this.#store.append(batch);
+      imported += batch.length;
+      batch = [];
+    };
+    let i = 0;
+    for await (const record of records) {
+      const where = `records[${i++}]`;
+      checkRecord(record, where);
+      const runId = checkName(record.runId, `${where}.runId`);
+      let ids = known.get(runId);
+      if (!ids) {
+        ids = new Set<string>();
+        for await (const r of this.#store.readRun(runId)) ids.add(r.resultId);
+        known.set(runId, ids);
+      }
+      if (ids.has(record.resultId)) {
+        skipped++;
+        continue;
+      }
+      ids.add(checkName(record.resultId, `${where}.resultId`));
+      batch.push(this.#fromRecord(record, opts.projectName ?? null, where));
+      if (batch.length >= 500) flush();
+    }
+    if (batch.length > 0) flush();
+    await this.#sync();
+    return { imported, skipped };
+  }
+
+  /**
+   * Copies a run's own fields from another tracker's history (context, summary evaluators'
+   * results, times), creating the run if this store has none of its results.
+   */
+  async importRun(run: RunSummary): Promise<void> {
+    this.#assertOpen('importRun');
+    checkRecord(run, 'run');
+    const { accuracy: _accuracy, ...summary } = checkRecord(run.summaryResult, 'run.summaryResult');
+    assertJsonable(run.context, 'run.context');
+    assertJsonable(summary, 'run.summaryResult');
+    this.#store.patchRun(checkName(run.runId, 'run.runId'), {
+      datasetName: checkName(run.datasetName, 'run.datasetName'),
+      projectName: run.projectName,
+      context: checkRecord(run.context, 'run.context'),
+      summary,
+      ...(run.updatedAt ? { at: run.updatedAt } : {}),
+      ...(run.createdAt ? { createdAt: run.createdAt } : {}),
+    });
+    await this.#sync();
+  }
+
   /** Starts a fresh run for `datasetName`; later calls without a run id log into it. */
   newRunId(datasetName: string): string {
     this.#assertOpen('newRunId');
@@ -416,6 +487,47 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
       this.#pendingSummary.set(resolvedRunId, pending);
     }
     return resolvedRunId;
+  }
+
+  /** A result read from a store, checked and made ready to be stored here unchanged. */
+  #fromRecord(record: ResultRecord, projectName: string | null, where: string): PreparedResult {
+    const values = checkRecord(record.values, `${where}.values`);
+    const columns: FlatColumn[] = [];
+    for (const [name, value] of Object.entries(values)) {
+      if (!(typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value))) {
+        throw new InvalidInputError(
+          'E_NON_FINITE_SCORE',
+          `${where}.values.${name} is ${String(value)}; values must be finite numbers, booleans or text`,
+          `${where}.values.${name}`,
+        );
+      }
+      columns.push({ name, kind: kindOfColumn(name, this.options), value: value as FlatValue });
+    }
+    const data = checkRecord(record.data, `${where}.data`);
+    const metadata = checkRecord(record.metadata, `${where}.metadata`);
+    assertJsonable(data, `${where}.data`);
+    assertJsonable(metadata, `${where}.metadata`);
+    const evaluationResult =
+      record.evaluationResult === null
+        ? null
+        : checkRecord(record.evaluationResult, `${where}.evaluationResult`);
+    if (evaluationResult) assertJsonable(evaluationResult, `${where}.evaluationResult`);
+    const datasetName = checkName(record.datasetName, `${where}.datasetName`);
+    return {
+      resultId: checkName(record.resultId, `${where}.resultId`),
+      sampleId: checkName(record.sampleId, `${where}.sampleId`),
+      runId: record.runId,
+      datasetName,
+      projectName: projectName ?? projectOfRunId(record.runId, datasetName) ?? this.projectName,
+      timestamp: checkName(record.timestamp, `${where}.timestamp`),
+      evaluatorName: checkName(record.evaluatorName, `${where}.evaluatorName`),
+      modelName: checkName(record.modelName, `${where}.modelName`),
+      columns,
+      data,
+      metadata,
+      evaluationResult: evaluationResult ?? {},
+      keepEvaluationResult: evaluationResult !== null,
+    };
   }
 
   async #sync(): Promise<void> {

@@ -155,6 +155,19 @@ export function flattenResult(
   return [...scores, ...companions, ...extras];
 }
 
+/**
+ * The kind of a column known only by its name (read from a file, or copied from another store):
+ * `<evaluator>.<extra key>` is an extra score column, `<path>.<companion field>` a companion, any
+ * other a score.
+ */
+export function kindOfColumn(name: string, config: FlattenConfig): ColumnKind {
+  const segments = name.split('.');
+  const last = segments[segments.length - 1] ?? '';
+  if (segments.length === 2 && config.extraScoreKeys.includes(last)) return 'extra';
+  if (config.companionFields.includes(last)) return 'companion';
+  return 'score';
+}
+
 /** The evaluator a result is from when metadata does not say: its first object-valued key. */
 export function firstEvaluatorName(result: EvaluationOutput): string | undefined {
   return Object.keys(result).find((k) => isObject(result[k]));

@@ -30,16 +30,18 @@ export interface PreparedResult {
   readonly keepEvaluationResult: boolean;
 }
 
-/** Run-level fields set by `logContext()` and summary evaluators. */
+/** Run-level fields set by `logContext()`, summary evaluators, and copies between stores. */
 export interface RunPatch {
   readonly datasetName: string;
-  readonly projectName: string;
+  readonly projectName: string | null;
   /** Merged key by key into the run's context. */
   readonly context?: Record<string, unknown>;
   /** Replaces what summary evaluators produced before. */
   readonly summary?: Record<string, unknown>;
-  /** ISO-8601 UTC time of the change. */
-  readonly at: string;
+  /** ISO-8601 UTC time of the change: the run's `updatedAt` is at least this. */
+  readonly at?: string;
+  /** The run's `createdAt` is at most this (copies keep the source's times). */
+  readonly createdAt?: string;
 }
 
 /**

@@ -4,6 +4,7 @@
  * their own way.
  */
 import type { FlatValue, RunSummary } from '../types.js';
+import type { RunPatch } from './result-store.js';
 import { pyRound } from './python-format.js';
 
 /** What a store keeps per run, enough to extend it one result at a time. */
@@ -35,8 +36,8 @@ export interface AggregateInput {
   projectName: string | null;
   evaluatorName: string;
   modelName: string;
-  /** When the result was logged; `null` when the file does not say in our format. */
-  loggedAt: string | null;
+  /** When the result was logged, as stored (naive local times from Python included). */
+  timestamp: string;
   /** The result's columns in column order. */
   columns: Iterable<{ readonly name: string; readonly value: FlatValue }>;
 }
@@ -124,8 +125,10 @@ export function foldResult(
     a.accuracyTotal++;
     if (accuracyAll) a.accuracyPassed++;
   }
-  a.createdAt = earlier(a.createdAt, row.loggedAt);
-  a.updatedAt = later(a.updatedAt, row.loggedAt);
+  // Only UTC times order correctly; Python's naive local times leave the run's times unknown.
+  const loggedAt = row.timestamp.endsWith('Z') ? row.timestamp : null;
+  a.createdAt = earlier(a.createdAt, loggedAt);
+  a.updatedAt = later(a.updatedAt, loggedAt);
   return a;
 }
 
@@ -155,6 +158,16 @@ export function mergeAggregates(base: RunAggregate, delta: RunAggregate): RunAgg
   base.createdAt = earlier(base.createdAt, delta.createdAt);
   base.updatedAt = later(base.updatedAt, delta.updatedAt);
   return base;
+}
+
+/** Applies a run-level change (`logContext`, summary evaluators, copies) to an aggregate, in place. */
+export function applyPatch(run: RunAggregate, patch: RunPatch): RunAggregate {
+  if (patch.context) run.context = { ...run.context, ...patch.context };
+  if (patch.summary) run.summaryExtra = { ...patch.summary };
+  run.projectName ??= patch.projectName;
+  run.createdAt = earlier(run.createdAt, patch.createdAt ?? patch.at ?? null);
+  run.updatedAt = later(run.updatedAt, patch.at ?? null);
+  return run;
 }
 
 /** A deep copy, so a store can hand out or stage an aggregate without sharing it. */

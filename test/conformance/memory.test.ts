@@ -1,6 +1,12 @@
 // A store of one's own, as a user would write it: results kept in memory. It passing the same
 // contract suite as the CSV store shows that BaseExperimentTracker holds the rules, not the store.
-import { BaseExperimentTracker, emptyAggregate, foldResult, toRunSummary } from 'evaltrack';
+import {
+  applyPatch,
+  BaseExperimentTracker,
+  emptyAggregate,
+  foldResult,
+  toRunSummary,
+} from 'evaltrack';
 import type {
   PreparedResult,
   ResultRecord,
@@ -21,25 +27,14 @@ class MemoryStore implements ResultStore {
   append(results: readonly PreparedResult[]): void {
     for (const r of results) {
       this.#results.push(r);
-      this.#runs.set(
-        r.runId,
-        foldResult(
-          this.#runs.get(r.runId),
-          { ...r, loggedAt: r.timestamp },
-          this.leaderboardScoreKey,
-        ),
-      );
+      this.#runs.set(r.runId, foldResult(this.#runs.get(r.runId), r, this.leaderboardScoreKey));
     }
   }
 
   patchRun(runId: string, patch: RunPatch): void {
     const run =
       this.#runs.get(runId) ?? emptyAggregate(runId, patch.datasetName, patch.projectName);
-    if (patch.context) run.context = { ...run.context, ...patch.context };
-    if (patch.summary) run.summaryExtra = { ...patch.summary };
-    run.createdAt ??= patch.at;
-    if (run.updatedAt === null || patch.at > run.updatedAt) run.updatedAt = patch.at;
-    this.#runs.set(runId, run);
+    this.#runs.set(runId, applyPatch(run, patch));
   }
 
   async sync(): Promise<void> {}

@@ -30,6 +30,7 @@ import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type { ColumnKind, FlatColumn, FlattenConfig } from '../../tracker/flatten-result.js';
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
 import {
+  applyPatch,
   cloneAggregate,
   emptyAggregate,
   foldResult,
@@ -577,7 +578,7 @@ export class CsvStore implements ResultStore {
         projectName: r.projectName,
         evaluatorName: r.evaluatorName,
         modelName: r.modelName,
-        loggedAt: r.timestamp,
+        timestamp: r.timestamp,
         columns,
       };
       range.runs.set(
@@ -850,11 +851,7 @@ export class CsvStore implements ResultStore {
       const run = base
         ? cloneAggregate(base)
         : emptyAggregate(runId, patch.datasetName, patch.projectName);
-      if (patch.context) run.context = { ...run.context, ...patch.context };
-      if (patch.summary) run.summaryExtra = { ...patch.summary };
-      run.createdAt ??= patch.at;
-      if (run.updatedAt === null || patch.at > run.updatedAt) run.updatedAt = patch.at;
-      runs.set(runId, run);
+      runs.set(runId, applyPatch(run, patch));
     }
     return runs;
   }

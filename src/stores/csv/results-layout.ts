@@ -2,6 +2,7 @@
  * The columns of `experiment_results.csv` (csv-format.md): where each group goes, how a header
  * grows when a new metric appears, and how a record reads back as a result.
  */
+import { kindOfColumn } from '../../tracker/flatten-result.js';
 import type { ColumnKind, FlattenConfig } from '../../tracker/flatten-result.js';
 import { projectOfRunId, resultIdFromContent, sampleIdOf } from '../../tracker/ids.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
@@ -38,11 +39,7 @@ function groupOf(name: string, config: FlattenConfig): Group {
   if (LEADING.has(name)) return 'leading';
   if (JSONS.has(name)) return 'json';
   if (OWN.has(name)) return 'own';
-  const segments = name.split('.');
-  const last = segments[segments.length - 1] ?? '';
-  if (segments.length === 2 && config.extraScoreKeys.includes(last)) return 'extra';
-  if (config.companionFields.includes(last)) return 'companion';
-  return 'score';
+  return kindOfColumn(name, config);
 }
 
 /**
@@ -164,8 +161,7 @@ export class ResultsLayout {
       projectName: project !== '' ? unescapeText(project) : projectOfRunId(runId, datasetName),
       evaluatorName: unescapeText(this.#cell(cells, 'evaluator_name')) || 'unknown',
       modelName: unescapeText(this.#cell(cells, 'model_name')) || 'unknown',
-      // Only times in our format order correctly; Python's naive local times are left out.
-      loggedAt: timestamp.endsWith('Z') ? timestamp : null,
+      timestamp,
       columns: this.#values(cells),
     };
   }
