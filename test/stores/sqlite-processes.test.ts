@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const WRITER = fileURLToPath(new URL('../helpers/log-writer.mjs', import.meta.url));
+
+function runWriter(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRITER, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`writer exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+describe('sqlite: several processes and crashes', () => {
+  it('4 processes x 2,000 results into one database lose nothing and see no SQLITE_BUSY', async () => {
+    using dir = tempDir();
+    const store = `sqlite:${join(dir.path, 'shared.sqlite')}`;
+    await Promise.all(['0', '1', '2', '3'].map((w) => runWriter([store, w, '2000'])));
+    const t = new SqliteExperimentTracker('check', { file: join(dir.path, 'shared.sqlite') });
+    for (const w of ['0', '1', '2', '3']) {
+      const records = await t.getRunResults(`run-${w}`);
+      expect(records.map((r) => r.data['id'])).toEqual(
+        Array.from({ length: 2000 }, (_, i) => `${w}-${i}`),
+      );
+      records.forEach((r, i) => expect(r.values[`ev.m${w}.score`]).toBe(i / 2000));
+    }
+    const history = await t.getExperimentHistory();
+    await t.close();
+    expect(
+      history.map((r) => [r.runId, r.totalData, r.averageScore, r.summaryResult]).sort(),
+    ).toEqual(['0', '1', '2', '3'].map((w) => [`run-${w}`, 2000, 0.5, { accuracy: 0.5 }]));
+  });
+
+  it('keeps whole batches only when the process is killed during logBatch', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'crash.sqlite');
+    const child = spawn(
+      process.execPath,
+      [WRITER, `sqlite:${file}`, '7', '1000000', 'batches', '20000'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        // Kill it in the middle of a later batch, at a moment the test does not choose.
+        if (out.split('\n').length > 5 && !child.killed) {
+          setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 20));
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => child.on('exit', r));
+    const returned = out.split('\n').slice(0, -1).map(Number);
+    const t = new SqliteExperimentTracker('check', { file });
+    const ids = (await t.getRunResults('run-7')).map((r) =>
+      Number(String(r.data['id']).split('-')[1]),
+    );
+    const [run] = await t.getExperimentHistory();
+    await t.close();
+    // Whole batches of 100, in order, and every batch whose logBatch() resolved.
+    expect(ids.length % 100).toBe(0);
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i));
+    expect(ids.length).toBeGreaterThanOrEqual((returned[returned.length - 1] ?? -100) + 100);
+    expect(run?.totalData).toBe(ids.length);
+  });
+});
