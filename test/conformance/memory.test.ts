@@ -16,7 +16,8 @@ import type {
   RunSummary,
   TrackerOptions,
 } from 'evaltrack';
-import { describeTrackerContract } from './tracker-contract.js';
+import { describe, expect, it } from 'vitest';
+import { describeTrackerContract } from 'evaltrack/testing';
 
 class MemoryStore implements ResultStore {
   readonly #results: PreparedResult[] = [];
@@ -75,7 +76,7 @@ class MemoryTracker extends BaseExperimentTracker {
 const stores = new Map<string, MemoryStore>();
 let n = 0;
 
-describeTrackerContract('memory (a user-written store)', {
+describeTrackerContract({ describe, it, expect }, 'memory (a user-written store)', {
   newLocation: () => `memory-${++n}`,
   open: (location, projectName, options) => {
     const key = options?.leaderboardScoreKey ?? 'aggregate_success';

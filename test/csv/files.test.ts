@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CSVExperimentTracker, SimpleExperimentTracker } from 'evaltrack/csv';
-import { gllmResult } from '../conformance/tracker-contract.js';
+import { gllmResult } from 'evaltrack/testing';
 import { readWithPython } from '../helpers/python.js';
 import { folderBytes, tempDir } from '../helpers/temp-dir.js';
 

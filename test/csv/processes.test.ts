@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
-import { gllmResult } from '../conformance/tracker-contract.js';
+import { gllmResult } from 'evaltrack/testing';
 import { readWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -4,7 +4,7 @@ import { copyResults } from 'evaltrack';
 import type { BaseExperimentTracker } from 'evaltrack';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
-import { gllmResult } from '../conformance/tracker-contract.js';
+import { gllmResult } from 'evaltrack/testing';
 import { FIXTURE_RUN_ID, fixtureCopy, tempDir } from '../helpers/temp-dir.js';
 
 async function snapshot(t: BaseExperimentTracker) {

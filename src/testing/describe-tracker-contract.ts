@@ -1,12 +1,40 @@
 /**
  * The tracker contract as tests: one suite that every store must pass, asserting exact values.
- * Call {@link describeTrackerContract} with a way to open a tracker over a fresh or an existing
- * location of your store.
+ * It takes the test runner's `describe`, `it` and `expect` (vitest's, or jest's), so that a user
+ * who writes a store of their own can run it without evaltrack depending on a runner:
+ *
+ * ```ts
+ * import { describe, expect, it } from 'vitest';
+ * import { describeTrackerContract } from 'evaltrack/testing';
+ *
+ * describeTrackerContract({ describe, it, expect }, 'my store', {
+ *   newLocation: () => `db-${Math.random()}`,
+ *   open: (location, projectName, options) => new MyTracker(projectName, location, options),
+ * });
+ * ```
  */
-import { describe, expect, it } from 'vitest';
-import type { BaseExperimentTracker, TrackerOptions } from 'evaltrack';
-import { EvaltrackError, InvalidInputError, TrackerClosedError } from 'evaltrack';
+import { EvaltrackError, InvalidInputError, TrackerClosedError } from '../errors.js';
+import type { BaseExperimentTracker, TrackerOptions } from '../tracker/base-experiment-tracker.js';
 
+/** The matchers the suite uses; vitest's and jest's `expect` have them. */
+export interface ContractMatchers {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+  toMatch(expected: RegExp): void;
+  toMatchObject(expected: object): void;
+  toBeInstanceOf(expected: unknown): void;
+  toHaveLength(expected: number): void;
+  not: ContractMatchers;
+}
+
+/** The test runner's functions. */
+export interface ContractTestApi {
+  describe(name: string, body: () => void): void;
+  it(name: string, body: () => Promise<void> | void): void;
+  expect(actual: unknown): ContractMatchers;
+}
+
+/** How the suite opens trackers over your store. */
 export interface ContractTarget {
   /** A new, empty place for the store to keep results (a folder, a database file, a schema). */
   newLocation(): string;
@@ -17,7 +45,10 @@ export interface ContractTarget {
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** A gllm-evals shaped result: three metrics, redundancy lower-is-better. */
+/**
+ * A gllm-evals shaped evaluator output for tests: three metrics (redundancy lower-is-better),
+ * `aggregate_success` when all pass, and the polarity-aware `aggregate_score`.
+ */
 export function gllmResult(completeness: number, groundedness: number, redundancy: number) {
   const c = completeness >= 1;
   const g = groundedness >= 1;
@@ -59,22 +90,29 @@ const sample = (i: number) => ({
   expected_output: `expected ${i}`,
 });
 
-async function expectError(
-  promise: Promise<unknown> | (() => unknown),
-  code: string,
-): Promise<EvaltrackError> {
-  let error: unknown;
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(EvaltrackError);
-  expect((error as EvaltrackError).code).toBe(code);
-  return error as EvaltrackError;
-}
+/** Registers the contract suite, exact values and error paths, for one store. */
+export function describeTrackerContract(
+  api: ContractTestApi,
+  name: string,
+  target: ContractTarget,
+): void {
+  const { describe, it, expect } = api;
 
-export function describeTrackerContract(name: string, target: ContractTarget): void {
+  async function expectError(
+    promise: Promise<unknown> | (() => unknown),
+    code: string,
+  ): Promise<EvaltrackError> {
+    let error: unknown;
+    try {
+      await (typeof promise === 'function' ? promise() : promise);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(EvaltrackError);
+    expect((error as EvaltrackError).code).toBe(code);
+    return error as EvaltrackError;
+  }
+
   const fresh = (options?: TrackerOptions) => target.open(target.newLocation(), 'proj', options);
 
   describe(`${name}: run ids`, () => {

@@ -1,0 +1,30 @@
+// The contract suite over every store evaltrack ships, from one registry: a new store is one entry.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CSVExperimentTracker } from 'evaltrack/csv';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { describeTrackerContract } from 'evaltrack/testing';
+import type { ContractTarget } from 'evaltrack/testing';
+
+const root = mkdtempSync(join(tmpdir(), 'evaltrack-conformance-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+
+const STORES: Record<string, ContractTarget> = {
+  csv: {
+    newLocation: () => join(root, `csv-${++n}`),
+    open: (outputDir, projectName, options) =>
+      new CSVExperimentTracker(projectName, { ...options, outputDir }),
+  },
+  sqlite: {
+    newLocation: () => join(root, `db-${++n}.sqlite`),
+    open: (file, projectName, options) =>
+      new SqliteExperimentTracker(projectName, { ...options, file }),
+  },
+};
+
+for (const [name, target] of Object.entries(STORES)) {
+  describeTrackerContract({ describe, it, expect }, name, target);
+}
