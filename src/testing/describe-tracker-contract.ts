@@ -29,9 +29,9 @@ export interface ContractMatchers {
 
 /** The test runner's functions. */
 export interface ContractTestApi {
-  describe(name: string, body: () => void): void;
-  it(name: string, body: () => Promise<void> | void): void;
-  expect(actual: unknown): ContractMatchers;
+  describe: (name: string, body: () => void) => void;
+  it: (name: string, body: () => Promise<void> | void) => void;
+  expect: (actual: unknown) => ContractMatchers;
 }
 
 /** How the suite opens trackers over your store. */
