@@ -305,6 +305,22 @@ export function describeTrackerContract(
       await t.close();
     });
 
+    it('gives unicode and huge texts back exactly', async () => {
+      const t = fresh();
+      const huge = `${'lorem, "ipsum"\r\n'.repeat(70_000)}end`;
+      const data = {
+        id: 'u',
+        input: 'naïve café 中文 العربية 🎉 👩‍👩‍👧, a lone \ud800 and \udfff, tab\t, NUL \u0000',
+        formula: '=HYPERLINK("http://x")',
+        huge,
+      };
+      const runId = await t.logBatch([{ m: { score: 1, explanation: huge } }], 'd', [data]);
+      const [record] = await t.getRunResults(runId);
+      expect(record?.data).toEqual(data);
+      expect(record?.evaluationResult).toEqual({ m: { score: 1, explanation: huge } });
+      await t.close();
+    });
+
     it('returns [] for an unknown run', async () => {
       const t = fresh();
       t.log(gllmResult(1, 1, 0), 'd', sample(1));

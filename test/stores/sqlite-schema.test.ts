@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { tempDir } from '../helpers/temp-dir.js';
+
+describe('sqlite: schema and migrations', () => {
+  it('records each migration once, in WAL mode, with the indexes reads rely on', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'nested', 'db.sqlite');
+    await new SqliteExperimentTracker('p', { file }).close();
+    await new SqliteExperimentTracker('p', { file }).close();
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
+      { version: 1, name: 'runs, results and their score values' },
+    ]);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const indexes = db
+      .prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+      )
+      .all();
+    expect(indexes).toEqual([
+      { name: 'results_by_run', sql: 'CREATE INDEX results_by_run ON results (run_id, seq)' },
+      {
+        name: 'results_by_sample',
+        sql: 'CREATE INDEX results_by_sample ON results (sample_id, run_id)',
+      },
+      {
+        name: 'runs_by_update',
+        sql: 'CREATE INDEX runs_by_update ON runs (updated_at DESC, run_id)',
+      },
+    ]);
+    db.close();
+  });
+
+  it('refuses a database written by a newer evaltrack instead of guessing', () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'db.sqlite');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);
+      INSERT INTO schema_migrations VALUES (99, 'from the future', '2030-01-01T00:00:00.000Z');`);
+    db.close();
+    expect(() => new SqliteExperimentTracker('p', { file })).toThrow(
+      expect.objectContaining({
+        code: 'E_STORE_IO',
+        message: expect.stringMatching(/schema version 99/),
+      }),
+    );
+  });
+
+  it('keeps the leaderboard in the runs table, so history reads no result', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'db.sqlite');
+    const t = new SqliteExperimentTracker('p', { file });
+    const runId = await t.logBatch(
+      [{ g: { aggregate_success: true } }, { g: { aggregate_success: false } }],
+      'd',
+      [{ id: 1 }, { id: 2 }],
+    );
+    await t.close();
+    const db = new Database(file);
+    db.exec('DELETE FROM results');
+    db.close();
+    const again = new SqliteExperimentTracker('p', { file });
+    expect((await again.getExperimentHistory())[0]).toMatchObject({
+      runId,
+      totalData: 2,
+      averageScore: 0.5,
+    });
+    await again.close();
+  });
+});
