@@ -91,7 +91,15 @@ export function flattenResult(
   const addScore = (parent: Json, base: string, leaf: string): void => {
     const name = join(base, leaf);
     const value = leafValue(parent[leaf], where, name);
-    if (value === undefined || seen.includes(name)) return;
+    if (value === undefined) return;
+    if (seen.includes(name)) {
+      // Keys with dots in them (`{"a.b": {...}}` beside `{a: {b: {...}}}`): two leaves, one name.
+      throw new InvalidInputError(
+        'E_INVALID_ARGUMENT',
+        `${where} has two score leaves named ${JSON.stringify(name)} (a key contains a dot); rename one`,
+        `${where}.${name}`,
+      );
+    }
     seen.push(name);
     scores.push({ name, kind: 'score', value });
     for (const field of config.companionFields) {

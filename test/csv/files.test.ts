@@ -60,7 +60,7 @@ describe('the files on disk', () => {
     );
     expect(board[1]).toMatch(
       new RegExp(
-        `^${runId},faq,generation,gpt-x,0\\.5,2,generation\\.aggregate_success,"\\{""accuracy"": 0\\.5\\}",p,[\\dT:.Z-]+,[\\dT:.Z-]+,"\\{\\}"$`,
+        `^${runId},faq,generation,gpt-x,0\\.5,2,generation\\.aggregate_success,"\\{""accuracy"": 0\\.5\\}",p,[\\dT:.Z-]+,[\\dT:.Z-]+,\\{\\}$`,
       ),
     );
   });

@@ -25,6 +25,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type { ColumnKind, FlatColumn, FlattenConfig } from '../../tracker/flatten-result.js';
@@ -90,6 +91,11 @@ interface OwnRange {
   runs: Map<string, RunAggregate>;
 }
 
+interface Previous {
+  saved: Map<string, RunAggregate>;
+  listed: Set<string>;
+}
+
 interface Snapshot {
   runs: Map<string, RunAggregate>;
   folded: LeaderboardState['results'];
@@ -120,6 +126,10 @@ function sameNames(a: readonly FlatColumn[], b: readonly FlatColumn[]): boolean 
   return true;
 }
 
+/** A header record: names quoted and formula-escaped like any text (metric keys are user text). */
+const formatHeader = (names: readonly string[]): string =>
+  formatRecord(names.map((n) => encodeText(n, `column name ${JSON.stringify(n)}`)));
+
 function writeAll(fd: number, buf: Buffer): void {
   // One write() is what keeps concurrent appends whole; a short write (disk full) is finished
   // rather than lost, and reported by the next read if it tore.
@@ -140,7 +150,9 @@ function readHeader(fd: number): { names: string[]; end: number } | null {
     if (first) {
       const bom = bomLength(first.buf);
       return {
-        names: parseRecord(first.buf.toString('utf8', first.start + bom, first.contentEnd)),
+        names: parseRecord(first.buf.toString('utf8', first.start + bom, first.contentEnd)).map(
+          unescapeText,
+        ),
         end: first.fileEnd,
       };
     }
@@ -338,7 +350,8 @@ export class CsvStore implements ResultStore {
             this.#reportDamaged(r, reader.resyncAfter(r), cells.length, layout.names.length);
             continue;
           }
-          if (suspicious && layout.runIdOf(cells) !== runId) continue;
+          // The byte comparison can be fooled by escapes (run `=x` is stored as `'=x`).
+          if (layout.runIdOf(cells) !== runId) continue;
           yield layout.toResultRecord(cells, (text, column) =>
             this.#parseJson(text, column, r.fileStart),
           );
@@ -407,7 +420,11 @@ export class CsvStore implements ResultStore {
       encodeText(r.sampleId, `${where}: sample id`),
       this.#encodeRepeated(r.projectName, 'projectName'),
     ];
-    for (const c of r.columns) cells.push(encodeValue(c.value, `${where}: ${c.name}`));
+    for (const c of r.columns) {
+      // The name becomes a header cell: refuse now what it could not hold, before any write.
+      this.#encodeRepeated(c.name, `${where}: column name`);
+      cells.push(encodeValue(c.value, `${where}: ${c.name}`));
+    }
     return cells;
   }
 
@@ -507,7 +524,7 @@ export class CsvStore implements ResultStore {
       (c): c is { name: string; kind: ColumnKind } =>
         c.kind === 'score' || c.kind === 'companion' || c.kind === 'extra',
     );
-    writeFileAtomic(this.resultsPath, formatRecord(newHeader(metrics, this.#config)));
+    writeFileAtomic(this.resultsPath, formatHeader(newHeader(metrics, this.#config)));
     this.#reopen();
   }
 
@@ -642,8 +659,10 @@ export class CsvStore implements ResultStore {
    */
   #rewrite(columns: NamedColumn[]): void {
     const oldFd = openSync(this.resultsPath, 'r');
-    const tmp = `${this.resultsPath}.tmp-${process.pid}`;
-    const outFd = openSync(tmp, 'a');
+    // A name of its own ('x': never an old file left by a crash), appended to ('a'), since
+    // after the rename other writers append to it too.
+    const tmp = `${this.resultsPath}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const outFd = openSync(tmp, 'ax+');
     const setAside: Buffer[] = [];
     try {
       const header = readHeader(oldFd);
@@ -651,13 +670,14 @@ export class CsvStore implements ResultStore {
       const names = extendHeader(oldNames, columns, this.#config);
       const oldLayout = new ResultsLayout(oldNames);
       const to = names.map((n) => oldNames.indexOf(n));
-      let out: string[] = [formatRecord(names)];
+      let out: string[] = [formatHeader(names)];
       let outBytes = 0;
       const flushOut = (): void => {
         writeAll(outFd, Buffer.from(out.join('')));
         out = [];
         outBytes = 0;
       };
+      const previous = this.#previousRuns();
       const runs = new Map<string, RunAggregate>();
       const setAsideBytes = (at: number, bytes: Buffer): void => {
         this.#reportDamagedBytes(at, bytes.length);
@@ -681,7 +701,11 @@ export class CsvStore implements ResultStore {
           const input = oldLayout.toAggregateInput(cells);
           runs.set(
             input.runId,
-            foldResult(runs.get(input.runId), input, this.#config.leaderboardScoreKey),
+            foldResult(
+              runs.get(input.runId) ?? seeded(previous, input.runId),
+              input,
+              this.#config.leaderboardScoreKey,
+            ),
           );
         }
       };
@@ -718,11 +742,15 @@ export class CsvStore implements ResultStore {
           'EVALTRACK_SET_ASIDE',
         );
       }
-      const previous = this.#previousRuns();
       const merged = withRunFields(runs, previous);
       const state: LeaderboardState = {
         version: 1,
-        results: { dev: folded.dev, ino: folded.ino, offset: folded.size },
+        results: {
+          dev: folded.dev,
+          ino: folded.ino,
+          offset: folded.size,
+          fingerprint: fingerprint(outFd, folded.size),
+        },
         runs: [...merged.values()],
       };
       writeFileAtomic(this.statePath, JSON.stringify(state));
@@ -734,10 +762,17 @@ export class CsvStore implements ResultStore {
     this.#reopen();
   }
 
-  /** The runs as last saved: the state file, else the leaderboard file (e.g. written by Python). */
-  #previousRuns(): Map<string, RunAggregate> {
-    const runs = readState(this.statePath)?.runs ?? readLeaderboard(this.leaderboardPath);
-    return new Map(runs.map((r) => [r.runId, r]));
+  /**
+   * The runs as last saved (the state file, else the leaderboard file, e.g. written by Python),
+   * and which of them `leaderboard.csv` lists: only those outlive their results.
+   */
+  #previousRuns(): Previous {
+    const listed = readLeaderboard(this.leaderboardPath);
+    const saved = readState(this.statePath)?.runs ?? listed;
+    return {
+      saved: new Map(saved.map((r) => [r.runId, r])),
+      listed: new Set(listed.map((r) => r.runId)),
+    };
   }
 
   /**
@@ -751,9 +786,10 @@ export class CsvStore implements ResultStore {
       fd = openSync(this.resultsPath, 'r');
     } catch (e) {
       if (errno(e) !== 'ENOENT') throw new StoreIoError(`cannot read ${this.resultsPath}`, e);
-      const runs = new Map(
-        (state?.runs ?? readLeaderboard(this.leaderboardPath)).map((r) => [r.runId, r]),
-      );
+      // No results file: the runs leaderboard.csv still lists (context-only runs, or results
+      // deleted by hand), with what was saved about them.
+      const { saved: known, listed } = this.#previousRuns();
+      const runs = new Map([...known].filter(([runId]) => listed.has(runId)));
       return { runs: this.#withPatches(runs), folded: null };
     }
     try {
@@ -765,12 +801,14 @@ export class CsvStore implements ResultStore {
       }
       const layout = new ResultsLayout(header.names);
       const saved = state?.results;
+      // The same file (an inode number can be reused by a new file), grown only by appends.
       const valid =
         saved != null &&
         saved.dev === st.dev &&
         saved.ino === st.ino &&
         saved.offset >= header.end &&
-        saved.offset <= st.size;
+        saved.offset <= st.size &&
+        saved.fingerprint === fingerprint(fd, saved.offset);
       let runs: Map<string, RunAggregate>;
       let from: number;
       if (valid && state) {
@@ -780,6 +818,7 @@ export class CsvStore implements ResultStore {
         runs = new Map();
         from = header.end;
       }
+      const previous = valid ? undefined : this.#previousRuns();
       const foldRecord = (r: RawRecord, reader: RecordReader): void => {
         if (r.contentEnd === r.start) return;
         const cells = parseRecord(recordText(r));
@@ -790,7 +829,11 @@ export class CsvStore implements ResultStore {
         const input = layout.toAggregateInput(cells);
         runs.set(
           input.runId,
-          foldResult(runs.get(input.runId), input, this.#config.leaderboardScoreKey),
+          foldResult(
+            runs.get(input.runId) ?? (previous && seeded(previous, input.runId)),
+            input,
+            this.#config.leaderboardScoreKey,
+          ),
         );
       };
       // Walk the unfolded part in file order: our own ranges from memory, the gaps by parsing.
@@ -832,14 +875,13 @@ export class CsvStore implements ResultStore {
         else scanSync(fd, range.start, range.end, foldRecord);
         pos = range.end;
       }
-      if (!valid)
-        withRunFields(
-          runs,
-          state ? new Map(state.runs.map((r) => [r.runId, r])) : this.#previousRuns(),
-        );
+      if (previous) withRunFields(runs, previous);
       if (torn && pos + torn.pending.length >= st.size)
         this.#reportTorn(pos, torn.pending.length, false);
-      return { runs: this.#withPatches(runs), folded: { dev: st.dev, ino: st.ino, offset: pos } };
+      return {
+        runs: this.#withPatches(runs),
+        folded: { dev: st.dev, ino: st.ino, offset: pos, fingerprint: fingerprint(fd, pos) },
+      };
     } finally {
       closeSync(fd);
     }
@@ -908,12 +950,12 @@ export class CsvStore implements ResultStore {
  */
 function withRunFields(
   runs: Map<string, RunAggregate>,
-  previous: Map<string, RunAggregate>,
+  previous: Previous,
 ): Map<string, RunAggregate> {
-  for (const [runId, prev] of previous) {
+  for (const [runId, prev] of previous.saved) {
     const run = runs.get(runId);
     if (!run) {
-      runs.set(runId, prev);
+      if (previous.listed.has(runId)) runs.set(runId, prev);
       continue;
     }
     run.context = prev.context;
@@ -925,6 +967,25 @@ function withRunFields(
       run.updatedAt = prev.updatedAt;
   }
   return runs;
+}
+
+/** A run refolded from its results keeps the score column it was ranked by. */
+function seeded(previous: Previous, runId: string): RunAggregate | undefined {
+  const prev = previous.saved.get(runId);
+  if (!prev?.scoreColumn) return undefined;
+  const run = emptyAggregate(runId, prev.datasetName, prev.projectName);
+  run.scoreColumn = prev.scoreColumn;
+  return run;
+}
+
+/**
+ * A digest of the first bytes of a results file, up to `offset`: appends never change them, a
+ * new file in place of the old one does.
+ */
+function fingerprint(fd: number, offset: number): string {
+  const buf = Buffer.alloc(Math.min(offset, 64 * 1024));
+  const n = readSync(fd, buf, 0, buf.length, 0);
+  return createHash('sha256').update(buf.subarray(0, n)).digest('hex').slice(0, 32);
 }
 
 /** Whether a record's first cell (the run id) is `runId`, looking at bytes only when it can. */

@@ -52,7 +52,10 @@ function isStale(path: string, content: string): boolean {
       return false;
     }
   }
-  return match[2] === hostname() && !isAlive(Number(match[1]));
+  // This process never waits for a lock it holds (every critical section is synchronous), so a
+  // lock with our own pid was left by an earlier process that had it (e.g. before a restart).
+  const pid = Number(match[1]);
+  return match[2] === hostname() && (pid === process.pid || !isAlive(pid));
 }
 
 /** Removes a stale lock without ever removing a live one that replaced it meanwhile. */

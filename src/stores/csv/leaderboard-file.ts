@@ -3,11 +3,19 @@
  * it. The CSV rounds nothing away from a reader but cannot be extended one result at a time (a mean
  * is not a sum), so the exact sums live in a small JSON file beside it.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { pyFloatRepr, toPythonJson } from '../../tracker/python-format.js';
 import { compareRunsByUpdate, emptyAggregate, toRunSummary } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
-import { bomLength, encodeText, formatRecord, parseRecord, unescapeText } from './csv-codec.js';
+import {
+  bomLength,
+  encodeText,
+  formatRecord,
+  parseRecord,
+  quoteCell,
+  unescapeText,
+} from './csv-codec.js';
 import { RecordReader } from './record-reader.js';
 
 export const LEADERBOARD_COLUMNS = [
@@ -31,6 +39,8 @@ export interface FoldedUpTo {
   ino: number;
   /** File offset just past the last folded record. */
   offset: number;
+  /** Digest of the file's first bytes up to `offset` (at most 64 KiB): the same file, grown. */
+  fingerprint: string;
 }
 
 /** The exact aggregates, and the part of the results file they cover. */
@@ -42,8 +52,8 @@ export interface LeaderboardState {
 
 /** Writes a file so that readers see the old or the new content, never a mix. */
 export function writeFileAtomic(path: string, content: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, content, { flag: 'wx' });
   renameSync(tmp, path);
 }
 
@@ -63,6 +73,14 @@ export function readState(path: string): LeaderboardState | null {
   }
 }
 
+/** `summary_result` as Python writes it: `accuracy` is a float there (`{"accuracy": 1.0}`). */
+function summaryJson(summary: Record<string, unknown>): string {
+  const { accuracy, ...rest } = summary;
+  if (typeof accuracy !== 'number') return toPythonJson(summary, 'summaryResult');
+  const others = toPythonJson(rest, 'summaryResult');
+  return `{"accuracy": ${pyFloatRepr(accuracy)}${others === '{}' ? '' : `, ${others.slice(1, -1)}`}}`;
+}
+
 export function formatLeaderboard(runs: readonly RunAggregate[]): string {
   const rows = runs.map(toRunSummary).sort(compareRunsByUpdate);
   let out = formatRecord(LEADERBOARD_COLUMNS);
@@ -75,11 +93,11 @@ export function formatLeaderboard(runs: readonly RunAggregate[]): string {
       r.averageScore === null ? '' : pyFloatRepr(r.averageScore),
       String(r.totalData),
       r.scoreColumn === null ? '' : encodeText(r.scoreColumn, 'scoreColumn'),
-      `"${toPythonJson(r.summaryResult, 'summaryResult').replaceAll('"', '""')}"`,
+      quoteCell(summaryJson(r.summaryResult)),
       r.projectName === null ? '' : encodeText(r.projectName, 'projectName'),
       r.createdAt ?? '',
       r.updatedAt ?? '',
-      `"${toPythonJson(r.context, 'context').replaceAll('"', '""')}"`,
+      quoteCell(toPythonJson(r.context, 'context')),
     ]);
   }
   return out;
