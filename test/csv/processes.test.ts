@@ -183,3 +183,57 @@ describe('damage in the middle of the file', () => {
     );
   });
 });
+
+describe('recovery', () => {
+  it('finishes a rewrite whose process was killed between the rename and the copy of late rows', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'experiment_results.csv');
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const runId = await t.logBatch([gllmResult(1, 1, 0), gllmResult(0, 1, 0)], 'd', [
+      { id: 1 },
+      { id: 2 },
+    ]);
+    await t.close();
+    // What the killed rewriter left: the old file under its second name, holding a row (id 2)
+    // that reached it after the copy, and the new file without it; and a copy never renamed.
+    const text = readFileSync(file, 'utf8');
+    const [header, row1] = text.split('\r\n');
+    const copied = `${header}\r\n${row1}\r\n`;
+    writeFileSync(
+      join(dir.path, `experiment_results.csv.rewrite-${Buffer.byteLength(copied)}-4242-cafe`),
+      text,
+    );
+    writeFileSync(file, copied);
+    writeFileSync(join(dir.path, 'experiment_results.csv.tmp-4242-beef'), 'half a copy');
+    rmSync(join(dir.path, '.evaltrack-state.json'));
+
+    using warnings = collectWarnings();
+    const again = new CSVExperimentTracker('p', { outputDir: dir.path });
+    again.log(gllmResult(1, 1, 0), 'd', { id: 3 }, { runId });
+    expect((await again.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 2, 3]);
+    await again.close();
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.codes).toContain('EVALTRACK_RECOVERED');
+    expect(readdirSync(dir.path).sort()).toEqual([
+      '.evaltrack-state.json',
+      'experiment_results.csv',
+      'leaderboard.csv',
+    ]);
+  });
+
+  it('writes a row again when it landed glued to a record another writer left torn', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'experiment_results.csv');
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const runId = t.log(gllmResult(1, 1, 0), 'd', { id: 1 });
+    // Another writer, killed half-way through its row.
+    appendFileSync(file, 'run-killed,d,2026-11-27T00:00:00.000Z,g');
+    t.log(gllmResult(0, 1, 0), 'd', { id: 2 }, { runId });
+    using warnings = collectWarnings();
+    expect((await t.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 2]);
+    expect((await t.getExperimentHistory())[0]?.totalData).toBe(2);
+    await t.close();
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.codes).toContain('EVALTRACK_DAMAGED_RECORD');
+  });
+});

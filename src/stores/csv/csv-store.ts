@@ -16,6 +16,10 @@
 import {
   closeSync,
   fdatasyncSync,
+  linkSync,
+  readdirSync,
+  statSync,
+  unlinkSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -26,7 +30,7 @@ import {
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type { ColumnKind, FlatColumn, FlattenConfig } from '../../tracker/flatten-result.js';
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
@@ -109,6 +113,9 @@ const FIXED_COLUMNS: NamedColumn[] = [
   ...OWN_COLUMNS.map((name) => ({ name, kind: 'own' as const })),
 ];
 
+/** Suffix of the second name an old results file keeps while a rewrite copies its late rows. */
+const REWRITE_SUFFIX = '.rewrite-';
+
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 
 /** Every column a file needs to hold these results, fixed ones included. */
@@ -129,6 +136,17 @@ function sameNames(a: readonly FlatColumn[], b: readonly FlatColumn[]): boolean 
 /** A header record: names quoted and formula-escaped like any text (metric keys are user text). */
 const formatHeader = (names: readonly string[]): string =>
   formatRecord(names.map((n) => encodeText(n, `column name ${JSON.stringify(n)}`)));
+
+/**
+ * Whether the rows just written at `start` follow a record cut short (no line feed before them).
+ * `false` when they cannot be found there (others appended meanwhile): nothing to say then.
+ */
+function gluedToTornRecord(fd: number, start: number, rows: Buffer): boolean {
+  if (start <= 0) return false;
+  const seen = Buffer.allocUnsafe(rows.length + 1);
+  const n = readSync(fd, seen, 0, seen.length, start - 1);
+  return n === seen.length && seen[0] !== 0x0a && seen.subarray(1).equals(rows);
+}
 
 function writeAll(fd: number, buf: Buffer): void {
   // One write() is what keeps concurrent appends whole; a short write (disk full) is finished
@@ -498,6 +516,8 @@ export class CsvStore implements ResultStore {
   #openForWrite(columns: NamedColumn[]): void {
     if (this.#fd !== undefined) return;
     this.#locked(() => {
+      mkdirSync(this.#dir, { recursive: true });
+      this.#recoverRewrites();
       let fd: number | undefined;
       try {
         fd = openSync(this.resultsPath, 'r');
@@ -549,19 +569,40 @@ export class CsvStore implements ResultStore {
     const fd = this.#fd;
     if (fd === undefined) throw new StoreIoError('results file is not open');
     const buf = this.#encodeRows(results, cells, placed);
-    writeAll(fd, buf);
+    try {
+      writeAll(fd, buf);
+    } catch (e) {
+      // Part of the rows may be on disk: reopen before the next write, which repairs the tail.
+      this.#closeFd();
+      throw e;
+    }
     // Keep the buffer for the next batch, but not the memory of one huge one (e.g. 10 MB cells).
     if (this.#writeBuffer.length > 32 * 1024 * 1024) {
       this.#writeBuffer = Buffer.allocUnsafe(64 * 1024);
     }
-    const st = fstatSync(fd);
-    if (st.nlink === 0) {
+    // Is the file we wrote to still the one at the path? A rewrite renames a new file over it;
+    // our rows are then in the old one, unless the rewrite copied them.
+    const st = statSync(this.resultsPath, { throwIfNoEntry: false });
+    if (!st || st.ino !== this.#ino || st.dev !== this.#dev) {
       this.#locked(() => this.#appendMissing(results, cells));
       return;
     }
     const start = st.size - buf.length;
-    if (start === this.#lastEnd) this.#remember(start, st.size, results, placed);
+    const alone = start === this.#lastEnd; // nothing written by others since our last write
     this.#lastEnd = st.size;
+    if (alone) this.#remember(start, st.size, results, placed);
+    else if (gluedToTornRecord(fd, start, buf)) {
+      // Another writer was killed in the middle of a record and ours went on the end of it:
+      // unreadable there, so write it again (the damaged record is reported and set aside).
+      writeAll(fd, buf);
+      this.#lastEnd += buf.length;
+    }
+  }
+
+  #closeFd(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    this.#layout = undefined;
   }
 
   #remember(
@@ -720,6 +761,10 @@ export class CsvStore implements ResultStore {
       flushOut();
       fdatasyncSync(outFd);
       const folded = fstatSync(outFd);
+      // The old file keeps a second name until its late rows are copied below: if this process
+      // dies in between, the next writer finds it and copies them (#recoverRewrites).
+      const backup = `${this.resultsPath}${REWRITE_SUFFIX}${first.position}-${process.pid}-${randomBytes(4).toString('hex')}`;
+      linkSync(this.resultsPath, backup);
       renameSync(tmp, this.resultsPath);
       // Rows appended to the old file while we copied: copy them too (folded later, by offset).
       const drained = scanSync(
@@ -730,6 +775,7 @@ export class CsvStore implements ResultStore {
         setAsideBytes,
       );
       flushOut();
+      unlinkSync(backup);
       if (drained.pending.length > 0) {
         this.#reportTorn(drained.position, drained.pending.length, true);
         setAside.push(Buffer.from(drained.pending));
@@ -760,6 +806,76 @@ export class CsvStore implements ResultStore {
       closeSync(oldFd);
     }
     this.#reopen();
+  }
+
+  /**
+   * Finishes rewrites that a killed process left half done (caller holds the lock): rows that
+   * reached the old file after its copy, kept under `experiment_results.csv.rewrite-<offset>-…`,
+   * are appended unless the current file has them; copies never renamed are removed.
+   */
+  #recoverRewrites(): void {
+    const base = basename(this.resultsPath);
+    for (const name of readdirSync(this.#dir)) {
+      if (name.startsWith(`${base}.tmp-`)) {
+        unlinkSync(join(this.#dir, name));
+        continue;
+      }
+      const offset = name.startsWith(base + REWRITE_SUFFIX)
+        ? Number(name.slice(base.length + REWRITE_SUFFIX.length).split('-')[0])
+        : NaN;
+      if (!Number.isSafeInteger(offset)) continue;
+      const backup = join(this.#dir, name);
+      const fd = openSync(backup, 'r');
+      try {
+        const header = readHeader(fd);
+        if (header) this.#appendAbsent(fd, new ResultsLayout(header.names), offset);
+      } finally {
+        closeSync(fd);
+      }
+      unlinkSync(backup);
+      this.#warn(
+        `recovered the rows of an interrupted rewrite of ${this.resultsPath}`,
+        'EVALTRACK_RECOVERED',
+      );
+    }
+  }
+
+  /** Appends the records of `fd` from `offset` on that the results file does not hold yet. */
+  #appendAbsent(fd: number, layout: ResultsLayout, offset: number): void {
+    const late: string[][] = [];
+    scanSync(fd, offset, fstatSync(fd).size, (r) => {
+      const cells = parseRecord(recordText(r));
+      if (cells.length === layout.names.length) late.push(cells);
+    });
+    if (late.length === 0) return;
+    const idOf = (l: ResultsLayout, cells: string[]): string =>
+      l.toResultRecord(cells, () => ({})).resultId;
+    const current = openSync(this.resultsPath, 'r');
+    let out = '';
+    try {
+      const header = readHeader(current);
+      if (!header) return;
+      const now = new ResultsLayout(header.names);
+      const held = new Set<string>();
+      scanSync(current, header.end, fstatSync(current).size, (r) => {
+        const cells = parseRecord(recordText(r));
+        if (cells.length === now.names.length) held.add(idOf(now, cells));
+      });
+      const from = now.names.map((n) => layout.indexOf(n) ?? -1);
+      for (const cells of late) {
+        if (held.has(idOf(layout, cells))) continue;
+        out += formatRecord(from.map((i) => (i === -1 ? '' : quoteCell(cells[i] ?? ''))));
+      }
+    } finally {
+      closeSync(current);
+    }
+    if (out === '') return;
+    const append = openSync(this.resultsPath, 'a');
+    try {
+      writeAll(append, Buffer.from(out));
+    } finally {
+      closeSync(append);
+    }
   }
 
   /**
