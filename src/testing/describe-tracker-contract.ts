@@ -215,6 +215,21 @@ export function describeTrackerContract(
       expect(run?.summaryResult).toEqual({ accuracy: 0.67, n: 3, first: 's1' });
       await t.close();
     });
+    it('computes summaries over every result of the run, whoever logged them', async () => {
+      const location = target.newLocation();
+      const count = { summaryEvaluators: [(results: unknown[]) => ({ n: results.length })] };
+      const t1 = target.open(location, 'proj', count);
+      const t2 = target.open(location, 'proj', count);
+      const runId = await t1.logBatch([gllmResult(1, 1, 0)], 'd', [sample(1)], { runId: 'shared' });
+      await t2.logBatch([gllmResult(1, 1, 0), gllmResult(0, 1, 0)], 'd', [sample(2), sample(3)], {
+        runId,
+      });
+      await t1.logBatch([gllmResult(1, 1, 0)], 'd', [sample(4)], { runId });
+      const [run] = await t1.getExperimentHistory();
+      expect(run).toMatchObject({ totalData: 4, summaryResult: { accuracy: 0.75, n: 4 } });
+      await t1.close();
+      await t2.close();
+    });
   });
 
   describe(`${name}: results`, () => {

@@ -533,16 +533,17 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
   async #sync(): Promise<void> {
     if (this.#pendingSummary.size > 0) {
       await this.#store.sync();
+      const totals = new Map((await this.#store.listRuns()).map((r) => [r.runId, r.totalData]));
       for (const [runId, pending] of this.#pendingSummary) {
         this.#pendingSummary.delete(runId);
         let inputs = this.#summaryInputs.get(runId);
-        if (inputs) {
+        if (inputs && inputs.results.length + pending.length === totals.get(runId)) {
           for (const r of pending) {
             inputs.results.push(r.evaluationResult);
             inputs.data.push(r.data);
           }
         } else {
-          // First summary of this run here: earlier results may come from other processes.
+          // First summary of this run here, or other processes logged into it too: read it all.
           inputs = { results: [], data: [] };
           for await (const r of this.#store.readRun(runId)) {
             inputs.results.push(r.evaluationResult ?? unflattenValues(r.values));

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CSVExperimentTracker, SimpleExperimentTracker } from 'evaltrack/csv';
@@ -185,6 +186,62 @@ describe('the files on disk', () => {
     expect(readWithPython(dir.path).header.slice(5, 7)).toEqual([
       'generation.score',
       'generation.completeness.score',
+    ]);
+  });
+});
+
+describe('leaderboard.csv for other readers', () => {
+  it('is rebuilt by a reader when a writer stopped before refreshing it', async () => {
+    using dir = tempDir();
+    const writer = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const runId = writer.log(gllmResult(1, 1, 0), 'd', { id: 1 });
+    writer.log(gllmResult(0, 1, 0), 'd', { id: 2 });
+    // No close(): as if the process had been killed.
+    expect(readdirSync(dir.path)).not.toContain('leaderboard.csv');
+    const reader = new CSVExperimentTracker('p', { outputDir: dir.path });
+    expect((await reader.getExperimentHistory())[0]).toMatchObject({ runId, totalData: 2 });
+    await reader.close();
+    expect(
+      readWithPython(dir.path).leaderboard?.map((r) => [r['run_id'], r['total_data']]),
+    ).toEqual([[runId, '2']]);
+  });
+
+  it('does not fail a stored batch when the lock for the leaderboard is held too long', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path, lockTimeoutMs: 50 });
+    const runId = await t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 1 }]);
+    const warnings: string[] = [];
+    const slow = new CSVExperimentTracker('p', {
+      outputDir: dir.path,
+      lockTimeoutMs: 50,
+      onWarning: (_m, code) => warnings.push(code),
+    });
+    slow.log(gllmResult(1, 1, 0), 'd', { id: 2 }, { runId });
+    // Then a live process holds the lock (the parent of this test process: alive by definition).
+    writeFileSync(join(dir.path, '.evaltrack.lock'), `${process.ppid}@${hostname()} 0 x\n`);
+    await expect(slow.logBatch([gllmResult(0, 1, 0)], 'd', [{ id: 3 }], { runId })).resolves.toBe(
+      runId,
+    );
+    expect(warnings).toContain('EVALTRACK_LEADERBOARD_STALE');
+    expect((await slow.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 2, 3]);
+    rmSync(join(dir.path, '.evaltrack.lock'));
+    await slow.close();
+    await t.close();
+  });
+
+  it('quotes and escapes metric names in the header like any text', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const result = { judge: { 'tone, style': { score: 0.5 }, '=cmd()': { score: 1 } } };
+    const runId = t.log(result, 'd', { id: 1 });
+    expect((await t.getRunResults(runId))[0]?.values).toEqual({
+      'judge.tone, style.score': 0.5,
+      'judge.=cmd().score': 1,
+    });
+    await t.close();
+    expect(readWithPython(dir.path).header.slice(5, 7)).toEqual([
+      'judge.tone, style.score',
+      'judge.=cmd().score',
     ]);
   });
 });

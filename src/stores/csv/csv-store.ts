@@ -18,6 +18,7 @@ import {
   fdatasyncSync,
   linkSync,
   readdirSync,
+  readFileSync,
   statSync,
   unlinkSync,
   fstatSync,
@@ -31,7 +32,7 @@ import {
 import { open } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { EvaltrackError, StoreIoError } from '../../errors.js';
+import { EvaltrackError, LockTimeoutError, StoreIoError } from '../../errors.js';
 import type { ColumnKind, FlatColumn, FlattenConfig } from '../../tracker/flatten-result.js';
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
 import {
@@ -58,6 +59,7 @@ import { withFileLock } from './file-lock.js';
 import {
   formatLeaderboard,
   readLeaderboard,
+  readLeaderboardText,
   readState,
   writeFileAtomic,
 } from './leaderboard-file.js';
@@ -226,6 +228,8 @@ export class CsvStore implements ResultStore {
   #ranges: OwnRange[] = [];
   readonly #patches: [string, RunPatch][] = [];
   #dirty = false;
+  /** When leaderboard.csv was last rewritten by this store. */
+  #persistedAt = Date.now();
   readonly #reported = new Set<string>();
   #writeBuffer = Buffer.allocUnsafe(64 * 1024);
   #lastPlacement:
@@ -273,6 +277,8 @@ export class CsvStore implements ResultStore {
         : new StoreIoError(`cannot write ${this.resultsPath}`, e);
     }
     this.#dirty = true;
+    // Keep leaderboard.csv current for other readers while log() runs on, without waiting.
+    if (Date.now() - this.#persistedAt > 2000) this.#tryPersist();
   }
 
   /**
@@ -309,24 +315,55 @@ export class CsvStore implements ResultStore {
 
   async sync(): Promise<void> {
     if (!this.#dirty) return;
-    this.#locked(() => {
-      const snap = this.#snapshot();
-      mkdirSync(this.#dir, { recursive: true });
-      const runs = [...snap.runs.values()];
-      const state: LeaderboardState = { version: 1, results: snap.folded, runs };
-      writeFileAtomic(this.statePath, JSON.stringify(state));
-      writeFileAtomic(this.leaderboardPath, formatLeaderboard(runs));
-      this.#patches.length = 0;
-      if (snap.folded && snap.folded.ino === this.#ino) {
-        const offset = snap.folded.offset;
-        this.#ranges = this.#ranges.filter((r) => r.start >= offset);
-      }
-    });
-    this.#dirty = false;
+    try {
+      this.#locked(() => this.#persist());
+    } catch (e) {
+      // The results are written; only the derived leaderboard waits (reads stay exact, as they
+      // fold what it lacks). Failing here would make a caller retry and store them twice.
+      if (!(e instanceof LockTimeoutError)) throw e;
+      this.#warn(
+        `leaderboard.csv in ${this.#dir} was not refreshed: ${e.message}; it will be at the next write`,
+        'EVALTRACK_LEADERBOARD_STALE',
+      );
+    }
   }
 
   async listRuns(): Promise<RunSummary[]> {
-    return [...this.#snapshot().runs.values()].map(toRunSummary);
+    const snap = this.#snapshot();
+    const runs = [...snap.runs.values()].map(toRunSummary);
+    // leaderboard.csv is for other readers (pandas, Python): rebuild it when it is missing or
+    // says something else (a writer was killed before refreshing it), if this folder can be
+    // written and nobody holds the lock; a folder that cannot be is read as it is.
+    if (snap.folded && leaderboardDiffers(this.leaderboardPath, runs)) this.#tryPersist();
+    return runs;
+  }
+
+  /** Saves the aggregates and rewrites leaderboard.csv (caller holds the lock). */
+  #persist(): void {
+    const snap = this.#snapshot();
+    const runs = [...snap.runs.values()];
+    const state: LeaderboardState = { version: 1, results: snap.folded, runs };
+    writeFileAtomic(this.statePath, JSON.stringify(state));
+    writeFileAtomic(this.leaderboardPath, formatLeaderboard(runs));
+    this.#patches.length = 0;
+    if (snap.folded && snap.folded.ino === this.#ino) {
+      const offset = snap.folded.offset;
+      this.#ranges = this.#ranges.filter((r) => r.start >= offset);
+    }
+    this.#dirty = false;
+    this.#persistedAt = Date.now();
+  }
+
+  /** {@link CsvStore.#persist} if the lock is free and the folder writable; else nothing. */
+  #tryPersist(): void {
+    try {
+      withFileLock(this.lockPath, () => this.#persist(), 0);
+    } catch (e) {
+      const code = errno((e as { cause?: unknown }).cause) ?? errno(e);
+      if (!(e instanceof LockTimeoutError) && !['EACCES', 'EPERM', 'EROFS'].includes(code ?? '')) {
+        throw e;
+      }
+    }
   }
 
   async *readRun(runId: string): AsyncGenerator<ResultRecord> {
@@ -1102,6 +1139,24 @@ function fingerprint(fd: number, offset: number): string {
   const buf = Buffer.alloc(Math.min(offset, 64 * 1024));
   const n = readSync(fd, buf, 0, buf.length, 0);
   return createHash('sha256').update(buf.subarray(0, n)).digest('hex').slice(0, 32);
+}
+
+/** Whether leaderboard.csv is missing, or lists other runs or numbers than `runs`. */
+function leaderboardDiffers(path: string, runs: readonly RunSummary[]): boolean {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return true;
+  }
+  const listed = new Map(readLeaderboardText(text).map((r) => [r.runId, toRunSummary(r)]));
+  return (
+    listed.size !== runs.length ||
+    runs.some((r) => {
+      const l = listed.get(r.runId);
+      return !l || l.totalData !== r.totalData || l.averageScore !== r.averageScore;
+    })
+  );
 }
 
 /** Whether a record's first cell (the run id) is `runId`, looking at bytes only when it can. */

@@ -126,6 +126,15 @@ export function readLeaderboard(path: string): RunAggregate[] {
   } catch {
     return [];
   }
+  return readLeaderboardBytes(buf);
+}
+
+/** {@link readLeaderboard} of a file's text. */
+export function readLeaderboardText(text: string): RunAggregate[] {
+  return readLeaderboardBytes(Buffer.from(text));
+}
+
+function readLeaderboardBytes(buf: Buffer): RunAggregate[] {
   const reader = new RecordReader(0, Math.max(buf.length, 1));
   const space = reader.space();
   const offset = bomLength(buf);
@@ -154,8 +163,9 @@ export function readLeaderboard(path: string): RunAggregate[] {
     a.totalData = Number(at(cells, 'total_data')) || 0;
     const average = at(cells, 'average_score');
     if (average !== '' && Number.isFinite(Number(average))) {
-      a.scoredCount = a.totalData;
-      a.scoreSum = Number(average) * a.totalData;
+      // The mean exactly as written; the sum behind it is not in the file.
+      a.scoredCount = 1;
+      a.scoreSum = Number(average);
     }
     const summary = parseObject(at(cells, 'summary_result'));
     const accuracy = summary['accuracy'];
