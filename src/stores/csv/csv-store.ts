@@ -55,7 +55,7 @@ import {
   quoteCell,
   unescapeText,
 } from './csv-codec.js';
-import { withFileLock } from './file-lock.js';
+import { sleep, withFileLock } from './file-lock.js';
 import {
   formatLeaderboard,
   readLeaderboard,
@@ -138,6 +138,25 @@ function sameNames(a: readonly FlatColumn[], b: readonly FlatColumn[]): boolean 
 /** A header record: names quoted and formula-escaped like any text (metric keys are user text). */
 const formatHeader = (names: readonly string[]): string =>
   formatRecord(names.map((n) => encodeText(n, `column name ${JSON.stringify(n)}`)));
+
+/**
+ * Whether a file ends in the middle of a record that is not being written: a large write of
+ * another process may be landing, so a growing file is watched until it stops growing.
+ */
+function endsTorn(fd: number): boolean {
+  const last = Buffer.alloc(1);
+  let size = -1;
+  for (let tries = 0; tries < 50; tries++) {
+    const now = fstatSync(fd).size;
+    if (now === 0) return false;
+    readSync(fd, last, 0, 1, now - 1);
+    if (last[0] === 0x0a) return false;
+    if (now === size) return true;
+    size = now;
+    sleep(20);
+  }
+  return true;
+}
 
 /**
  * Whether the rows just written at `start` follow a record cut short (no line feed before them).
@@ -558,11 +577,8 @@ export class CsvStore implements ResultStore {
       let fd: number | undefined;
       try {
         fd = openSync(this.resultsPath, 'r');
-        const st = fstatSync(fd);
-        const last = Buffer.alloc(1);
-        if (st.size > 0) readSync(fd, last, 0, 1, st.size - 1);
-        if (st.size === 0) this.#create(columns);
-        else if (last[0] !== 0x0a) {
+        if (fstatSync(fd).size === 0) this.#create(columns);
+        else if (endsTorn(fd)) {
           this.#reopen();
           this.#rewrite([]);
         }

@@ -3,21 +3,13 @@
  * extension, a repair, a leaderboard refresh), never per appended row. `open(O_EXCL)` creates it
  * atomically; a lock whose process is gone (killed while holding it) is taken over.
  */
-import {
-  closeSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LockTimeoutError, StoreIoError } from '../../errors.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-const sleep = (ms: number): void => {
+/** Blocks this thread for `ms` (the critical sections are synchronous, so must the waits be). */
+export const sleep = (ms: number): void => {
   Atomics.wait(sleeper, 0, 0, ms);
 };
 
@@ -58,24 +50,32 @@ function isStale(path: string, content: string): boolean {
   return match[2] === hostname() && (pid === process.pid || !isAlive(pid));
 }
 
-/** Removes a stale lock without ever removing a live one that replaced it meanwhile. */
+/**
+ * Removes a stale lock. One process at a time does it, holding a marker file of its own, so that
+ * two processes that saw the same stale lock cannot remove a live one that replaced it: while the
+ * stale file exists, nobody else can create the lock.
+ */
 function takeOver(path: string, staleContent: string): void {
-  const aside = `${path}.stale-${process.pid}-${Date.now()}`;
+  const marker = `${path}.takeover`;
+  let fd: number;
   try {
-    renameSync(path, aside);
+    fd = openSync(marker, 'wx');
   } catch (e) {
-    if (errno(e) === 'ENOENT') return;
-    throw e;
-  }
-  if (readLock(aside) !== staleContent) {
-    // Another process took the lock between our look and our rename: give it back.
+    if (errno(e) !== 'EEXIST') throw e;
+    // Another process is at it; a marker this old was left by one that died doing it.
     try {
-      linkSync(aside, path);
+      if (Date.now() - statSync(marker).mtimeMs > 10_000) unlinkSync(marker);
     } catch {
-      // A third process holds it now; the one we moved will find its lock gone when it releases.
+      // Gone already.
     }
+    return;
   }
-  unlinkSync(aside);
+  closeSync(fd);
+  try {
+    if (readLock(path) === staleContent) unlinkSync(path);
+  } finally {
+    unlinkSync(marker);
+  }
 }
 
 /** Runs `fn` while holding the lock file at `path`. */
