@@ -92,7 +92,7 @@ async function trackerLog(dir, n, runId = 'log-run') {
   const n = Math.round(20_000 * scale);
   const base = [];
   const ours = [];
-  for (let rep = 0; rep < 9; rep++) {
+  for (let rep = 0; rep < 15; rep++) {
     // Start each round with no dirty pages, so that neither side pays for the other's writeback.
     execFileSync('sync');
     const b = freshDir();
@@ -299,7 +299,7 @@ rmSync(root, { recursive: true, force: true });
 const NOTES = `How each figure is taken:
 
 - log: rows per second of \`CSVExperimentTracker.log()\` (one \`write()\` per row, durable against a
-  process crash when it returns) against the baseline, 20,000 rows a round, median of 9 alternating
+  process crash when it returns) against the baseline, 20,000 rows a round, median of 15 alternating
   rounds, each in a fresh folder after \`sync\`. Most of the gap is inherent to the CSV format:
   doubling the quotes of the 4 KB of JSON cells, and writing the gllm-evals columns.
 - logBatch(1000): the time of one \`logBatch()\` of 1,000 results (all or nothing, one \`write()\`,

@@ -154,6 +154,7 @@ describe('the files on disk', () => {
       () => t.logBatch([gllmResult(1, 1, 0), gllmResult(1, 1, 0)], 'd', [{ id: 2 }, { id: 3n }]),
       () => t.log(gllmResult(1, 1, 0), 'bad \ud800 name', { id: 4 }),
       () => t.log({ g: { score: 1, success: 'lone \udc00' } }, 'd', { id: 5 }),
+      () => t.log({ g: { 'metric \ud800': { score: 1 } } }, 'd', { id: 8 }),
       () => t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 6 }, { id: 7 }]),
     ];
     for (const call of bad)

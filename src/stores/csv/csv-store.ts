@@ -317,6 +317,8 @@ export class CsvStore implements ResultStore {
       }
       const at: number[] = [];
       for (const c of r.columns) {
+        // The name is a header cell: refuse what it could not hold before anything is written.
+        encodeText(c.name, `result of run ${r.runId}: column name`);
         const i = layout.indexOf(c.name);
         if (i === undefined) return null;
         at.push(i);
@@ -494,11 +496,7 @@ export class CsvStore implements ResultStore {
       encodeText(r.sampleId, `${where}: sample id`),
       this.#encodeRepeated(r.projectName, 'projectName'),
     ];
-    for (const c of r.columns) {
-      // The name becomes a header cell: refuse now what it could not hold, before any write.
-      this.#encodeRepeated(c.name, `${where}: column name`);
-      cells.push(encodeValue(c.value, `${where}: ${c.name}`));
-    }
+    for (const c of r.columns) cells.push(encodeValue(c.value, `${where}: ${c.name}`));
     return cells;
   }
 
