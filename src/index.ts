@@ -44,6 +44,16 @@ export type { AggregateInput, RunAggregate } from './tracker/run-aggregate.js';
 export type { ColumnKind, FlatColumn } from './tracker/flatten-result.js';
 export { sampleIdOf } from './tracker/ids.js';
 export { copyResults } from './copy-results.js';
+export { evaluate, metricEvaluator } from './evaluate.js';
+export type {
+  EvaluateOptions,
+  Evaluator,
+  ExperimentResult,
+  Metric,
+  MetricArgs,
+  MetricScore,
+  MetricSpec,
+} from './evaluate.js';
 export type { CopyResultsOptions, CopyResultsReport } from './copy-results.js';
 export { CSVExperimentTracker, SimpleExperimentTracker } from './csv.js';
 export type { CsvTrackerOptions, SimpleTrackerOptions } from './csv.js';

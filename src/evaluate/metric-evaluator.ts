@@ -1,0 +1,128 @@
+/**
+ * Turns plain metrics (an autoevals scorer, or any function returning `{ score }`) into an
+ * evaluator with gllm-evals' output shape and rules: each metric's `success` against its
+ * threshold and polarity, `aggregate_score` the polarity-aware mean, `aggregate_success` true only
+ * when every metric passes.
+ */
+import { InvalidInputError } from '../errors.js';
+import type { EvaluationOutput, MetricInput } from '../types.js';
+
+/** What a metric returns: a score in [0, 1] (autoevals' `Score` has this shape). */
+export interface MetricScore {
+  score: number | null;
+  /** Why, when the metric says; autoevals puts it in `metadata.rationale` for LLM scorers. */
+  explanation?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * The arguments a metric is called with: the sample's own fields, plus `input`, `output` and
+ * `expected` (autoevals' names) taken from `input`/`query`, `actual_output`/`generated_response`
+ * and `expected_output`/`expected_response`.
+ */
+export type MetricArgs = MetricInput & { input?: unknown; output?: unknown; expected?: unknown };
+
+/** A metric: `Levenshtein` from autoevals, or `({ output, expected }) => ({ score })`. */
+export type Metric = (args: MetricArgs) => MetricScore | Promise<MetricScore>;
+
+/** A metric with the threshold it must meet and its polarity. */
+export interface MetricSpec {
+  metric: Metric;
+  /** @default 0.5 */
+  threshold?: number;
+  /** `false` for metrics where lower is better (redundancy, toxicity). @default true */
+  higherIsBetter?: boolean;
+}
+
+/** An evaluator: gives a sample its evaluation output, `{ <name>: { ... } }`. */
+export type Evaluator = (sample: MetricInput) => EvaluationOutput | Promise<EvaluationOutput>;
+
+const title = (name: string): string =>
+  name.charAt(0).toUpperCase() + name.slice(1).replaceAll('_', ' ');
+
+/**
+ * An evaluator named `name` that runs `metrics` on each sample.
+ *
+ * ```ts
+ * import { Levenshtein } from 'autoevals';
+ * const lexical = metricEvaluator('lexical', {
+ *   levenshtein: { metric: Levenshtein, threshold: 0.6 },
+ *   length_ratio: ({ output, expected }) => ({ score: Math.min(1, String(output).length / String(expected).length) }),
+ * });
+ * ```
+ */
+export function metricEvaluator(
+  name: string,
+  metrics: Record<string, Metric | MetricSpec>,
+): Evaluator {
+  if (typeof name !== 'string' || name === '') {
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      'the evaluator name must be a non-empty string',
+    );
+  }
+  const specs = Object.entries(metrics).map(([metricName, m]) => {
+    const spec: MetricSpec = typeof m === 'function' ? { metric: m } : m;
+    if (typeof spec?.metric !== 'function') {
+      throw new InvalidInputError(
+        'E_INVALID_ARGUMENT',
+        `metric ${JSON.stringify(metricName)} of evaluator ${JSON.stringify(name)} must be a function or { metric }`,
+      );
+    }
+    return {
+      name: metricName,
+      metric: spec.metric,
+      threshold: spec.threshold ?? 0.5,
+      higherIsBetter: spec.higherIsBetter ?? true,
+    };
+  });
+  const evaluator: Evaluator = async (sample) => {
+    const args: MetricArgs = {
+      ...sample,
+      input: sample['input'] ?? sample['query'],
+      output: sample['actual_output'] ?? sample['generated_response'],
+      expected: sample['expected_output'] ?? sample['expected_response'],
+    };
+    const block: Record<string, unknown> = {};
+    const failed: string[] = [];
+    let sum = 0;
+    for (const spec of specs) {
+      const out = await spec.metric(args);
+      const score = out?.score;
+      if (typeof score !== 'number' || !Number.isFinite(score)) {
+        throw new InvalidInputError(
+          'E_NON_FINITE_SCORE',
+          `metric ${spec.name} of evaluator ${name} returned score ${String(score)}; expected a finite number`,
+        );
+      }
+      const success = spec.higherIsBetter ? score >= spec.threshold : score <= spec.threshold;
+      const rationale = out.explanation ?? out.metadata?.['rationale'];
+      block[spec.name] = {
+        score,
+        success,
+        threshold: spec.threshold,
+        higher_is_better: spec.higherIsBetter,
+        explanation: typeof rationale === 'string' ? rationale : null,
+      };
+      sum += spec.higherIsBetter ? score : 1 - score;
+      if (!success) {
+        failed.push(
+          `${failed.length + 1}. ${title(spec.name)} is ${score} (should be ${spec.higherIsBetter ? '>=' : '<='} ${spec.threshold})`,
+        );
+      }
+    }
+    return {
+      [name]: {
+        aggregate_score: specs.length === 0 ? 0 : sum / specs.length,
+        aggregate_success: specs.length > 0 && failed.length === 0,
+        aggregate_explanation:
+          failed.length === 0 && specs.length > 0
+            ? 'All metrics met the expected values.'
+            : `The following metrics failed to meet expectations:\n${failed.join('\n')}`,
+        ...block,
+      },
+    };
+  };
+  Object.defineProperty(evaluator, 'name', { value: name });
+  return evaluator;
+}
