@@ -21,6 +21,7 @@ import { formatRecord, parseRecord, quoteCell } from '../dist/stores/csv/csv-cod
 import { RecordReader } from '../dist/stores/csv/record-reader.js';
 import { realisticResult } from './realistic-result.mjs';
 import { sqliteSection } from './sqlite-section.mjs';
+import { evaluateSection } from './evaluate-section.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const scale = QUICK ? 0.1 : 1;
@@ -294,6 +295,7 @@ csvBytesPerRow =
 rmSync(small, { recursive: true, force: true });
 rmSync(large, { recursive: true, force: true });
 await sqliteSection({ root, pool, scale, note, csvLogPerSec, csvBytesPerRow });
+await evaluateSection({ root, pool, scale, note });
 rmSync(root, { recursive: true, force: true });
 
 const NOTES = `How each figure is taken:
@@ -327,6 +329,11 @@ SQLite (\`bench/sqlite-section.mjs\`):
   holding 10,000 results (9 full runs, 991 of one result); median of 15 warm reads of a 1,000-row
   run, and of the history.
 - Size: the database file after a WAL checkpoint, per result, next to the CSV file's bytes per row.
+
+evaluate() (\`bench/evaluate-section.mjs\`): 20,000 samples through \`evaluate()\` with an evaluator
+that returns at once (concurrency 10, batches of 50), against logging the same results with
+\`logBatch()\` in batches of 50 into the same kind of store; the difference per sample is what
+evaluate() adds (scheduling, checks, retries' bookkeeping, batching); median of 5.
 
 On this shared 2-core machine the CSV log ratio moved between 0.48 and 0.58 across runs of the
 same code; the table is one run.

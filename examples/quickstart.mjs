@@ -1,25 +1,43 @@
-// The quickstart: log a small RAG evaluation answered by two model variants into
-// ./gllm_evals/experiments (the gllm-evals default), then print the leaderboard.
-// Run it with `npm start`; it needs no API key and no network.
+// The quickstart: evaluate a small RAG dataset answered by two model variants, log every result
+// into ./gllm_evals/experiments (the gllm-evals default), then print the leaderboard and compare
+// the two runs sample by sample. No API key, no network: the judge's verdicts are bundled, and
+// the other metrics are deterministic (autoevals' Levenshtein, a length check).
 import { readFileSync } from 'node:fs';
+import { Levenshtein } from 'autoevals';
+import { evaluate, metricEvaluator } from 'evaltrack';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 
 const bundle = JSON.parse(readFileSync(new URL('./data/rag-eval.json', import.meta.url), 'utf8'));
 const tracker = new CSVExperimentTracker('quickstart');
 
+// Deterministic metrics, in gllm-evals' output shape.
+const lexical = metricEvaluator('lexical', {
+  levenshtein: { metric: Levenshtein, threshold: 0.4 },
+  concise: {
+    metric: ({ output, expected }) => ({
+      score: Math.min(1, String(expected).length / String(output).length),
+    }),
+    threshold: 0.5,
+  },
+});
+
 for (const model of bundle.models) {
-  // One run per model variant; each sample's results were judged by a gllm-evals style evaluator.
-  const runId = tracker.newRunId(bundle.dataset);
-  await tracker.logContext({ model, prompt_version: 'v3', dataset_size: bundle.samples.length });
-  await tracker.logBatch(
-    bundle.samples.map((s) => s.outputs[model].evaluation),
-    bundle.dataset,
-    bundle.samples.map(({ outputs, ...sample }) => ({
-      ...sample,
-      actual_output: outputs[model].actual_output,
-    })),
-    { runId, metadata: { model_name: model } },
-  );
+  const data = bundle.samples.map(({ outputs, ...sample }) => ({
+    ...sample,
+    actual_output: outputs[model].actual_output,
+  }));
+  // The LLM judge ran earlier; its verdicts are replayed here, as a cached judge would.
+  const verdicts = new Map(bundle.samples.map((s) => [s.id, s.outputs[model].evaluation]));
+  const generation = (sample) => verdicts.get(sample.id);
+  const out = await evaluate({
+    data,
+    evaluators: [generation, lexical],
+    tracker,
+    datasetName: bundle.dataset,
+    metadata: { model_name: model },
+    progress: false,
+  });
+  await tracker.logContext({ model, prompt_version: 'v3' }, { runId: out.runId });
 }
 
 const runs = await tracker.getExperimentHistory({ datasetName: bundle.dataset });
@@ -27,8 +45,8 @@ const rows = runs.map((r) => ({
   run: r.runId,
   model: r.modelName,
   n: String(r.totalData),
-  'pass rate': r.averageScore === null ? '-' : `${(100 * r.averageScore).toFixed(1)}%`,
-  accuracy: String(r.summaryResult.accuracy ?? '-'),
+  'judge pass rate': r.averageScore === null ? '-' : `${(100 * r.averageScore).toFixed(1)}%`,
+  'all pass': String(r.summaryResult.accuracy ?? '-'),
   updated: r.updatedAt ?? '-',
 }));
 const columns = Object.keys(rows[0] ?? {});
@@ -52,7 +70,7 @@ const before = await passed(baseline.runId);
 const after = await passed(candidate.runId);
 const fixed = [...after].filter(([id, ok]) => ok && before.get(id) === false).map(([id]) => id);
 const broken = [...after].filter(([id, ok]) => !ok && before.get(id) === true).map(([id]) => id);
-console.log(`\n${candidate.modelName} against ${baseline.modelName}, sample by sample:`);
+console.log(`\n${candidate.modelName} against ${baseline.modelName}, judged sample by sample:`);
 console.log(`  ${fixed.length} samples now pass (${fixed.join(', ')})`);
 console.log(`  ${broken.length} samples now fail (${broken.join(', ')})`);
 for (const id of broken) {
