@@ -20,6 +20,7 @@ import {
 import {
   firstEvaluatorName,
   flattenResult,
+  inResultOrder,
   kindOfColumn,
   unflattenValues,
 } from './flatten-result.js';
@@ -522,7 +523,8 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
       timestamp: checkName(record.timestamp, `${where}.timestamp`),
       evaluatorName: checkName(record.evaluatorName, `${where}.evaluatorName`),
       modelName: checkName(record.modelName, `${where}.modelName`),
-      columns,
+      // The result's own column order decides its run's score column, in every store.
+      columns: inResultOrder(columns, evaluationResult, this.options),
       data,
       metadata,
       evaluationResult: evaluationResult ?? {},

@@ -176,6 +176,28 @@ export function kindOfColumn(name: string, config: FlattenConfig): ColumnKind {
   return 'score';
 }
 
+/**
+ * `columns` in the order {@link flattenResult} gives them for `result`: the order that decides
+ * which column a run is ranked by, whatever order a file's header or a copy put them in. Columns
+ * the result does not produce keep their place after the others.
+ */
+export function inResultOrder<C extends { readonly name: string }>(
+  columns: readonly C[],
+  result: EvaluationOutput | null,
+  config: FlattenConfig,
+): C[] {
+  if (!result) return [...columns];
+  let names: FlatColumn[];
+  try {
+    names = flattenResult(result, config, 'stored result');
+  } catch {
+    return [...columns];
+  }
+  const rank = new Map(names.map((c, i) => [c.name, i]));
+  const at = (c: C): number => rank.get(c.name) ?? Number.MAX_SAFE_INTEGER;
+  return [...columns].sort((a, b) => at(a) - at(b));
+}
+
 /** The evaluator a result is from when metadata does not say: its first object-valued key. */
 export function firstEvaluatorName(result: EvaluationOutput): string | undefined {
   return Object.keys(result).find((k) => isObject(result[k]));

@@ -33,6 +33,7 @@ import { open } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { EvaltrackError, LockTimeoutError, StoreIoError } from '../../errors.js';
+import { inResultOrder } from '../../tracker/flatten-result.js';
 import type { ColumnKind, FlatColumn, FlattenConfig } from '../../tracker/flatten-result.js';
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
 import {
@@ -44,7 +45,7 @@ import {
   toRunSummary,
 } from '../../tracker/run-aggregate.js';
 import type { AggregateInput, RunAggregate } from '../../tracker/run-aggregate.js';
-import type { ResultRecord, RunSummary } from '../../types.js';
+import type { EvaluationOutput, ResultRecord, RunSummary } from '../../types.js';
 import {
   bomLength,
   CRLF,
@@ -670,17 +671,8 @@ export class CsvStore implements ResultStore {
     range.end = end;
     for (let k = 0; k < results.length; k++) {
       const r = results[k] as PreparedResult;
-      // Fold in header order, as a reader of the file would; results usually are in it already.
-      const at = placed[k] as number[];
-      let ordered = true;
-      for (let c = 1; c < at.length && ordered; c++)
-        ordered = (at[c] as number) > (at[c - 1] as number);
-      const columns = ordered
-        ? r.columns
-        : r.columns
-            .map((col, c) => [at[c] as number, col] as const)
-            .sort((a, b) => a[0] - b[0])
-            .map(([, col]) => col);
+      // The result's own column order, as every store folds it (see inResultOrder).
+      const columns = r.columns;
       const input: AggregateInput = {
         runId: r.runId,
         datasetName: r.datasetName,
@@ -789,17 +781,7 @@ export class CsvStore implements ResultStore {
         out.push(formatRecord(to.map((i) => (i === -1 ? '' : quoteCell(cells[i] ?? '')))));
         outBytes += text.length;
         if (outBytes > 4 * 1024 * 1024) flushOut();
-        if (fold) {
-          const input = oldLayout.toAggregateInput(cells);
-          runs.set(
-            input.runId,
-            foldResult(
-              runs.get(input.runId) ?? seeded(previous, input.runId),
-              input,
-              this.#config.leaderboardScoreKey,
-            ),
-          );
-        }
+        if (fold) this.#foldCells(runs, oldLayout, cells, previous);
       };
       const start = header?.end ?? 0;
       const first = scanSync(
@@ -993,15 +975,7 @@ export class CsvStore implements ResultStore {
           this.#reportDamaged(r, reader.resyncAfter(r), cells.length, layout.names.length);
           return;
         }
-        const input = layout.toAggregateInput(cells);
-        runs.set(
-          input.runId,
-          foldResult(
-            runs.get(input.runId) ?? (previous && seeded(previous, input.runId)),
-            input,
-            this.#config.leaderboardScoreKey,
-          ),
-        );
+        this.#foldCells(runs, layout, cells, previous);
       };
       // Walk the unfolded part in file order: our own ranges from memory, the gaps by parsing.
       const own =
@@ -1052,6 +1026,31 @@ export class CsvStore implements ResultStore {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Folds a record read from the file into its run's aggregate. */
+  #foldCells(
+    runs: Map<string, RunAggregate>,
+    layout: ResultsLayout,
+    cells: readonly string[],
+    previous: Previous | undefined,
+  ): void {
+    const input = layout.toAggregateInput(cells);
+    const run = runs.get(input.runId) ?? (previous && seeded(previous, input.runId));
+    if (!run?.scoreColumn) {
+      // The run's first scored result picks its column, in the result's own column order (the
+      // header's order depends on other runs); the stored output tells that order.
+      const text = cells[layout.indexOf('evaluation_result') ?? -1] ?? '';
+      if (text !== '') {
+        try {
+          const result = JSON.parse(text) as EvaluationOutput;
+          input.columns = inResultOrder([...input.columns], result, this.#config);
+        } catch {
+          // Not JSON: header order, as for rows the Python tracker wrote.
+        }
+      }
+    }
+    runs.set(input.runId, foldResult(run, input, this.#config.leaderboardScoreKey));
   }
 
   #withPatches(runs: Map<string, RunAggregate>): Map<string, RunAggregate> {
