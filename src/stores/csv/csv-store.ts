@@ -160,14 +160,26 @@ function endsTorn(fd: number): boolean {
 }
 
 /**
- * Whether the rows just written at `start` follow a record cut short (no line feed before them).
- * `false` when they cannot be found there (others appended meanwhile): nothing to say then.
+ * Whether the rows just written follow a record cut short (no line feed before them). Others may
+ * have appended after them before the file's size was read, so they are looked for in the file's
+ * tail, in a window that widens up to 4 MiB past them.
  */
-function gluedToTornRecord(fd: number, start: number, rows: Buffer): boolean {
-  if (start <= 0) return false;
-  const seen = Buffer.allocUnsafe(rows.length + 1);
-  const n = readSync(fd, seen, 0, seen.length, start - 1);
-  return n === seen.length && seen[0] !== 0x0a && seen.subarray(1).equals(rows);
+function gluedToTornRecord(fd: number, size: number, rows: Buffer): boolean {
+  for (let margin = 64 * 1024; margin <= 4 * 1024 * 1024; margin *= 4) {
+    const from = Math.max(0, size - rows.length - margin - 1);
+    const tail = Buffer.allocUnsafe(size - from);
+    const n = readSync(fd, tail, 0, tail.length, from);
+    const at = tail.subarray(0, n).lastIndexOf(rows);
+    if (at > 0) return tail[at - 1] !== 0x0a;
+    if (at === 0) {
+      if (from === 0) return false;
+      const before = Buffer.alloc(1);
+      readSync(fd, before, 0, 1, from - 1);
+      return before[0] !== 0x0a;
+    }
+    if (from === 0) return false;
+  }
+  return false;
 }
 
 function writeAll(fd: number, buf: Buffer): void {
@@ -342,9 +354,8 @@ export class CsvStore implements ResultStore {
     } catch (e) {
       // The results are written; only the derived leaderboard waits (reads stay exact, as they
       // fold what it lacks). Failing here would make a caller retry and store them twice.
-      if (!(e instanceof LockTimeoutError)) throw e;
       this.#warn(
-        `leaderboard.csv in ${this.#dir} was not refreshed: ${e.message}; it will be at the next write`,
+        `leaderboard.csv in ${this.#dir} was not refreshed: ${(e as Error).message}; it will be at the next write`,
         'EVALTRACK_LEADERBOARD_STALE',
       );
     }
@@ -376,15 +387,21 @@ export class CsvStore implements ResultStore {
     this.#persistedAt = Date.now();
   }
 
-  /** {@link CsvStore.#persist} if the lock is free and the folder writable; else nothing. */
+  /**
+   * {@link CsvStore.#persist} if the lock is free and the folder writable. Otherwise nothing:
+   * the results are stored, and leaderboard.csv is a copy that a later call refreshes.
+   */
   #tryPersist(): void {
     try {
       withFileLock(this.lockPath, () => this.#persist(), 0);
     } catch (e) {
       const code = errno((e as { cause?: unknown }).cause) ?? errno(e);
-      if (!(e instanceof LockTimeoutError) && !['EACCES', 'EPERM', 'EROFS'].includes(code ?? '')) {
-        throw e;
-      }
+      if (e instanceof LockTimeoutError || ['EACCES', 'EPERM', 'EROFS'].includes(code ?? ''))
+        return;
+      this.#warn(
+        `leaderboard.csv in ${this.#dir} was not refreshed: ${(e as Error).message}`,
+        'EVALTRACK_LEADERBOARD_STALE',
+      );
     }
   }
 
@@ -642,8 +659,8 @@ export class CsvStore implements ResultStore {
     const start = st.size - buf.length;
     const alone = start === this.#lastEnd; // nothing written by others since our last write
     this.#lastEnd = st.size;
-    if (alone) this.#remember(start, st.size, results, placed);
-    else if (gluedToTornRecord(fd, start, buf)) {
+    if (alone) this.#remember(start, st.size, results);
+    else if (gluedToTornRecord(fd, st.size, buf)) {
       // Another writer was killed in the middle of a record and ours went on the end of it:
       // unreadable there, so write it again (the damaged record is reported and set aside).
       writeAll(fd, buf);
@@ -657,12 +674,7 @@ export class CsvStore implements ResultStore {
     this.#layout = undefined;
   }
 
-  #remember(
-    start: number,
-    end: number,
-    results: readonly PreparedResult[],
-    placed: readonly number[][],
-  ): void {
+  #remember(start: number, end: number, results: readonly PreparedResult[]): void {
     let range = this.#ranges[this.#ranges.length - 1];
     if (range?.end !== start) {
       range = { start, end, runs: new Map() };
@@ -701,21 +713,35 @@ export class CsvStore implements ResultStore {
     for (const r of results) for (const c of r.columns) columns.set(c.name, c);
     if ([...columns.keys()].some((n) => !this.#layout?.has(n)))
       this.#rewrite([...columns.values()]);
-    let lo = 0;
-    let hi = results.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.#fileContains(results[mid]?.resultId ?? '')) lo = mid + 1;
-      else hi = mid;
+    let missing: number[];
+    if (results.length <= 64) {
+      missing = results.flatMap((r, k) => (this.#fileContains(r.resultId) ? [] : [k]));
+    } else {
+      // A big batch reaches the copy as a prefix of its rows: search for the first one missing.
+      let lo = 0;
+      let hi = results.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.#fileContains(results[mid]?.resultId ?? '')) lo = mid + 1;
+        else hi = mid;
+      }
+      missing = results.slice(lo).map((_, k) => lo + k);
     }
-    if (lo === results.length) return;
+    if (missing.length === 0) return;
     const fd = this.#fd;
     if (fd === undefined) throw new StoreIoError('results file is not open');
-    const rest = results.slice(lo);
+    const rest = missing.map((k) => results[k] as PreparedResult);
     const placed = this.#placeColumns(rest);
     if (!placed)
       throw new StoreIoError(`the header of ${this.resultsPath} lacks columns it was given`);
-    writeAll(fd, this.#encodeRows(rest, cells.slice(lo), placed));
+    writeAll(
+      fd,
+      this.#encodeRows(
+        rest,
+        missing.map((k) => cells[k] as string[]),
+        placed,
+      ),
+    );
     this.#lastEnd = fstatSync(fd).size;
   }
 
@@ -1167,7 +1193,14 @@ function leaderboardDiffers(path: string, runs: readonly RunSummary[]): boolean 
     listed.size !== runs.length ||
     runs.some((r) => {
       const l = listed.get(r.runId);
-      return !l || l.totalData !== r.totalData || l.averageScore !== r.averageScore;
+      // Python may sum in another order: the last bits of a mean do not make it stale.
+      const close =
+        l?.averageScore === r.averageScore ||
+        (l?.averageScore != null &&
+          r.averageScore !== null &&
+          Math.abs(l.averageScore - r.averageScore) <=
+            1e-9 * Math.max(1, Math.abs(r.averageScore)));
+      return !l || l.totalData !== r.totalData || !close;
     })
   );
 }

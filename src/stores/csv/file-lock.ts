@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { LockTimeoutError, StoreIoError } from '../../errors.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -34,8 +35,23 @@ function isAlive(pid: number): boolean {
 }
 
 /** Whether a lock with this content belongs to a process that no longer runs on this host. */
+/**
+ * When this process started, as the kernel counts it (Linux), shared by all its threads: a lock
+ * with our pid but another start time was left by an earlier process that had the same pid (a
+ * container restarted, say). `undefined` where it cannot be read.
+ */
+const processStart = ((): string | undefined => {
+  try {
+    // Field 22 of /proc/self/stat, counted after the command name, which may hold spaces.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+})();
+
 function isStale(path: string, content: string): boolean {
-  const match = /^(\d+)@(\S+) /.exec(content);
+  const match = /^(\d+)@(\S+) (\S+) /.exec(content);
   if (!match) {
     // Created but not yet written, or written by a crashed process: stale after a grace period.
     try {
@@ -44,10 +60,12 @@ function isStale(path: string, content: string): boolean {
       return false;
     }
   }
-  // This process never waits for a lock it holds (every critical section is synchronous), so a
-  // lock with our own pid was left by an earlier process that had it (e.g. before a restart).
+  if (match[2] !== hostname()) return false;
   const pid = Number(match[1]);
-  return match[2] === hostname() && (pid === process.pid || !isAlive(pid));
+  // Our own pid: another thread of this process holds it (worker threads), unless it was
+  // written by an earlier process with the same pid.
+  if (pid === process.pid) return processStart !== undefined && match[3] !== processStart;
+  return !isAlive(pid);
 }
 
 /**
@@ -80,7 +98,7 @@ function takeOver(path: string, staleContent: string): void {
 
 /** Runs `fn` while holding the lock file at `path`. */
 export function withFileLock<T>(path: string, fn: () => T, timeoutMs = 60_000): T {
-  const token = `${process.pid}@${hostname()} ${Date.now()} ${Math.random().toString(36).slice(2)}\n`;
+  const token = `${process.pid}@${hostname()} ${processStart ?? '-'} ${threadId} ${Date.now()} ${Math.random().toString(36).slice(2)}\n`;
   const deadline = Date.now() + timeoutMs;
   let wait = 1;
   for (;;) {
