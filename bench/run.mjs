@@ -335,7 +335,7 @@ that returns at once (concurrency 10, batches of 50), against logging the same r
 \`logBatch()\` in batches of 50 into the same kind of store; the difference per sample is what
 evaluate() adds (scheduling, checks, retries' bookkeeping, batching); median of 5.
 
-On this shared 2-core machine the CSV log ratio moved between 0.48 and 0.58 across runs of the
+On this shared 2-core machine the CSV log ratio moved between 0.47 and 0.61 across runs of the
 same code; the table is one run.
 `;
 
