@@ -1,27 +1,12 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { gllmResult } from 'evaltrack/testing';
 import { readWithPython } from '../helpers/python.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-const WRITER = fileURLToPath(new URL('../helpers/log-writer.mjs', import.meta.url));
-
-function runWriter(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`writer exited ${code}: ${stderr}`)),
-    );
-  });
-}
+import { runWriter, WRITER } from '../helpers/writer-process.js';
 
 function collectWarnings(): { codes: string[] } & Disposable {
   const codes: string[] = [];

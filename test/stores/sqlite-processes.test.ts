@@ -1,24 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { tempDir } from '../helpers/temp-dir.js';
-
-const WRITER = fileURLToPath(new URL('../helpers/log-writer.mjs', import.meta.url));
-
-function runWriter(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRITER, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`writer exited ${code}: ${stderr}`)),
-    );
-  });
-}
+import { runWriter, WRITER } from '../helpers/writer-process.js';
 
 describe('sqlite: several processes and crashes', () => {
   it('4 processes x 2,000 results into one database lose nothing and see no SQLITE_BUSY', async () => {
