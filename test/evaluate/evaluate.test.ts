@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluate, metricEvaluator } from 'evaltrack';
 import type { MetricInput } from 'evaltrack';
@@ -174,5 +176,33 @@ describe('evaluate()', () => {
       code: 'E_UNKNOWN_OPTION',
     });
     await tracker.close();
+  });
+});
+
+describe('the quickstart and autoevals', () => {
+  it('scores with an autoevals scorer through metricEvaluator', async () => {
+    const { Levenshtein } = await import('autoevals');
+    const lexical = metricEvaluator('lexical', {
+      levenshtein: { metric: Levenshtein, threshold: 0.5 },
+    });
+    expect(
+      await lexical({ actual_output: 'hello world', expected_output: 'hello wrld' }),
+    ).toMatchObject({
+      lexical: {
+        levenshtein: { score: 0.9090909090909091, success: true },
+        aggregate_success: true,
+      },
+    });
+  });
+
+  it('runs `npm start` (examples/quickstart.mjs) and prints the leaderboard of two runs', () => {
+    using dir = tempDir();
+    const script = fileURLToPath(new URL('../../examples/quickstart.mjs', import.meta.url));
+    const out = execFileSync(process.execPath, [script], { cwd: dir.path, encoding: 'utf8' });
+    expect(out).toMatch(/^Leaderboard of nimbus-support-qa \(.*leaderboard\.csv\), newest first:/);
+    expect(out).toMatch(/quickstart_nimbus-support-qa_[0-9a-f]{8} +gpt-large-2026-05 +20 +80\.0%/);
+    expect(out).toMatch(/quickstart_nimbus-support-qa_[0-9a-f]{8} +gpt-mini-2026-05 +20 +50\.0%/);
+    expect(out).toContain('9 samples now pass');
+    expect(out).toContain('3 samples now fail (q03, q07, q17)');
   });
 });

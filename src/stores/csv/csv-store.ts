@@ -18,7 +18,6 @@ import {
   fdatasyncSync,
   linkSync,
   readdirSync,
-  readFileSync,
   statSync,
   unlinkSync,
   fstatSync,
@@ -27,10 +26,9 @@ import {
   readSync,
   renameSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { EvaltrackError, LockTimeoutError, StoreIoError } from '../../errors.js';
 import { inResultOrder } from '../../tracker/flatten-result.js';
@@ -47,25 +45,33 @@ import {
 import type { AggregateInput, RunAggregate } from '../../tracker/run-aggregate.js';
 import type { EvaluationOutput, ResultRecord, RunSummary } from '../../types.js';
 import {
-  bomLength,
   CRLF,
   encodeText,
   encodeValue,
   formatRecord,
   parseRecord,
   quoteCell,
-  unescapeText,
 } from './csv-codec.js';
-import { sleep, withFileLock } from './file-lock.js';
+import { withFileLock } from './file-lock.js';
 import {
   formatLeaderboard,
   readLeaderboard,
-  readLeaderboardText,
   readState,
   writeFileAtomic,
 } from './leaderboard-file.js';
-import type { LeaderboardState } from './leaderboard-file.js';
+import { leaderboardDiffers, seeded, withRunFields } from './leaderboard-file.js';
+import type { LeaderboardState, Previous } from './leaderboard-file.js';
 import { RecordReader } from './record-reader.js';
+import {
+  endsTorn,
+  fingerprint,
+  firstCellMatches,
+  gluedToTornRecord,
+  readHeader,
+  recordText,
+  scanSync,
+  writeAll,
+} from './results-file.js';
 import type { RawRecord } from './record-reader.js';
 import {
   extendHeader,
@@ -96,11 +102,6 @@ interface OwnRange {
   start: number;
   end: number;
   runs: Map<string, RunAggregate>;
-}
-
-interface Previous {
-  saved: Map<string, RunAggregate>;
-  listed: Set<string>;
 }
 
 interface Snapshot {
@@ -139,105 +140,6 @@ function sameNames(a: readonly FlatColumn[], b: readonly FlatColumn[]): boolean 
 /** A header record: names quoted and formula-escaped like any text (metric keys are user text). */
 const formatHeader = (names: readonly string[]): string =>
   formatRecord(names.map((n) => encodeText(n, `column name ${JSON.stringify(n)}`)));
-
-/**
- * Whether a file ends in the middle of a record that is not being written: a large write of
- * another process may be landing, so a growing file is watched until it stops growing.
- */
-function endsTorn(fd: number): boolean {
-  const last = Buffer.alloc(1);
-  let size = -1;
-  for (let tries = 0; tries < 50; tries++) {
-    const now = fstatSync(fd).size;
-    if (now === 0) return false;
-    readSync(fd, last, 0, 1, now - 1);
-    if (last[0] === 0x0a) return false;
-    if (now === size) return true;
-    size = now;
-    sleep(20);
-  }
-  return true;
-}
-
-/**
- * Whether the rows just written follow a record cut short (no line feed before them). Others may
- * have appended after them before the file's size was read, so they are looked for in the file's
- * tail, in a window that widens up to 4 MiB past them.
- */
-function gluedToTornRecord(fd: number, size: number, rows: Buffer): boolean {
-  for (let margin = 64 * 1024; margin <= 4 * 1024 * 1024; margin *= 4) {
-    const from = Math.max(0, size - rows.length - margin - 1);
-    const tail = Buffer.allocUnsafe(size - from);
-    const n = readSync(fd, tail, 0, tail.length, from);
-    const at = tail.subarray(0, n).lastIndexOf(rows);
-    if (at > 0) return tail[at - 1] !== 0x0a;
-    if (at === 0) {
-      if (from === 0) return false;
-      const before = Buffer.alloc(1);
-      readSync(fd, before, 0, 1, from - 1);
-      return before[0] !== 0x0a;
-    }
-    if (from === 0) return false;
-  }
-  return false;
-}
-
-function writeAll(fd: number, buf: Buffer): void {
-  // One write() is what keeps concurrent appends whole; a short write (disk full) is finished
-  // rather than lost, and reported by the next read if it tore.
-  let done = writeSync(fd, buf);
-  while (done < buf.length) done += writeSync(fd, buf, done);
-}
-
-/** Reads the header record at the start of a file: its names and the offset after it. */
-function readHeader(fd: number): { names: string[]; end: number } | null {
-  const reader = new RecordReader(0, 64 * 1024);
-  let pos = 0;
-  for (;;) {
-    const space = reader.space();
-    const n = readSync(fd, space.buf, space.offset, space.length, pos);
-    reader.filled(n);
-    pos += n;
-    const first = reader.next();
-    if (first) {
-      const bom = bomLength(first.buf);
-      return {
-        names: parseRecord(first.buf.toString('utf8', first.start + bom, first.contentEnd)).map(
-          unescapeText,
-        ),
-        end: first.fileEnd,
-      };
-    }
-    if (n === 0) return null;
-  }
-}
-
-/** Calls `onRecord` for each complete record of `fd` in `[from, to)`; returns where they end. */
-function scanSync(
-  fd: number,
-  from: number,
-  to: number,
-  onRecord: (r: RawRecord, reader: RecordReader) => void,
-  onDamaged?: (fileStart: number, bytes: Buffer) => void,
-): RecordReader {
-  const reader = new RecordReader(from);
-  let pos = from;
-  while (pos < to) {
-    const space = reader.space();
-    const n = readSync(fd, space.buf, space.offset, Math.min(space.length, to - pos), pos);
-    if (n === 0) break;
-    reader.filled(n);
-    pos += n;
-    for (let r = reader.next(); r; r = reader.next()) onRecord(r, reader);
-  }
-  for (let damaged = reader.resyncPending(); damaged; damaged = reader.resyncPending()) {
-    onDamaged?.(damaged.fileStart, damaged.bytes);
-    for (let r = reader.next(); r; r = reader.next()) onRecord(r, reader);
-  }
-  return reader;
-}
-
-const recordText = (r: RawRecord): string => r.buf.toString('utf8', r.start, r.contentEnd);
 
 /** A store over the two CSV files of gllm-evals. Used by `CSVExperimentTracker`. */
 export class CsvStore implements ResultStore {
@@ -1134,84 +1036,4 @@ export class CsvStore implements ResultStore {
       'EVALTRACK_TORN_RECORD',
     );
   }
-}
-
-/**
- * Fields the results cannot give (context, summaries, times, runs with no results left), taken
- * from the previous aggregates. Mutates and returns `runs`.
- */
-function withRunFields(
-  runs: Map<string, RunAggregate>,
-  previous: Previous,
-): Map<string, RunAggregate> {
-  for (const [runId, prev] of previous.saved) {
-    const run = runs.get(runId);
-    if (!run) {
-      if (previous.listed.has(runId)) runs.set(runId, prev);
-      continue;
-    }
-    run.context = prev.context;
-    run.summaryExtra = prev.summaryExtra;
-    run.projectName ??= prev.projectName;
-    if (prev.createdAt !== null && (run.createdAt === null || prev.createdAt < run.createdAt))
-      run.createdAt = prev.createdAt;
-    if (prev.updatedAt !== null && (run.updatedAt === null || prev.updatedAt > run.updatedAt))
-      run.updatedAt = prev.updatedAt;
-  }
-  return runs;
-}
-
-/** A run refolded from its results keeps the score column it was ranked by. */
-function seeded(previous: Previous, runId: string): RunAggregate | undefined {
-  const prev = previous.saved.get(runId);
-  if (!prev?.scoreColumn) return undefined;
-  const run = emptyAggregate(runId, prev.datasetName, prev.projectName);
-  run.scoreColumn = prev.scoreColumn;
-  return run;
-}
-
-/**
- * A digest of the first bytes of a results file, up to `offset`: appends never change them, a
- * new file in place of the old one does.
- */
-function fingerprint(fd: number, offset: number): string {
-  const buf = Buffer.alloc(Math.min(offset, 64 * 1024));
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  return createHash('sha256').update(buf.subarray(0, n)).digest('hex').slice(0, 32);
-}
-
-/** Whether leaderboard.csv is missing, or lists other runs or numbers than `runs`. */
-function leaderboardDiffers(path: string, runs: readonly RunSummary[]): boolean {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return true;
-  }
-  const listed = new Map(readLeaderboardText(text).map((r) => [r.runId, toRunSummary(r)]));
-  return (
-    listed.size !== runs.length ||
-    runs.some((r) => {
-      const l = listed.get(r.runId);
-      // Python may sum in another order: the last bits of a mean do not make it stale.
-      const close =
-        l?.averageScore === r.averageScore ||
-        (l?.averageScore != null &&
-          r.averageScore !== null &&
-          Math.abs(l.averageScore - r.averageScore) <=
-            1e-9 * Math.max(1, Math.abs(r.averageScore)));
-      return !l || l.totalData !== r.totalData || !close;
-    })
-  );
-}
-
-/** Whether a record's first cell (the run id) is `runId`, looking at bytes only when it can. */
-function firstCellMatches(r: RawRecord, wanted: readonly Buffer[], runId: string): boolean {
-  const { buf, start, contentEnd } = r;
-  if (buf[start] === 0x22) return unescapeText(parseRecord(recordText(r))[0] ?? '') === runId;
-  let end = buf.indexOf(0x2c, start);
-  if (end === -1 || end > contentEnd) end = contentEnd;
-  return wanted.some(
-    (w) => w.length === end - start && buf.compare(w, 0, w.length, start, end) === 0,
-  );
 }

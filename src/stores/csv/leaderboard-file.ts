@@ -8,6 +8,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { pyFloatRepr, toPythonJson } from '../../tracker/python-format.js';
 import { compareRunsByUpdate, emptyAggregate, toRunSummary } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
+import type { RunSummary } from '../../types.js';
 import {
   bomLength,
   encodeText,
@@ -180,4 +181,69 @@ function readLeaderboardBytes(buf: Buffer): RunAggregate[] {
     a.updatedAt = at(cells, 'updated_at') || null;
     return [a];
   });
+}
+
+/** The runs as last saved, and which of them `leaderboard.csv` lists (only those outlive their results). */
+export interface Previous {
+  saved: Map<string, RunAggregate>;
+  listed: Set<string>;
+}
+
+/**
+ * Fields the results cannot give (context, summaries, times, runs with no results left), taken
+ * from the previous aggregates. Mutates and returns `runs`.
+ */
+export function withRunFields(
+  runs: Map<string, RunAggregate>,
+  previous: Previous,
+): Map<string, RunAggregate> {
+  for (const [runId, prev] of previous.saved) {
+    const run = runs.get(runId);
+    if (!run) {
+      if (previous.listed.has(runId)) runs.set(runId, prev);
+      continue;
+    }
+    run.context = prev.context;
+    run.summaryExtra = prev.summaryExtra;
+    run.projectName ??= prev.projectName;
+    if (prev.createdAt !== null && (run.createdAt === null || prev.createdAt < run.createdAt))
+      run.createdAt = prev.createdAt;
+    if (prev.updatedAt !== null && (run.updatedAt === null || prev.updatedAt > run.updatedAt))
+      run.updatedAt = prev.updatedAt;
+  }
+  return runs;
+}
+
+/** A run refolded from its results keeps the score column it was ranked by. */
+export function seeded(previous: Previous, runId: string): RunAggregate | undefined {
+  const prev = previous.saved.get(runId);
+  if (!prev?.scoreColumn) return undefined;
+  const run = emptyAggregate(runId, prev.datasetName, prev.projectName);
+  run.scoreColumn = prev.scoreColumn;
+  return run;
+}
+
+/** Whether leaderboard.csv is missing, or lists other runs or numbers than `runs`. */
+export function leaderboardDiffers(path: string, runs: readonly RunSummary[]): boolean {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return true;
+  }
+  const listed = new Map(readLeaderboardText(text).map((r) => [r.runId, toRunSummary(r)]));
+  return (
+    listed.size !== runs.length ||
+    runs.some((r) => {
+      const l = listed.get(r.runId);
+      // Python may sum in another order: the last bits of a mean do not make it stale.
+      const close =
+        l?.averageScore === r.averageScore ||
+        (l?.averageScore != null &&
+          r.averageScore !== null &&
+          Math.abs(l.averageScore - r.averageScore) <=
+            1e-9 * Math.max(1, Math.abs(r.averageScore)));
+      return !l || l.totalData !== r.totalData || !close;
+    })
+  );
 }
