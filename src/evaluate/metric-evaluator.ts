@@ -22,8 +22,13 @@ export interface MetricScore {
  */
 export type MetricArgs = MetricInput & { input?: unknown; output?: unknown; expected?: unknown };
 
-/** A metric: `Levenshtein` from autoevals, or `({ output, expected }) => ({ score })`. */
-export type Metric = (args: MetricArgs) => MetricScore | Promise<MetricScore>;
+/**
+ * A metric: `Levenshtein` from autoevals, or `({ output, expected }) => ({ score })`. Declared as
+ * a method so that scorers typing their arguments more narrowly (autoevals' `output: string`) fit.
+ */
+export type Metric = {
+  bivarianceHack(args: MetricArgs): MetricScore | Promise<MetricScore>;
+}['bivarianceHack'];
 
 /** A metric with the threshold it must meet and its polarity. */
 export interface MetricSpec {
