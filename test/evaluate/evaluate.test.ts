@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -204,5 +204,33 @@ describe('the quickstart and autoevals', () => {
     expect(out).toMatch(/quickstart_nimbus-support-qa_[0-9a-f]{8} +gpt-mini-2026-05 +20 +50\.0%/);
     expect(out).toContain('9 samples now pass');
     expect(out).toContain('3 samples now fail (q03, q07, q17)');
+  });
+});
+
+describe('evaluate() without a tracker', () => {
+  it('logs into a CSV tracker on ./gllm_evals/experiments, as gllm-evals does', () => {
+    using dir = tempDir();
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { evaluate } = await import(${JSON.stringify(join(root, 'dist/index.js'))});
+         const r = await evaluate({ data: [{ id: 1, input: 'q' }], evaluators: [() => ({ e: { score: 1 } })], progress: false });
+         console.log(JSON.stringify(r));`,
+      ],
+      { cwd: dir.path, encoding: 'utf8' },
+    );
+    const result = JSON.parse(out) as {
+      runId: string;
+      experimentUris: { runUri: string; leaderboardUri: string };
+    };
+    expect(result.runId).toMatch(/^default_dataset_\d{8}T\d{6}Z_[0-9a-f]{8}$/);
+    expect(result.experimentUris).toEqual({
+      runUri: join(dir.path, 'gllm_evals', 'experiments', 'experiment_results.csv'),
+      leaderboardUri: join(dir.path, 'gllm_evals', 'experiments', 'leaderboard.csv'),
+    });
+    expect(readFileSync(result.experimentUris.runUri, 'utf8')).toContain(result.runId);
   });
 });
