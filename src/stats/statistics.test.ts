@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import {
+  bootstrapMeanInterval,
+  mcnemarExact,
+  mulberry32,
+  pairedBootstrap,
+  passAtK,
+  wilsonInterval,
+} from './statistics.js';
+
+describe('wilsonInterval', () => {
+  // Worked values of shared/spec/statistics.md.
+  it('gives the worked values', () => {
+    const i98 = wilsonInterval(98, 100);
+    expect(i98?.low).toBeCloseTo(0.92999, 5);
+    expect(i98?.high).toBeCloseTo(0.9945, 5);
+    expect(wilsonInterval(0, 10)).toEqual({ low: 0, high: expect.closeTo(0.27753, 5) });
+    expect(wilsonInterval(10, 10)).toEqual({ low: expect.closeTo(0.72247, 5), high: 1 });
+  });
+
+  it('matches a published example: Newcombe (1998), 81/263 → [0.2553, 0.3662]', () => {
+    // R. G. Newcombe, "Two-sided confidence intervals for the single proportion", Stat Med 1998, table I.
+    const i = wilsonInterval(81, 263);
+    expect(i?.low).toBeCloseTo(0.2553, 4);
+    expect(i?.high).toBeCloseTo(0.3662, 4);
+  });
+
+  it('says nothing for n = 0, and handles n = 1', () => {
+    expect(wilsonInterval(0, 0)).toBeNull();
+    expect(wilsonInterval(1, 1)).toEqual({ low: expect.closeTo(0.206549, 6), high: 1 });
+    expect(() => wilsonInterval(3, 2)).toThrow(RangeError);
+  });
+});
+
+describe('McNemar exact', () => {
+  it('gives the worked value b = 10, c = 2 → 158/4096', () => {
+    expect(mcnemarExact(10, 2).p).toBeCloseTo(158 / 4096, 12);
+  });
+
+  it('is 1 with no discordant pairs, symmetric, and never above 1', () => {
+    expect(mcnemarExact(0, 0)).toEqual({ regressions: 0, improvements: 0, p: 1, midP: 1 });
+    expect(mcnemarExact(2, 10).p).toBe(mcnemarExact(10, 2).p);
+    expect(mcnemarExact(5, 5).p).toBe(1);
+    // Mid-p: p − P[X = min] = 158/4096 − 66/4096 (Fagerland et al. 2013).
+    expect(mcnemarExact(10, 2).midP).toBeCloseTo(92 / 4096, 12);
+  });
+});
+
+describe('bootstrap', () => {
+  it('is deterministic for a seed', () => {
+    const values = Array.from({ length: 50 }, (_, i) => (i % 7) / 7);
+    expect(bootstrapMeanInterval(values, { seed: 7 })).toEqual(
+      bootstrapMeanInterval(values, { seed: 7 }),
+    );
+    expect(mulberry32(1)()).toBe(mulberry32(1)());
+  });
+
+  it('covers the mean, and collapses for identical runs, n = 0 and n = 1', () => {
+    const values = Array.from({ length: 200 }, (_, i) => (i % 10 < 6 ? 1 : 0));
+    const i = bootstrapMeanInterval(values);
+    expect(i!.low).toBeLessThan(0.6);
+    expect(i!.high).toBeGreaterThan(0.6);
+    expect(bootstrapMeanInterval([])).toBeNull();
+    expect(bootstrapMeanInterval([0.7])).toEqual({ low: 0.7, high: 0.7 });
+    const same = pairedBootstrap(values, values);
+    expect(same).toEqual({
+      n: 200,
+      mean: 0,
+      interval: { low: 0, high: 0 },
+      significantDrop: false,
+    });
+    expect(pairedBootstrap([], [])).toEqual({
+      n: 0,
+      mean: null,
+      interval: null,
+      significantDrop: false,
+    });
+  });
+
+  it('flags a drop whose whole interval is below zero, and only then', () => {
+    const baseline = Array.from({ length: 100 }, () => 1);
+    const worse = baseline.map((_, i) => (i < 40 ? 0 : 1));
+    expect(pairedBootstrap(baseline, worse).significantDrop).toBe(true);
+    const noisy = baseline.map((_, i) => (i < 2 ? 0 : 1));
+    expect(pairedBootstrap(baseline, noisy).significantDrop).toBe(false);
+  });
+});
+
+describe('pass@k and pass^k', () => {
+  it('follows Chen et al. 2021 and Yao et al. 2024', () => {
+    expect(passAtK(5, 2, 1)).toEqual({ passAt: 0.4, passPow: 0.4 });
+    // pass@2 = 1 − C(3,2)/C(5,2) = 1 − 3/10; pass^2 = C(2,2)/C(5,2) = 1/10.
+    expect(passAtK(5, 2, 2).passAt).toBeCloseTo(0.7, 12);
+    expect(passAtK(5, 2, 2).passPow).toBeCloseTo(0.1, 12);
+    expect(passAtK(3, 3, 3)).toEqual({ passAt: 1, passPow: 1 });
+    expect(passAtK(3, 0, 3)).toEqual({ passAt: 0, passPow: 0 });
+  });
+});
