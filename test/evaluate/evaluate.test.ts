@@ -42,7 +42,7 @@ describe('evaluate()', () => {
       tracker,
       datasetName: 'qa',
       concurrency: 20,
-      timeoutMs: 50,
+      timeoutMs: 250,
       retries: 1,
       progress: false,
     });
@@ -61,7 +61,7 @@ describe('evaluate()', () => {
     );
     const timedOut = records.find((r) => r.sampleId === 's3')?.evaluationResult?.['flaky'];
     expect(timedOut).toEqual({
-      error: 'TimeoutError: evaluator flaky took longer than 50 ms',
+      error: 'TimeoutError: evaluator flaky took longer than 250 ms',
       attempts: 2,
     });
     expect(records.find((r) => r.sampleId === 's2')?.evaluationResult?.['flaky']).toEqual({
