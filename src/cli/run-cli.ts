@@ -1,0 +1,376 @@
+/**
+ * The `evaltrack` command line, testable without a process: commands are data, `runCli` takes
+ * the arguments and the streams, and returns the exit code. Only bin.ts exits.
+ *
+ * Exit codes: 0 done (a gate that passed); 1 a gate that failed, or an error; 2 a usage error.
+ */
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { EvaltrackError } from '../errors.js';
+import { compareRuns } from '../stats/compare-runs.js';
+import { wilsonInterval, bootstrapMeanInterval } from '../stats/statistics.js';
+import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import type { ResultRecord, RunSummary } from '../types.js';
+import { DEFAULT_STORE, openStore } from './open-store.js';
+import { num, renderTable, shorten, styleFor } from './render.js';
+import type { Style } from './render.js';
+
+/** Where a command reads and writes. */
+export interface CliIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  env: Record<string, string | undefined>;
+  isTTY: boolean;
+}
+
+/** A usage error: exit code 2, with the command's usage. */
+export class UsageError extends EvaltrackError {
+  constructor(message: string) {
+    super('E_INVALID_ARGUMENT', message);
+  }
+}
+
+interface Context {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  io: CliIo;
+  style: Style;
+  json: boolean;
+  tracker: BaseExperimentTracker;
+}
+
+/** A command, as data: its words, options and help, and what it does. */
+export interface Command {
+  name: string;
+  aliases?: string[];
+  summary: string;
+  usage: string;
+  example: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(ctx: Context): Promise<number>;
+}
+
+const COMMON: NonNullable<ParseArgsConfig['options']> = {
+  store: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+const interval = (i: { low: number; high: number } | null, f = pct): string =>
+  i === null ? '' : ` [${f(i.low)}, ${f(i.high)}]`;
+
+async function runRecords(tracker: BaseExperimentTracker, runId: string): Promise<ResultRecord[]> {
+  const records = await tracker.getRunResults(runId);
+  if (records.length === 0) throw new UsageError(`no results for run ${JSON.stringify(runId)}`);
+  return records;
+}
+
+/** Pass rate and its interval when the run's score is pass/fail; a mean and bootstrap otherwise. */
+async function runStats(tracker: BaseExperimentTracker, run: RunSummary) {
+  const records = run.scoreColumn ? await tracker.getRunResults(run.runId) : [];
+  const scores = records.flatMap((r) => {
+    const v = run.scoreColumn ? r.values[run.scoreColumn] : undefined;
+    return typeof v === 'number' ? [v] : typeof v === 'boolean' ? [Number(v)] : [];
+  });
+  const binary = scores.every((s) => s === 0 || s === 1);
+  const passes = scores.filter((s) => s === 1).length;
+  return {
+    n: run.totalData,
+    score: run.averageScore,
+    scoreInterval: binary
+      ? wilsonInterval(passes, scores.length)
+      : bootstrapMeanInterval(scores, { seed: 1 }),
+    passRate: binary && scores.length > 0 ? passes / scores.length : null,
+    passInterval: binary ? wilsonInterval(passes, scores.length) : null,
+  };
+}
+
+export const COMMANDS: Command[] = [
+  {
+    name: 'runs',
+    aliases: ['leaderboard'],
+    summary: 'the leaderboard: one row per run, with 95% intervals',
+    usage: 'evaltrack runs [--dataset NAME] [--model NAME] [--sort updated|score] [--limit N]',
+    example: 'evaltrack runs --dataset faq --limit 10',
+    options: {
+      dataset: { type: 'string' },
+      model: { type: 'string' },
+      sort: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    async run({ values, io, json, tracker }) {
+      let runs = await tracker.getExperimentHistory();
+      if (typeof values['dataset'] === 'string')
+        runs = runs.filter((r) => r.datasetName === values['dataset']);
+      if (typeof values['model'] === 'string')
+        runs = runs.filter((r) => r.modelName === values['model']);
+      if (values['sort'] === 'score')
+        runs.sort((a, b) => (b.averageScore ?? -1) - (a.averageScore ?? -1));
+      else if (values['sort'] !== undefined && values['sort'] !== 'updated')
+        throw new UsageError(`--sort must be updated or score`);
+      if (values['limit'] !== undefined) {
+        const limit = Number(values['limit']);
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new UsageError('--limit must be a positive integer');
+        runs = runs.slice(0, limit);
+      }
+      const rows = await Promise.all(
+        runs.map(async (run) => ({ run, stats: await runStats(tracker, run) })),
+      );
+      if (json) {
+        io.stdout.write(
+          `${JSON.stringify(rows.map(({ run, stats }, i) => ({ rank: i + 1, ...run, ...stats })))}\n`,
+        );
+        return 0;
+      }
+      io.stdout.write(
+        renderTable(
+          ['#', 'run', 'dataset', 'model', 'n', 'score [95% CI]', 'pass rate [95% CI]', 'updated'],
+          rows.map(({ run, stats }, i) => [
+            String(i + 1),
+            run.runId,
+            run.datasetName,
+            run.modelName,
+            String(stats.n),
+            `${num(stats.score)}${interval(stats.scoreInterval, (x) => num(x))}`,
+            `${pct(stats.passRate)}${interval(stats.passInterval)}`,
+            run.updatedAt ?? '-',
+          ]),
+        ),
+      );
+      return 0;
+    },
+  },
+  {
+    name: 'show',
+    summary: "one run's samples: scores and pass/fail",
+    usage: 'evaltrack show <runId> [--failures] [--search TEXT] [--columns a,b]',
+    example: 'evaltrack show support-bot_faq_3f9a1c2e --failures',
+    options: {
+      failures: { type: 'boolean' },
+      search: { type: 'string' },
+      columns: { type: 'string' },
+    },
+    async run({ values, positionals, io, json, tracker }) {
+      const runId = positionals[0];
+      if (!runId) throw new UsageError('show needs a run id');
+      const run = (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
+      let records = await runRecords(tracker, runId);
+      const passColumn = run?.scoreColumn ?? null;
+      const passed = (r: ResultRecord): boolean | null => {
+        const v = passColumn ? r.values[passColumn] : undefined;
+        return v === undefined ? null : v === true || v === 1;
+      };
+      if (values['failures']) records = records.filter((r) => passed(r) === false);
+      if (typeof values['search'] === 'string') {
+        const needle = values['search'].toLowerCase();
+        records = records.filter((r) => JSON.stringify(r.data).toLowerCase().includes(needle));
+      }
+      const columns =
+        typeof values['columns'] === 'string'
+          ? values['columns'].split(',')
+          : [...new Set(records.flatMap((r) => Object.keys(r.values)))].filter((c) =>
+              c.endsWith('score'),
+            );
+      if (json) {
+        io.stdout.write(`${JSON.stringify(records.map((r) => ({ ...r, passed: passed(r) })))}\n`);
+        return 0;
+      }
+      io.stdout.write(
+        renderTable(
+          ['sample', 'input', ...columns, 'pass'],
+          records.map((r) => [
+            r.sampleId,
+            shorten(r.data['input'] ?? r.data['query'], 40),
+            ...columns.map((c) => {
+              const v = r.values[c];
+              return typeof v === 'number' ? num(v) : v === undefined ? '-' : String(v);
+            }),
+            passed(r) === null ? '-' : passed(r) ? 'pass' : 'FAIL',
+          ]),
+        ),
+      );
+      return 0;
+    },
+  },
+  {
+    name: 'compare',
+    summary: 'a candidate run against a baseline, sample by sample, with intervals and McNemar',
+    usage: 'evaltrack compare <baseline> <candidate>',
+    example: 'evaltrack compare faq-main faq-new-prompt',
+    options: {},
+    async run({ positionals, io, json, tracker, style }) {
+      const cmp = await comparison(tracker, positionals);
+      if (json) {
+        io.stdout.write(`${JSON.stringify(cmp)}\n`);
+        return 0;
+      }
+      io.stdout.write(
+        renderTable(
+          ['metric', 'baseline', 'candidate', 'difference [95% CI]', 'McNemar p'],
+          cmp.metrics.map((m) => [
+            m.metric,
+            num(m.baselineMean),
+            num(m.candidateMean),
+            `${num(m.difference.mean)}${interval(m.difference.interval, (x) => num(x))}`,
+            m.mcnemar ? num(m.mcnemar.p, 4) : '-',
+          ]),
+        ),
+      );
+      io.stdout.write(
+        `\n${cmp.matched} samples in both runs: ${style.red(`${cmp.regressions.length} regressions`)}, ` +
+          `${style.green(`${cmp.improvements.length} improvements`)}, ${cmp.unchanged} unchanged` +
+          (cmp.passMetric ? ` (on ${cmp.passMetric})` : '') +
+          `\ncoverage gap: ${cmp.onlyBaseline.length} only in the baseline, ${cmp.onlyCandidate.length} only in the candidate\n`,
+      );
+      for (const r of cmp.regressions) {
+        io.stdout.write(
+          `\n${style.bold(r.sampleId)}: ${shorten(r.input, 100)}\n  before: ${shorten(r.baselineOutput, 100)}\n  now:    ${shorten(r.candidateOutput, 100)}\n`,
+        );
+      }
+      return 0;
+    },
+  },
+  {
+    name: 'gate',
+    summary: 'exit 1 when the candidate breaks a rule against the baseline (for CI)',
+    usage:
+      'evaltrack gate <baseline> <candidate> [--max-regressions N] [--min-score X] [--no-significant-drop]',
+    example: 'evaltrack gate faq-main faq-new-prompt --max-regressions 0 --no-significant-drop',
+    options: {
+      'max-regressions': { type: 'string' },
+      'min-score': { type: 'string' },
+      'no-significant-drop': { type: 'boolean' },
+    },
+    async run({ values, positionals, io, json, tracker }) {
+      const cmp = await comparison(tracker, positionals);
+      const failures: string[] = [];
+      const maxRegressions = values['max-regressions'];
+      if (maxRegressions !== undefined) {
+        const max = Number(maxRegressions);
+        if (!Number.isInteger(max) || max < 0)
+          throw new UsageError('--max-regressions must be an integer >= 0');
+        if (cmp.regressions.length > max) {
+          failures.push(
+            `${cmp.regressions.length} regressions on ${cmp.passMetric} (at most ${max}): ${cmp.regressions.map((r) => r.sampleId).join(', ')}`,
+          );
+        }
+      }
+      const minScore = values['min-score'];
+      if (minScore !== undefined) {
+        const min = Number(minScore);
+        if (!Number.isFinite(min)) throw new UsageError('--min-score must be a number');
+        const candidate = (await tracker.getExperimentHistory()).find(
+          (r) => r.runId === positionals[1],
+        );
+        if ((candidate?.averageScore ?? -Infinity) < min) {
+          failures.push(
+            `score ${num(candidate?.averageScore ?? null)} of ${positionals[1]} is below ${min}`,
+          );
+        }
+      }
+      if (values['no-significant-drop']) {
+        for (const m of cmp.metrics) {
+          if (m.difference.significantDrop) {
+            failures.push(
+              `${m.metric} dropped by ${num(m.difference.mean)}${interval(m.difference.interval, (x) => num(x))}`,
+            );
+          }
+        }
+      }
+      if (json)
+        io.stdout.write(
+          `${JSON.stringify({ passed: failures.length === 0, failures, comparison: cmp })}\n`,
+        );
+      else
+        io.stdout.write(
+          failures.length === 0
+            ? 'gate passed\n'
+            : `gate failed:\n${failures.map((f) => `- ${f}\n`).join('')}`,
+        );
+      return failures.length === 0 ? 0 : 1;
+    },
+  },
+];
+
+async function comparison(tracker: BaseExperimentTracker, positionals: string[]) {
+  const [baselineId, candidateId] = positionals;
+  if (!baselineId || !candidateId)
+    throw new UsageError('give a baseline run id and a candidate run id');
+  const runs = await tracker.getExperimentHistory();
+  const passMetric = runs.find((r) => r.runId === candidateId)?.scoreColumn ?? null;
+  return compareRuns(
+    await runRecords(tracker, baselineId),
+    await runRecords(tracker, candidateId),
+    { passMetric },
+  );
+}
+
+function help(): string {
+  const lines = COMMANDS.map(
+    (c) => `  ${[c.name, ...(c.aliases ?? [])].join(', ').padEnd(22)}${c.summary}`,
+  );
+  return `evaltrack: the runs of your LLM evaluations, compared with error bars\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --store <folder | sqlite:file> (or EVALTRACK_STORE; default ${DEFAULT_STORE}),\n--json for machines, and --help. Exit codes: 0 done, 1 a failed gate or an error, 2 a usage error.\n`;
+}
+
+const commandHelp = (c: Command): string =>
+  `${c.summary}\n\nusage: ${c.usage}\nexample: ${c.example}\n`;
+
+/** Runs the command line; resolves with the exit code. Never exits the process. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [word, ...rest] = argv;
+  if (word === undefined || word === '--help' || word === '-h' || word === 'help') {
+    io.stdout.write(help());
+    return word === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === word || c.aliases?.includes(word));
+  if (!command) {
+    io.stderr.write(`evaltrack: unknown command ${JSON.stringify(word)}\n\n${help()}`);
+    return 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...COMMON, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    io.stderr.write(
+      `evaltrack ${command.name}: ${(e as Error).message}\n\n${commandHelp(command)}`,
+    );
+    return 2;
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values['help']) {
+    io.stdout.write(commandHelp(command));
+    return 0;
+  }
+  const where =
+    (values['store'] as string | undefined) ?? io.env['EVALTRACK_STORE'] ?? DEFAULT_STORE;
+  let tracker: BaseExperimentTracker | undefined;
+  try {
+    tracker = await openStore(where);
+    return await command.run({
+      values,
+      positionals: parsed.positionals,
+      io,
+      style: styleFor(io.isTTY, io.env),
+      json: values['json'] === true,
+      tracker,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(
+        `evaltrack ${command.name}: ${e.message.replace(/^\[evaltrack\] /, '')}\n\n${commandHelp(command)}`,
+      );
+      return 2;
+    }
+    io.stderr.write(`evaltrack ${command.name}: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    await tracker?.close();
+  }
+}

@@ -1,0 +1,154 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../dist/cli/run-cli.js';
+import { CSVExperimentTracker } from 'evaltrack/csv';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/** Runs the command line in this process, with captured streams. */
+async function cli(argv: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env,
+    isTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+const judged = (pass: boolean, score: number) => ({
+  judge: { aggregate_success: pass, aggregate_score: score, quality: { score, success: pass } },
+});
+
+/** A baseline and a candidate over 6 samples: 1 regression, 2 improvements, 1 sample only in each. */
+async function twoRuns(store: CSVExperimentTracker | SqliteExperimentTracker) {
+  const data = (ids: number[]) =>
+    ids.map((i) => ({ id: `s${i}`, input: `question ${i}`, actual_output: `answer ${i}` }));
+  await store.logBatch(
+    [judged(true, 1), judged(false, 0), judged(false, 0), judged(true, 1), judged(true, 0.5)],
+    'faq',
+    data([1, 2, 3, 4, 5]),
+    { runId: 'base', metadata: { model_name: 'm1' } },
+  );
+  // Later than the baseline, so that history lists it first (times have millisecond resolution).
+  await new Promise((r) => setTimeout(r, 5));
+  await store.logBatch(
+    [judged(false, 0), judged(true, 1), judged(true, 1), judged(true, 1), judged(true, 1)],
+    'faq',
+    data([1, 2, 3, 4, 6]),
+    { runId: 'cand', metadata: { model_name: 'm2' } },
+  );
+}
+
+describe('evaltrack (in process)', () => {
+  for (const kind of ['csv', 'sqlite'] as const) {
+    it(`lists runs with intervals, shows a run, compares and gates (${kind})`, async () => {
+      using dir = tempDir();
+      const where =
+        kind === 'csv' ? join(dir.path, 'store') : `sqlite:${join(dir.path, 'db.sqlite')}`;
+      const store =
+        kind === 'csv'
+          ? new CSVExperimentTracker('p', { outputDir: where })
+          : new SqliteExperimentTracker('p', { file: where.slice(7) });
+      await twoRuns(store);
+      await store.close();
+
+      const runs = await cli(['runs', '--json', '--store', where]);
+      expect(runs.code).toBe(0);
+      const listed = JSON.parse(runs.stdout) as {
+        runId: string;
+        n: number;
+        passRate: number;
+        passInterval: { low: number; high: number };
+      }[];
+      expect(listed.map((r) => [r.runId, r.n, r.passRate])).toEqual([
+        ['cand', 5, 0.8],
+        ['base', 5, 0.6],
+      ]);
+      expect(listed[0]?.passInterval.low).toBeCloseTo(0.37553, 5); // Wilson 4/5
+
+      const table = await cli(['leaderboard'], { EVALTRACK_STORE: where });
+      expect(table.stdout.split('\n')[0]).toMatch(
+        /^# +run +dataset +model +n +score \[95% CI\] +pass rate \[95% CI\] +updated$/,
+      );
+      expect(table.stdout).toContain('80.0% [37.6%, 96.4%]');
+
+      const show = await cli(['show', 'base', '--failures', '--store', where]);
+      expect(show.code).toBe(0);
+      expect(
+        show.stdout
+          .split('\n')
+          .slice(2, -1)
+          .map((l) => l.split(/ +/)[0]),
+      ).toEqual(['s2', 's3']);
+
+      const compare = await cli(['compare', 'base', 'cand', '--json', '--store', where]);
+      const cmp = JSON.parse(compare.stdout) as {
+        matched: number;
+        onlyBaseline: string[];
+        onlyCandidate: string[];
+        regressions: { sampleId: string; input: string; baselineOutput: string }[];
+        improvements: { sampleId: string }[];
+        unchanged: number;
+        passMetric: string;
+      };
+      expect(cmp).toMatchObject({
+        matched: 4,
+        onlyBaseline: ['s5'],
+        onlyCandidate: ['s6'],
+        unchanged: 1,
+        passMetric: 'judge.aggregate_success',
+      });
+      expect(cmp.regressions).toEqual([
+        {
+          sampleId: 's1',
+          input: 'question 1',
+          baselineOutput: 'answer 1',
+          candidateOutput: 'answer 1',
+        },
+      ]);
+      expect(cmp.improvements.map((r) => r.sampleId)).toEqual(['s2', 's3']);
+
+      expect(
+        (await cli(['gate', 'base', 'cand', '--max-regressions', '1', '--store', where])).code,
+      ).toBe(0);
+      const failed = await cli([
+        'gate',
+        'base',
+        'cand',
+        '--max-regressions',
+        '0',
+        '--min-score',
+        '0.9',
+        '--store',
+        where,
+      ]);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toBe(
+        'gate failed:\n- 1 regressions on judge.aggregate_success (at most 0): s1\n- score 0.800 of cand is below 0.9\n',
+      );
+    });
+  }
+
+  it('says how to use it, with exit code 2', async () => {
+    using dir = tempDir();
+    expect((await cli([])).code).toBe(2);
+    expect((await cli(['--help'])).code).toBe(0);
+    const unknown = await cli(['frobnicate']);
+    expect([unknown.code, unknown.stderr.split('\n')[0]]).toEqual([
+      2,
+      'evaltrack: unknown command "frobnicate"',
+    ]);
+    const bad = await cli(['runs', '--bogus', '--store', dir.path]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/usage: evaltrack runs/);
+    const help = await cli(['gate', '--help']);
+    expect(help.stdout).toMatch(
+      /example: evaltrack gate faq-main faq-new-prompt --max-regressions 0/,
+    );
+    expect((await cli(['compare', 'only-one', '--store', dir.path])).code).toBe(2);
+    expect((await cli(['show', 'nope', '--store', dir.path])).code).toBe(2);
+  });
+});
