@@ -4,9 +4,15 @@
  *
  * Exit codes: 0 done (a gate that passed); 1 a gate that failed, or an error; 2 a usage error.
  */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { copyResults } from '../copy-results.js';
 import { EvaltrackError } from '../errors.js';
+import { createProgress } from '../evaluate/progress.js';
+import { encodeText, encodeValue, formatRecord, quoteCell } from '../stores/csv/csv-codec.js';
+import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import { compareRuns } from '../stats/compare-runs.js';
 import { wilsonInterval, bootstrapMeanInterval } from '../stats/statistics.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
@@ -86,7 +92,8 @@ async function runStats(tracker: BaseExperimentTracker, run: RunSummary) {
   };
 }
 
-export const COMMANDS: Command[] = [
+export const COMMANDS: Command[] = [] as Command[];
+const readCommands: Command[] = [
   {
     name: 'runs',
     aliases: ['leaderboard'],
@@ -294,6 +301,198 @@ export const COMMANDS: Command[] = [
   },
 ];
 
+const transferCommands: Command[] = [
+  {
+    name: 'export',
+    summary: 'runs to a file: our JSONL, a flat CSV, or a gllm-evals folder',
+    usage: 'evaltrack export <runId...|--all> --format jsonl|csv|gllm-csv --out <file|folder>',
+    example: 'evaltrack export --all --format jsonl --out results.jsonl',
+    options: { all: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' } },
+    async run({ values, positionals, io, json, tracker }) {
+      const format = values['format'] ?? 'jsonl';
+      const out = values['out'];
+      if (typeof out !== 'string') throw new UsageError('export needs --out');
+      if (format !== 'jsonl' && format !== 'csv' && format !== 'gllm-csv') {
+        throw new UsageError('--format must be jsonl, csv or gllm-csv');
+      }
+      const history = await tracker.getExperimentHistory();
+      const runIds = values['all'] ? history.map((r) => r.runId).reverse() : positionals;
+      if (runIds.length === 0) throw new UsageError('name runs to export, or --all');
+      const unknown = runIds.filter((id) => !history.some((r) => r.runId === id));
+      if (unknown.length > 0) throw new UsageError(`no run ${unknown.join(', ')}`);
+      const progress = createProgress(
+        runIds.length,
+        true,
+        io.stderr as NodeJS.WriteStream,
+        'exporting',
+      );
+      let count: number;
+      if (format === 'gllm-csv') {
+        const target = new CSVExperimentTracker('evaltrack', { outputDir: out });
+        try {
+          const report = await copyResults(tracker, target, {
+            runIds,
+            onRun: () => progress.tick(false),
+          });
+          count = report.imported + report.skipped;
+        } finally {
+          progress.stop();
+          await target.close();
+        }
+      } else {
+        count = await exportFile(tracker, runIds, format, out, () => progress.tick(false));
+        progress.stop();
+      }
+      io.stdout.write(
+        json
+          ? `${JSON.stringify({ runs: runIds.length, results: count, out })}\n`
+          : `exported ${count} results of ${runIds.length} runs to ${out}\n`,
+      );
+      return 0;
+    },
+  },
+  {
+    name: 'import',
+    summary: 'results from our JSONL export or a gllm-evals folder; never twice',
+    usage: 'evaltrack import <file.jsonl|folder>',
+    example: 'evaltrack import ./old_experiments --store sqlite:evals.sqlite',
+    options: {},
+    async run({ positionals, io, json, tracker }) {
+      const from = positionals[0];
+      if (!from) throw new UsageError('import needs a file or a folder');
+      let report: { imported: number; skipped: number };
+      if (from.endsWith('.jsonl')) {
+        report = await tracker.importResults(readJsonl(from));
+      } else {
+        const source = new CSVExperimentTracker('evaltrack', { outputDir: from });
+        try {
+          report = await copyResults(source, tracker);
+        } finally {
+          await source.close();
+        }
+      }
+      io.stdout.write(
+        json
+          ? `${JSON.stringify(report)}\n`
+          : `imported ${report.imported} results, ${report.skipped} already there\n`,
+      );
+      return 0;
+    },
+  },
+  {
+    name: 'copy',
+    summary: 'every run of one store into another (a folder into a database), never twice',
+    usage: 'evaltrack copy --from <store> --to <store> [--run ID ...]',
+    example: 'evaltrack copy --from ./gllm_evals/experiments --to sqlite:evals.sqlite',
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      run: { type: 'string', multiple: true },
+    },
+    async run({ values, io, json }) {
+      const from = values['from'];
+      const to = values['to'];
+      if (typeof from !== 'string' || typeof to !== 'string')
+        throw new UsageError('copy needs --from and --to');
+      const source = await openStore(from);
+      const target = await openStore(to);
+      try {
+        const total = (await source.getExperimentHistory()).length;
+        const progress = createProgress(total, true, io.stderr as NodeJS.WriteStream, 'copying');
+        const runIds = values['run'] as unknown as string[] | undefined;
+        const report = await copyResults(source, target, {
+          ...(runIds ? { runIds } : {}),
+          onRun: () => progress.tick(false),
+        });
+        progress.stop();
+        io.stdout.write(
+          json
+            ? `${JSON.stringify(report)}\n`
+            : `copied ${report.runs} runs: ${report.imported} results, ${report.skipped} already there\n`,
+        );
+      } finally {
+        await Promise.all([source.close(), target.close()]);
+      }
+      return 0;
+    },
+  },
+];
+
+/** Our JSONL export, read back record by record. */
+async function* readJsonl(file: string): AsyncGenerator<ResultRecord> {
+  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as ResultRecord;
+}
+
+/** Streams runs to a JSONL or flat CSV file; resolves with the number of results. */
+async function exportFile(
+  tracker: BaseExperimentTracker,
+  runIds: string[],
+  format: 'jsonl' | 'csv',
+  out: string,
+  onRun: () => void,
+): Promise<number> {
+  const stream = createWriteStream(out);
+  const write = (s: string): Promise<void> =>
+    stream.write(s) ? Promise.resolve() : new Promise((r) => stream.once('drain', () => r()));
+  let count = 0;
+  let columns: string[] = [];
+  if (format === 'csv') {
+    // The value columns of every run, first: a CSV has one header.
+    const names = new Set<string>();
+    for (const runId of runIds)
+      for await (const r of tracker.iterateRunResults(runId))
+        for (const n of Object.keys(r.values)) names.add(n);
+    columns = [...names];
+    const header = [
+      'result_id',
+      'sample_id',
+      'run_id',
+      'dataset_name',
+      'timestamp',
+      'evaluator_name',
+      'model_name',
+      ...columns,
+      'data',
+      'metadata',
+      'evaluation_result',
+    ];
+    await write(formatRecord(header.map((h) => encodeText(h, 'column name'))));
+  }
+  for (const runId of runIds) {
+    for await (const r of tracker.iterateRunResults(runId)) {
+      count++;
+      if (format === 'jsonl') {
+        await write(`${JSON.stringify(r)}\n`);
+      } else {
+        await write(
+          formatRecord([
+            r.resultId,
+            encodeText(r.sampleId, 'sampleId'),
+            encodeText(r.runId, 'runId'),
+            encodeText(r.datasetName, 'datasetName'),
+            r.timestamp,
+            encodeText(r.evaluatorName, 'evaluatorName'),
+            encodeText(r.modelName, 'modelName'),
+            ...columns.map((c) => {
+              const v = r.values[c];
+              return v === undefined ? '' : encodeValue(v, c);
+            }),
+            quoteCell(JSON.stringify(r.data)),
+            quoteCell(JSON.stringify(r.metadata)),
+            r.evaluationResult === null ? '' : quoteCell(JSON.stringify(r.evaluationResult)),
+          ]),
+        );
+      }
+    }
+    onRun();
+  }
+  await new Promise<void>((resolve, reject) =>
+    stream.end((e?: Error | null) => (e ? reject(e) : resolve())),
+  );
+  return count;
+}
+
 async function comparison(tracker: BaseExperimentTracker, positionals: string[]) {
   const [baselineId, candidateId] = positionals;
   if (!baselineId || !candidateId)
@@ -306,6 +505,8 @@ async function comparison(tracker: BaseExperimentTracker, positionals: string[])
     { passMetric },
   );
 }
+
+COMMANDS.push(...readCommands, ...transferCommands);
 
 function help(): string {
   const lines = COMMANDS.map(

@@ -23,7 +23,7 @@ describe('progress', () => {
     p.tick(true);
     p.tick(false);
     p.stop();
-    expect(out.text()).toMatch(/^evaluated 3\/3 \(100%\), [\d.]+\/s, ETA 0 s, 1 failed\n$/);
+    expect(out.text()).toMatch(/^3\/3 evaluated \(100%\), [\d.]+\/s, ETA 0 s, 1 failed\n$/);
   });
 
   it('draws a bar with rate and ETA on a terminal', () => {

@@ -16,6 +16,7 @@ export function createProgress(
   total: number,
   enabled: boolean,
   stream: NodeJS.WriteStream = process.stderr,
+  verb = 'evaluating',
 ): Progress {
   if (!enabled || total === 0) return NONE;
   let done = 0;
@@ -25,8 +26,7 @@ export function createProgress(
     const bar = new cliProgress.SingleBar(
       {
         stream,
-        format:
-          'evaluating {bar} {value}/{total} | {rate}/s | ETA {eta_formatted} | {failed} failed',
+        format: `${verb} {bar} {value}/{total} | {rate}/s | ETA {eta_formatted} | {failed} failed`,
         hideCursor: true,
         etaBuffer: 50,
       },
@@ -49,7 +49,7 @@ export function createProgress(
     const rate = done / Math.max(seconds, 0.001);
     const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
     stream.write(
-      `evaluated ${done}/${total} (${Math.floor((100 * done) / total)}%), ${rate.toFixed(1)}/s, ETA ${eta} s, ${failed} failed\n`,
+      `${done}/${total} ${verb === 'evaluating' ? 'evaluated' : 'done'} (${Math.floor((100 * done) / total)}%), ${rate.toFixed(1)}/s, ETA ${eta} s, ${failed} failed\n`,
     );
   };
   return {

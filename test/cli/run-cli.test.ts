@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../dist/cli/run-cli.js';
@@ -150,5 +151,52 @@ describe('evaltrack (in process)', () => {
     );
     expect((await cli(['compare', 'only-one', '--store', dir.path])).code).toBe(2);
     expect((await cli(['show', 'nope', '--store', dir.path])).code).toBe(2);
+  });
+
+  it('exports, imports and copies between stores, never twice', async () => {
+    using dir = tempDir();
+    const csvDir = join(dir.path, 'store');
+    const store = new CSVExperimentTracker('p', { outputDir: csvDir });
+    await twoRuns(store);
+    const original = await store.getRunResults('base');
+    await store.close();
+    const db = `sqlite:${join(dir.path, 'db.sqlite')}`;
+
+    const jsonl = join(dir.path, 'all.jsonl');
+    expect(
+      (await cli(['export', '--all', '--format', 'jsonl', '--out', jsonl, '--store', csvDir]))
+        .stdout,
+    ).toBe(`exported 10 results of 2 runs to ${jsonl}\n`);
+    expect((await cli(['import', jsonl, '--store', db])).stdout).toBe(
+      'imported 10 results, 0 already there\n',
+    );
+    expect((await cli(['import', jsonl, '--store', db])).stdout).toBe(
+      'imported 0 results, 10 already there\n',
+    );
+    expect((await cli(['copy', '--from', csvDir, '--to', db])).stdout).toBe(
+      'copied 2 runs: 0 results, 10 already there\n',
+    );
+    const reread = new SqliteExperimentTracker('p', { file: db.slice(7) });
+    expect(await reread.getRunResults('base')).toEqual(original);
+    await reread.close();
+
+    const folder = join(dir.path, 'gllm');
+    expect(
+      (await cli(['export', 'base', '--format', 'gllm-csv', '--out', folder, '--store', db])).code,
+    ).toBe(0);
+    const back = new CSVExperimentTracker('p', { outputDir: folder });
+    expect(await back.getRunResults('base')).toEqual(original);
+    await back.close();
+
+    const flat = join(dir.path, 'flat.csv');
+    expect(
+      (await cli(['export', 'cand', '--format', 'csv', '--out', flat, '--store', db])).code,
+    ).toBe(0);
+    const lines = readFileSync(flat, 'utf8').split('\r\n');
+    expect(lines[0]).toBe(
+      'result_id,sample_id,run_id,dataset_name,timestamp,evaluator_name,model_name,judge.quality.score,judge.quality.success,judge.aggregate_score,judge.aggregate_success,data,metadata,evaluation_result',
+    );
+    expect(lines).toHaveLength(7);
+    expect((await cli(['export', 'nope', '--out', flat, '--store', db])).code).toBe(2);
   });
 });
