@@ -418,6 +418,24 @@ const transferCommands: Command[] = [
   },
 ];
 
+transferCommands.push({
+  name: 'rebuild',
+  summary: 'recompute the leaderboard from the results, setting aside damaged records',
+  usage: 'evaltrack rebuild',
+  example: 'evaltrack rebuild --store ./gllm_evals/experiments',
+  options: {},
+  async run({ io, json, tracker }) {
+    const { setAside } = await tracker.rebuild();
+    const runs = (await tracker.getExperimentHistory()).length;
+    io.stdout.write(
+      json
+        ? `${JSON.stringify({ runs, setAside })}\n`
+        : `rebuilt the leaderboard of ${runs} runs; ${setAside} damaged records set aside\n`,
+    );
+    return 0;
+  },
+});
+
 /** Our JSONL export, read back record by record. */
 async function* readJsonl(file: string): AsyncGenerator<ResultRecord> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });

@@ -215,6 +215,17 @@ export function describeTrackerContract(
       expect(run?.summaryResult).toEqual({ accuracy: 0.67, n: 3, first: 's1' });
       await t.close();
     });
+    it('rebuilds the same leaderboard from the results', async () => {
+      const t = fresh({ summaryEvaluators: [(results: unknown[]) => ({ n: results.length })] });
+      await t.logBatch([gllmResult(1, 1, 0), gllmResult(0, 1, 0)], 'a', [sample(1), sample(2)]);
+      await t.logContext({ k: 1 });
+      await t.logBatch([gllmResult(0.5, 1, 1)], 'b', [sample(1)]);
+      const before = await t.getExperimentHistory();
+      expect(await t.rebuild()).toEqual({ setAside: 0 });
+      expect(await t.getExperimentHistory()).toEqual(before);
+      await t.close();
+    });
+
     it('computes summaries over every result of the run, whoever logged them', async () => {
       const location = target.newLocation();
       const count = { summaryEvaluators: [(results: unknown[]) => ({ n: results.length })] };

@@ -387,6 +387,16 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     await this.#sync();
   }
 
+  /**
+   * Recomputes the leaderboard from the stored results, and sets aside damaged records (the CSV
+   * store moves them to `experiment_results.csv.corrupt-<time>`). Resolves with how many.
+   */
+  async rebuild(): Promise<{ setAside: number }> {
+    this.#assertOpen('rebuild');
+    await this.#sync();
+    return (await this.#store.rebuild?.()) ?? { setAside: 0 };
+  }
+
   /** Starts a fresh run for `datasetName`; later calls without a run id log into it. */
   newRunId(datasetName: string): string {
     this.#assertOpen('newRunId');

@@ -65,4 +65,9 @@ export interface ResultStore {
   readRun(runId: string): AsyncIterable<ResultRecord>;
   /** Syncs and releases what the store holds. Called once. */
   close(): Promise<void>;
+  /**
+   * Recomputes every run's aggregates from the stored results (context and summaries kept),
+   * setting aside what is damaged. Optional: stores whose aggregates cannot drift may omit it.
+   */
+  rebuild?(): Promise<{ setAside: number }>;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../dist/cli/run-cli.js';
@@ -198,5 +198,30 @@ describe('evaltrack (in process)', () => {
     );
     expect(lines).toHaveLength(7);
     expect((await cli(['export', 'nope', '--out', flat, '--store', db])).code).toBe(2);
+  });
+
+  it('rebuilds the leaderboard and sets aside damaged records', async () => {
+    using dir = tempDir();
+    const store = new CSVExperimentTracker('p', { outputDir: dir.path, onWarning: () => {} });
+    await twoRuns(store);
+    await store.close();
+    // A record cut short in the middle of the file, and a leaderboard that says something else.
+    const file = join(dir.path, 'experiment_results.csv');
+    const [header, first, ...rest] = readFileSync(file, 'utf8').split('\r\n');
+    writeFileSync(
+      file,
+      [header, first, 'base,faq,2026-01-01T00:00:00.000Z,judge', ...rest].join('\r\n'),
+    );
+    writeFileSync(join(dir.path, 'leaderboard.csv'), 'run_id\r\nghost\r\n');
+    const out = await cli(['rebuild', '--json', '--store', dir.path]);
+    expect([out.code, JSON.parse(out.stdout)]).toEqual([0, { runs: 2, setAside: 1 }]);
+    const runs = JSON.parse((await cli(['runs', '--json', '--store', dir.path])).stdout) as {
+      runId: string;
+      n: number;
+    }[];
+    expect(runs.map((r) => [r.runId, r.n]).sort()).toEqual([
+      ['base', 5],
+      ['cand', 5],
+    ]);
   });
 });

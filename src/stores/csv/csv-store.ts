@@ -122,6 +122,21 @@ const REWRITE_SUFFIX = '.rewrite-';
 
 const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
 
+/** The header of the file at `path`, or `null` when there is no such file or it is empty. */
+function readHeaderOf(path: string): { names: string[]; end: number } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    return readHeader(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Every column a file needs to hold these results, fixed ones included. */
 function neededColumns(results: readonly PreparedResult[]): NamedColumn[] {
   const columns = new Map<string, NamedColumn>();
@@ -384,6 +399,19 @@ export class CsvStore implements ResultStore {
         this.#fd = undefined;
       }
     }
+  }
+
+  /**
+   * Rewrites the results file and refolds the leaderboard from it (runs keep their context and
+   * summaries); damaged records are set aside to `experiment_results.csv.corrupt-<time>`.
+   */
+  async rebuild(): Promise<{ setAside: number }> {
+    if (!readHeaderOf(this.resultsPath)) return { setAside: 0 };
+    return this.#locked(() => {
+      this.#recoverRewrites();
+      this.#reopen();
+      return { setAside: this.#rewrite([]) };
+    });
   }
 
   // --- internal ---
@@ -669,7 +697,8 @@ export class CsvStore implements ResultStore {
    * Copies the results file with `columns` added to its header, setting aside damaged records,
    * and renames the copy over it. Caller holds the lock. The aggregates are refolded from the copy.
    */
-  #rewrite(columns: NamedColumn[]): void {
+  #rewrite(columns: NamedColumn[]): number {
+    let setAsideCount = 0;
     const oldFd = openSync(this.resultsPath, 'r');
     // A name of its own ('x': never an old file left by a crash), appended to ('a'), since
     // after the rename other writers append to it too.
@@ -741,6 +770,7 @@ export class CsvStore implements ResultStore {
         this.#reportTorn(drained.position, drained.pending.length, true);
         setAside.push(Buffer.from(drained.pending));
       }
+      setAsideCount = setAside.length;
       if (setAside.length > 0) {
         const aside = `${this.resultsPath}.corrupt-${new Date().toISOString().replaceAll(':', '-')}`;
         writeFileSync(aside, Buffer.concat(setAside));
@@ -767,6 +797,7 @@ export class CsvStore implements ResultStore {
       closeSync(oldFd);
     }
     this.#reopen();
+    return setAsideCount;
   }
 
   /**

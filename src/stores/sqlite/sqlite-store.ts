@@ -237,6 +237,65 @@ export class SqliteStore implements ResultStore {
     }
   }
 
+  /** Refolds every run's aggregates from its results, in logging order (context kept). */
+  async rebuild(): Promise<{ setAside: number }> {
+    const db = this.#db;
+    const refold = db.transaction(() => {
+      const before = new Map(this.#allRuns.all().map((row) => [row.run_id, toAggregate(row)]));
+      const runs = new Map<string, RunAggregate>();
+      const rows = db
+        .prepare<
+          [],
+          Omit<ResultRow, 'data' | 'metadata' | 'seq' | 'result_id' | 'sample_id'> & {
+            project_name: string | null;
+          }
+        >(
+          'SELECT run_id, dataset_name, project_name, timestamp, evaluator_name, model_name, score_values, evaluation_result FROM results ORDER BY seq',
+        )
+        .iterate();
+      for (const row of rows) {
+        let run = runs.get(row.run_id);
+        if (!run) {
+          run = emptyAggregate(row.run_id, row.dataset_name, row.project_name);
+          run.scoreColumn = before.get(row.run_id)?.scoreColumn ?? null;
+        }
+        const values = JSON.parse(row.score_values) as Record<string, FlatValue>;
+        runs.set(
+          row.run_id,
+          foldResult(
+            run,
+            {
+              runId: row.run_id,
+              datasetName: row.dataset_name,
+              projectName: row.project_name,
+              evaluatorName: row.evaluator_name,
+              modelName: row.model_name,
+              timestamp: row.timestamp,
+              columns: Object.entries(values).map(([name, value]) => ({ name, value })),
+            },
+            this.#key,
+          ),
+        );
+      }
+      for (const [runId, run] of runs) {
+        const prev = before.get(runId);
+        if (prev) {
+          run.context = prev.context;
+          run.summaryExtra = prev.summaryExtra;
+          applyPatch(run, {
+            datasetName: run.datasetName,
+            projectName: prev.projectName,
+            ...(prev.updatedAt ? { at: prev.updatedAt } : {}),
+            ...(prev.createdAt ? { createdAt: prev.createdAt } : {}),
+          });
+        }
+        this.#putRun.run(toRow(run));
+      }
+    });
+    this.#guard(() => refold.immediate());
+    return { setAside: 0 };
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
