@@ -698,7 +698,7 @@ export class CsvStore implements ResultStore {
    * and renames the copy over it. Caller holds the lock. The aggregates are refolded from the copy.
    */
   #rewrite(columns: NamedColumn[]): number {
-    let setAsideCount = 0;
+    let setAsideCount: number;
     const oldFd = openSync(this.resultsPath, 'r');
     // A name of its own ('x': never an old file left by a crash), appended to ('a'), since
     // after the rename other writers append to it too.
