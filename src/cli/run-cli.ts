@@ -14,7 +14,7 @@ import { createProgress } from '../evaluate/progress.js';
 import { encodeText, encodeValue, formatRecord, quoteCell } from '../stores/csv/csv-codec.js';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import { compareRuns } from '../stats/compare-runs.js';
-import { wilsonInterval, bootstrapMeanInterval } from '../stats/statistics.js';
+import { bootstrapMeanInterval, passAtK, wilsonInterval } from '../stats/statistics.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
@@ -180,8 +180,11 @@ const readCommands: Command[] = [
           : [...new Set(records.flatMap((r) => Object.keys(r.values)))].filter((c) =>
               c.endsWith('score'),
             );
+      const repetitions = repetitionStats(records, passed);
       if (json) {
-        io.stdout.write(`${JSON.stringify(records.map((r) => ({ ...r, passed: passed(r) })))}\n`);
+        io.stdout.write(
+          `${JSON.stringify({ results: records.map((r) => ({ ...r, passed: passed(r) })), repetitions })}\n`,
+        );
         return 0;
       }
       io.stdout.write(
@@ -198,6 +201,12 @@ const readCommands: Command[] = [
           ]),
         ),
       );
+      if (repetitions) {
+        io.stdout.write(
+          `\n${repetitions.samples} samples tried more than once (up to ${repetitions.maxTries} times): ` +
+            `pass@1 ${num(repetitions.passAt1)}, pass@n ${num(repetitions.passAtN)}, pass^n ${num(repetitions.passPowN)}\n`,
+        );
+      }
       return 0;
     },
   },
@@ -509,6 +518,36 @@ async function exportFile(
     stream.end((e?: Error | null) => (e ? reject(e) : resolve())),
   );
   return count;
+}
+
+/**
+ * pass@k and pass^k over samples tried more than once (k = 1 and k = each sample's tries), or
+ * `null` when every sample was tried once.
+ */
+function repetitionStats(
+  records: readonly ResultRecord[],
+  passed: (r: ResultRecord) => boolean | null,
+) {
+  const tries = new Map<string, { n: number; c: number }>();
+  for (const r of records) {
+    const ok = passed(r);
+    if (ok === null) continue;
+    const t = tries.get(r.sampleId) ?? { n: 0, c: 0 };
+    t.n++;
+    if (ok) t.c++;
+    tries.set(r.sampleId, t);
+  }
+  const repeated = [...tries.values()].filter((t) => t.n > 1);
+  if (repeated.length === 0) return null;
+  const mean = (f: (t: { n: number; c: number }) => number): number =>
+    [...tries.values()].reduce((s, t) => s + f(t), 0) / tries.size;
+  return {
+    samples: repeated.length,
+    maxTries: Math.max(...repeated.map((t) => t.n)),
+    passAt1: mean((t) => passAtK(t.n, t.c, 1).passAt),
+    passAtN: mean((t) => passAtK(t.n, t.c, t.n).passAt),
+    passPowN: mean((t) => passAtK(t.n, t.c, t.n).passPow),
+  };
 }
 
 async function comparison(tracker: BaseExperimentTracker, positionals: string[]) {

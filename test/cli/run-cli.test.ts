@@ -224,4 +224,23 @@ describe('evaltrack (in process)', () => {
       ['cand', 5],
     ]);
   });
+
+  it('shows pass@k and pass^k when samples were tried more than once', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    // s1 passes 2 of 3 tries, s2 fails all 3.
+    const outcomes = [true, true, false, false, false, false];
+    await t.logBatch(
+      outcomes.map((ok) => judged(ok, ok ? 1 : 0)),
+      'd',
+      outcomes.map((_, i) => ({ id: i < 3 ? 's1' : 's2' })),
+      { runId: 'rep' },
+    );
+    await t.close();
+    const out = await cli(['show', 'rep', '--store', dir.path]);
+    // pass@1 = (2/3 + 0)/2; pass@3 = (1 + 0)/2; pass^3 = (0 + 0)/2.
+    expect(out.stdout.split('\n').slice(-2)[0]).toBe(
+      '2 samples tried more than once (up to 3 times): pass@1 0.333, pass@n 0.500, pass^n 0.000',
+    );
+  });
 });
