@@ -92,7 +92,7 @@ async function runStats(tracker: BaseExperimentTracker, run: RunSummary) {
   };
 }
 
-export const COMMANDS: Command[] = [] as Command[];
+/** Commands that read a store. */
 const readCommands: Command[] = [
   {
     name: 'runs',
@@ -310,6 +310,7 @@ const readCommands: Command[] = [
   },
 ];
 
+/** Commands that move results between stores and files, or repair a store. */
 const transferCommands: Command[] = [
   {
     name: 'export',
@@ -427,7 +428,7 @@ const transferCommands: Command[] = [
   },
 ];
 
-transferCommands.push({
+const rebuild: Command = {
   name: 'rebuild',
   summary: 'recompute the leaderboard from the results, setting aside damaged records',
   usage: 'evaltrack rebuild',
@@ -443,7 +444,7 @@ transferCommands.push({
     );
     return 0;
   },
-});
+};
 
 /** Our JSONL export, read back record by record. */
 async function* readJsonl(file: string): AsyncGenerator<ResultRecord> {
@@ -563,7 +564,8 @@ async function comparison(tracker: BaseExperimentTracker, positionals: string[])
   );
 }
 
-COMMANDS.push(...readCommands, ...transferCommands);
+/** Every command, in the order `--help` lists them. */
+export const COMMANDS: readonly Command[] = [...readCommands, ...transferCommands, rebuild];
 
 function help(): string {
   const lines = COMMANDS.map(
