@@ -7,14 +7,14 @@ import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** Runs the command line in this process, with captured streams. */
-async function cli(argv: string[], env: Record<string, string> = {}) {
+async function cli(argv: string[], env: Record<string, string> = {}, isTTY = false) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
     env,
-    isTTY: false,
+    isTTY,
   });
   return { code, stdout, stderr };
 }
@@ -242,5 +242,19 @@ describe('evaltrack (in process)', () => {
     expect(out.stdout.split('\n').slice(-2)[0]).toBe(
       '2 samples tried more than once (up to 3 times): pass@1 0.333, pass@n 0.500, pass^n 0.000',
     );
+  });
+
+  it('colours only on a terminal, never with NO_COLOR or in CI', async () => {
+    using dir = tempDir();
+    const store = new CSVExperimentTracker('p', { outputDir: dir.path });
+    await twoRuns(store);
+    await store.close();
+    const compare = (env: Record<string, string>, tty: boolean) =>
+      cli(['compare', 'base', 'cand', '--store', dir.path], env, tty).then((r) => r.stdout);
+    const ESC = String.fromCharCode(27);
+    expect(await compare({}, true)).toContain(`${ESC}[31m1 regressions${ESC}[0m`);
+    expect(await compare({}, false)).not.toContain(ESC);
+    expect(await compare({ NO_COLOR: '1' }, true)).not.toContain(ESC);
+    expect(await compare({ CI: 'true' }, true)).not.toContain(ESC);
   });
 });
