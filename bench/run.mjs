@@ -22,6 +22,7 @@ import { RecordReader } from '../dist/stores/csv/record-reader.js';
 import { realisticResult } from './realistic-result.mjs';
 import { sqliteSection } from './sqlite-section.mjs';
 import { evaluateSection } from './evaluate-section.mjs';
+import { cliSection } from './cli-section.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const scale = QUICK ? 0.1 : 1;
@@ -294,7 +295,8 @@ csvBytesPerRow =
   statSync(join(large, 'experiment_results.csv')).size / (200 * Math.round(1000 * scale));
 rmSync(small, { recursive: true, force: true });
 rmSync(large, { recursive: true, force: true });
-await sqliteSection({ root, pool, scale, note, csvLogPerSec, csvBytesPerRow });
+const { bigFile } = await sqliteSection({ root, pool, scale, note, csvLogPerSec, csvBytesPerRow });
+await cliSection({ root, pool, bigFile, scale, note });
 await evaluateSection({ root, pool, scale, note });
 rmSync(root, { recursive: true, force: true });
 
@@ -334,6 +336,11 @@ evaluate() (\`bench/evaluate-section.mjs\`): 20,000 samples through \`evaluate()
 that returns at once (concurrency 10, batches of 50), against logging the same results with
 \`logBatch()\` in batches of 50 into the same kind of store; the difference per sample is what
 evaluate() adds (scheduling, checks, retries' bookkeeping, batching); median of 5.
+
+The command line (\`bench/cli-section.mjs\`), in process through \`runCli\` with its output thrown
+away: \`runs\` and \`show\` on the 1,000,000-result SQLite database above; \`compare\` of two runs of
+10,000 shared samples (2,000 bootstrap resamples per metric); \`export --all\` to JSONL in a process
+of its own, its peak memory above its size at start.
 
 On this shared 2-core machine the CSV log ratio moved between 0.47 and 0.61 across runs of the
 same code; the table is one run.

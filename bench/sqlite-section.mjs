@@ -170,4 +170,5 @@ export async function sqliteSection({ root, pool, scale, note, csvLogPerSec, csv
     ratio: bytesPerResult / csvBytesPerRow,
     target: 'reported',
   });
+  return { bigFile };
 }
