@@ -42,6 +42,18 @@ export interface RunSummary {
   totalData: number;
   /** The results column the leaderboard ranks by, e.g. `generation.aggregate_success`. */
   scoreColumn: string | null;
+  /** Results that have a value in `scoreColumn` (booleans count as 1/0). */
+  scoredCount: number;
+  /** Sample standard deviation of those values; `null` below two. Enough for an interval on the mean. */
+  scoreStdDev: number | null;
+  /** Whether every score is 0 or 1, so `averageScore` is a pass rate. */
+  scorePassFail: boolean;
+  /**
+   * Results that carry `aggregate_success`, and those where every evaluator's is true; their
+   * ratio, rounded, is `summaryResult.accuracy`.
+   */
+  successCount: number;
+  successTotal: number;
   /** `{ accuracy }` when results carry `aggregate_success`, merged with summary evaluators' output. */
   summaryResult: Record<string, unknown>;
   /** The tracker's project, or `null` when unknown (files written by the Python tracker). */

@@ -14,7 +14,7 @@ import { createProgress } from '../evaluate/progress.js';
 import { encodeText, encodeValue, formatRecord, quoteCell } from '../stores/csv/csv-codec.js';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import { compareRuns } from '../stats/compare-runs.js';
-import { bootstrapMeanInterval, passAtK, wilsonInterval } from '../stats/statistics.js';
+import { passAtK, studentTInterval, wilsonInterval } from '../stats/statistics.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
@@ -72,23 +72,27 @@ async function runRecords(tracker: BaseExperimentTracker, runId: string): Promis
   return records;
 }
 
-/** Pass rate and its interval when the run's score is pass/fail; a mean and bootstrap otherwise. */
-async function runStats(tracker: BaseExperimentTracker, run: RunSummary) {
-  const records = run.scoreColumn ? await tracker.getRunResults(run.runId) : [];
-  const scores = records.flatMap((r) => {
-    const v = run.scoreColumn ? r.values[run.scoreColumn] : undefined;
-    return typeof v === 'number' ? [v] : typeof v === 'boolean' ? [Number(v)] : [];
-  });
-  const binary = scores.every((s) => s === 0 || s === 1);
-  const passes = scores.filter((s) => s === 1).length;
+/**
+ * A run's numbers with their 95% intervals, from its summary alone (no result is read): the
+ * score with a Wilson interval when it is pass/fail, else a Student-t interval; the pass rate of
+ * `aggregate_success` (or of a pass/fail score) with a Wilson interval.
+ */
+function runStats(run: RunSummary) {
+  const scorePasses = Math.round((run.averageScore ?? 0) * run.scoredCount);
+  const [passed, judged] =
+    run.successTotal > 0
+      ? [run.successCount, run.successTotal]
+      : run.scorePassFail
+        ? [scorePasses, run.scoredCount]
+        : [0, 0];
   return {
     n: run.totalData,
     score: run.averageScore,
-    scoreInterval: binary
-      ? wilsonInterval(passes, scores.length)
-      : bootstrapMeanInterval(scores, { seed: 1 }),
-    passRate: binary && scores.length > 0 ? passes / scores.length : null,
-    passInterval: binary ? wilsonInterval(passes, scores.length) : null,
+    scoreInterval: run.scorePassFail
+      ? wilsonInterval(scorePasses, run.scoredCount)
+      : studentTInterval(run.scoredCount, run.averageScore ?? 0, run.scoreStdDev),
+    passRate: judged > 0 ? passed / judged : null,
+    passInterval: wilsonInterval(passed, judged),
   };
 }
 
@@ -122,9 +126,7 @@ const readCommands: Command[] = [
           throw new UsageError('--limit must be a positive integer');
         runs = runs.slice(0, limit);
       }
-      const rows = await Promise.all(
-        runs.map(async (run) => ({ run, stats: await runStats(tracker, run) })),
-      );
+      const rows = runs.map((run) => ({ run, stats: runStats(run) }));
       if (json) {
         io.stdout.write(
           `${JSON.stringify(rows.map(({ run, stats }, i) => ({ rank: i + 1, ...run, ...stats })))}\n`,

@@ -5,8 +5,33 @@ import {
   mulberry32,
   pairedBootstrap,
   passAtK,
+  studentTInterval,
   wilsonInterval,
 } from './statistics.js';
+
+describe('studentTInterval', () => {
+  it("matches Student's sleep data: 10 paired differences, mean 1.58 → [0.7001142, 2.4598858]", () => {
+    // Cushny & Peebles' sleep data as Student (1908) analysed it; the interval is R's
+    // t.test(extra ~ 1, data = differences), shipped with R as datasets::sleep.
+    const d = [1.2, 2.4, 1.3, 1.3, 0.0, 1.0, 1.8, 0.8, 4.6, 1.4];
+    const m = d.reduce((s, x) => s + x, 0) / d.length;
+    const sd = Math.sqrt(d.reduce((s, x) => s + (x - m) ** 2, 0) / (d.length - 1));
+    const i = studentTInterval(d.length, m, sd);
+    expect(i?.low).toBeCloseTo(0.7001142, 6);
+    expect(i?.high).toBeCloseTo(2.4598858, 6);
+  });
+
+  it('says nothing below two values, and has no width when every value is equal', () => {
+    expect(studentTInterval(0, 0, null)).toBeNull();
+    expect(studentTInterval(1, 0.5, null)).toBeNull();
+    expect(studentTInterval(5, 0.5, 0)).toEqual({ low: 0.5, high: 0.5 });
+  });
+
+  it('uses t, not z: with 2 values the half-width is 12.706 · sd / √2', () => {
+    const i = studentTInterval(2, 0, 1);
+    expect(i?.high).toBeCloseTo(12.7062047 / Math.SQRT2, 6);
+  });
+});
 
 describe('wilsonInterval', () => {
   // Worked values of shared/spec/statistics.md.

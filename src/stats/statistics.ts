@@ -3,6 +3,7 @@
  * and mean scores, a paired bootstrap for differences, McNemar's exact test, pass@k and pass^k.
  * Deterministic: resampling draws from a seeded generator, so the same inputs give the same output.
  */
+import jStat from 'jstat';
 
 /** z for a two-sided 95% interval. */
 export const Z95 = 1.959963984540054;
@@ -32,6 +33,17 @@ export function wilsonInterval(k: number, n: number, z = Z95): Interval | null {
     low: k === 0 ? 0 : Math.max(0, centre - half),
     high: k === n ? 1 : Math.min(1, centre + half),
   };
+}
+
+/**
+ * Student-t 95% interval of a mean, from the count, mean and sample standard deviation of the
+ * values (Student 1908): mean ± t(0.975, n - 1) · sd / √n. Needs only aggregates, so a leaderboard
+ * can show it without reading results. `null` below two values: one value says nothing of spread.
+ */
+export function studentTInterval(n: number, mean: number, sd: number | null): Interval | null {
+  if (n < 2 || sd === null) return null;
+  const half = (jStat.studentt.inv(0.975, n - 1) * sd) / Math.sqrt(n);
+  return { low: mean - half, high: mean + half };
 }
 
 /** mulberry32: a small, well-tested 32-bit generator; enough for resampling indices. */

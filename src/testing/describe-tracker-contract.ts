@@ -156,6 +156,11 @@ export function describeTrackerContract(
         averageScore: 0.6666666666666666,
         totalData: 3,
         scoreColumn: 'generation.aggregate_success',
+        scoredCount: 3,
+        scoreStdDev: 0.5773502691896258,
+        scorePassFail: true,
+        successCount: 2,
+        successTotal: 3,
         summaryResult: { accuracy: 0.67 },
         projectName: 'proj',
         context: {},
@@ -177,6 +182,11 @@ export function describeTrackerContract(
         averageScore: 0.5,
         totalData: 3,
         scoreColumn: 'm.score',
+        scoredCount: 2,
+        scoreStdDev: 0.3535533905932738,
+        scorePassFail: false,
+        successCount: 0,
+        successTotal: 0,
         summaryResult: {},
       });
       await t.close();
@@ -186,7 +196,14 @@ export function describeTrackerContract(
       const t = fresh();
       t.log({ m: { score: 1 } }, 'd', sample(1));
       const [run] = await t.getExperimentHistory();
-      expect(run).toMatchObject({ averageScore: null, totalData: 1, scoreColumn: null });
+      expect(run).toMatchObject({
+        averageScore: null,
+        totalData: 1,
+        scoreColumn: null,
+        scoredCount: 0,
+        scoreStdDev: null,
+        scorePassFail: false,
+      });
       await t.close();
     });
 

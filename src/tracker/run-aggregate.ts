@@ -19,6 +19,9 @@ export interface RunAggregate {
   /** Results that have the score column, and the sum of its values (booleans as 1/0). */
   scoredCount: number;
   scoreSum: number;
+  /** The sum of the squared values, for the spread, and how many values are exactly 0 or 1. */
+  scoreSumSq: number;
+  scorePassFailCount: number;
   /** Results that carry `aggregate_success`, and those where every evaluator's is true. */
   accuracyTotal: number;
   accuracyPassed: number;
@@ -50,7 +53,8 @@ export function matchesScoreKey(column: string, key: string): boolean {
 
 const ACCURACY_SUFFIX = '.aggregate_success';
 
-function asScore(v: FlatValue): number | undefined {
+/** A value as a score: numbers as they are, booleans as 1/0, anything else is no score. */
+export function asScore(v: FlatValue | undefined): number | undefined {
   if (typeof v === 'number') return v;
   if (typeof v === 'boolean') return v ? 1 : 0;
   return undefined;
@@ -72,6 +76,8 @@ export function emptyAggregate(
     totalData: 0,
     scoredCount: 0,
     scoreSum: 0,
+    scoreSumSq: 0,
+    scorePassFailCount: 0,
     accuracyTotal: 0,
     accuracyPassed: 0,
     createdAt: null,
@@ -111,6 +117,8 @@ export function foldResult(
       if (score !== undefined) {
         a.scoredCount++;
         a.scoreSum += score;
+        a.scoreSumSq += score * score;
+        if (score === 0 || score === 1) a.scorePassFailCount++;
       }
     }
     if (
@@ -153,6 +161,8 @@ export function mergeAggregates(base: RunAggregate, delta: RunAggregate): RunAgg
   base.totalData += delta.totalData;
   base.scoredCount += delta.scoredCount;
   base.scoreSum += delta.scoreSum;
+  base.scoreSumSq += delta.scoreSumSq;
+  base.scorePassFailCount += delta.scorePassFailCount;
   base.accuracyTotal += delta.accuracyTotal;
   base.accuracyPassed += delta.accuracyPassed;
   base.createdAt = earlier(base.createdAt, delta.createdAt);
@@ -175,6 +185,15 @@ export function cloneAggregate(a: RunAggregate): RunAggregate {
   return structuredClone(a);
 }
 
+/** The sample standard deviation of the run's scores, from its sums; `null` below two scores. */
+function sampleStdDev(a: RunAggregate): number | null {
+  const n = a.scoredCount;
+  if (n < 2) return null;
+  const mean = a.scoreSum / n;
+  // Rounding can leave a tiny negative where the true spread is zero.
+  return Math.sqrt(Math.max(0, (a.scoreSumSq - n * mean * mean) / (n - 1)));
+}
+
 /** The leaderboard row of a run. */
 export function toRunSummary(a: RunAggregate): RunSummary {
   let evaluatorName = a.evaluatorName;
@@ -194,6 +213,11 @@ export function toRunSummary(a: RunAggregate): RunSummary {
     averageScore: a.scoredCount > 0 ? a.scoreSum / a.scoredCount : null,
     totalData: a.totalData,
     scoreColumn: a.scoreColumn,
+    scoredCount: a.scoredCount,
+    scoreStdDev: sampleStdDev(a),
+    scorePassFail: a.scoredCount > 0 && a.scorePassFailCount === a.scoredCount,
+    successCount: a.accuracyPassed,
+    successTotal: a.accuracyTotal,
     summaryResult,
     projectName: a.projectName,
     createdAt: a.createdAt,

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../dist/cli/run-cli.js';
 import { CSVExperimentTracker } from 'evaltrack/csv';
@@ -132,6 +133,39 @@ describe('evaltrack (in process)', () => {
       );
     });
   }
+
+  it('puts a Student-t interval on a mean score without reading a result', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'db.sqlite');
+    const store = new SqliteExperimentTracker('p', { file, leaderboardScoreKey: 'score' });
+    const runId = await store.logBatch(
+      [{ m: { score: 0.25 } }, { m: { score: 0.75 } }, { m: { score: 1 } }],
+      'd',
+      [{ id: 1 }, { id: 2 }, { id: 3 }],
+    );
+    await store.close();
+    // The leaderboard lives in the runs table: with the results gone, runs answers the same.
+    const db = new Database(file);
+    db.exec('DELETE FROM results');
+    db.close();
+    const runs = await cli(['runs', '--json', '--store', `sqlite:${file}`]);
+    const mean = 2 / 3;
+    // t(0.975, 2) = 4.302653 (any t table); the sample variance of 0.25, 0.75, 1 is 0.1458333.
+    const half = (4.302652729749464 * Math.sqrt(0.1458333333333333)) / Math.sqrt(3);
+    expect(JSON.parse(runs.stdout)).toEqual([
+      expect.objectContaining({
+        runId,
+        n: 3,
+        score: mean,
+        scoreInterval: {
+          low: expect.closeTo(mean - half, 9),
+          high: expect.closeTo(mean + half, 9),
+        },
+        passRate: null,
+        passInterval: null,
+      }),
+    ]);
+  });
 
   it('says how to use it, with exit code 2', async () => {
     using dir = tempDir();

@@ -207,6 +207,39 @@ describe('leaderboard.csv for other readers', () => {
     ).toEqual([[runId, '2']]);
   });
 
+  it('upgrades a version-1 state file: refolds the sums, keeps the context', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const runId = await t.logBatch(
+      [gllmResult(1, 1, 0), gllmResult(0, 1, 0), gllmResult(1, 1, 0)],
+      'd',
+      [{ id: 1 }, { id: 2 }, { id: 3 }],
+    );
+    await t.logContext({ commit: 'abc' }, { runId });
+    const expected = await t.getExperimentHistory();
+    await t.close();
+    // The state as evaltrack 0.1 wrote it: no spread of scores.
+    const statePath = join(dir.path, '.evaltrack-state.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as {
+      runs: Record<string, unknown>[];
+    };
+    for (const run of state.runs) {
+      delete run['scoreSumSq'];
+      delete run['scorePassFailCount'];
+    }
+    writeFileSync(statePath, JSON.stringify({ ...state, version: 1 }));
+    const reader = new CSVExperimentTracker('p', { outputDir: dir.path });
+    expect(await reader.getExperimentHistory()).toEqual(expected);
+    expect(expected[0]).toMatchObject({
+      runId,
+      scoredCount: 3,
+      scorePassFail: true,
+      scoreStdDev: expect.closeTo(Math.sqrt(1 / 3), 12),
+      context: { commit: 'abc' },
+    });
+    await reader.close();
+  });
+
   it('does not fail a stored batch when the lock for the leaderboard is held too long', async () => {
     using dir = tempDir();
     const t = new CSVExperimentTracker('p', { outputDir: dir.path, lockTimeoutMs: 50 });

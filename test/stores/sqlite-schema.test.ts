@@ -13,6 +13,10 @@ describe('sqlite: schema and migrations', () => {
     const db = new Database(file, { readonly: true });
     expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
       { version: 1, name: 'runs, results and their score values' },
+      {
+        version: 2,
+        name: "the spread of each run's scores, for intervals without reading results",
+      },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const indexes = db
@@ -67,6 +71,51 @@ describe('sqlite: schema and migrations', () => {
       runId,
       totalData: 2,
       averageScore: 0.5,
+    });
+    await again.close();
+  });
+
+  it('migration 2 fills the spread of runs stored by version 1 from their results', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'db.sqlite');
+    const t = new SqliteExperimentTracker('p', { file, leaderboardScoreKey: 'score' });
+    const graded = await t.logBatch(
+      [{ g: { score: 0.25 } }, { g: { score: 0.75 } }, { g: { score: 1 } }, { g: {} }],
+      'graded',
+      [{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }],
+    );
+    const passFail = await t.logBatch(
+      [
+        { g: { score: true, aggregate_success: true } },
+        { g: { score: false, aggregate_success: false } },
+      ],
+      'binary',
+      [{ id: 1 }, { id: 2 }],
+    );
+    const expected = await t.getExperimentHistory();
+    await t.close();
+
+    // Turn the file back into a version-1 database, as an older evaltrack left it.
+    const db = new Database(file);
+    db.exec(`ALTER TABLE runs DROP COLUMN score_sum_sq;
+      ALTER TABLE runs DROP COLUMN score_pass_fail_count;
+      DELETE FROM schema_migrations WHERE version = 2;`);
+    db.close();
+
+    const again = new SqliteExperimentTracker('p', { file, leaderboardScoreKey: 'score' });
+    const history = await again.getExperimentHistory();
+    expect(history).toEqual(expected);
+    const byRun = new Map(history.map((r) => [r.runId, r]));
+    expect(byRun.get(graded)).toMatchObject({
+      scoredCount: 3,
+      scorePassFail: false,
+      scoreStdDev: expect.closeTo(Math.sqrt(0.1458333333333333), 12),
+    });
+    expect(byRun.get(passFail)).toMatchObject({
+      scoredCount: 2,
+      scorePassFail: true,
+      successCount: 1,
+      successTotal: 2,
     });
     await again.close();
   });

@@ -292,7 +292,7 @@ export class CsvStore implements ResultStore {
   #persist(): void {
     const snap = this.#snapshot();
     const runs = [...snap.runs.values()];
-    const state: LeaderboardState = { version: 1, results: snap.folded, runs };
+    const state: LeaderboardState = { version: 2, results: snap.folded, runs };
     writeFileAtomic(this.statePath, JSON.stringify(state));
     writeFileAtomic(this.leaderboardPath, formatLeaderboard(runs));
     this.#patches.length = 0;
@@ -781,7 +781,7 @@ export class CsvStore implements ResultStore {
       }
       const merged = withRunFields(runs, previous);
       const state: LeaderboardState = {
-        version: 1,
+        version: 2,
         results: {
           dev: folded.dev,
           ino: folded.ino,

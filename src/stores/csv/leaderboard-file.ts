@@ -46,7 +46,8 @@ export interface FoldedUpTo {
 
 /** The exact aggregates, and the part of the results file they cover. */
 export interface LeaderboardState {
-  version: 1;
+  /** Bumped when the aggregates gain a field; a state of another version is rebuilt from the results. */
+  version: 2;
   results: FoldedUpTo | null;
   runs: RunAggregate[];
 }
@@ -66,8 +67,23 @@ export function readState(path: string): LeaderboardState | null {
     return null;
   }
   try {
-    const state = JSON.parse(text) as LeaderboardState;
-    return state.version === 1 && Array.isArray(state.runs) ? state : null;
+    const state = JSON.parse(text) as LeaderboardState | { version: 1; runs: unknown };
+    if (!Array.isArray(state.runs)) return null;
+    if (state.version === 2) return state;
+    if (state.version !== 1) return null;
+    // Version 1 lacked the spread of scores: keep its run fields and refold the results. A run
+    // whose results are gone keeps its mean as one score, so no spread is claimed for it.
+    const runs = (state.runs as RunAggregate[]).map((r): RunAggregate => {
+      const mean = r.scoredCount > 0 ? r.scoreSum / r.scoredCount : 0;
+      return {
+        ...r,
+        scoredCount: Math.min(r.scoredCount, 1),
+        scoreSum: mean,
+        scoreSumSq: mean * mean,
+        scorePassFailCount: r.scoredCount > 0 && (mean === 0 || mean === 1) ? 1 : 0,
+      };
+    });
+    return { version: 2, results: null, runs };
   } catch {
     // A damaged cache is rebuilt from the results file.
     return null;
@@ -167,6 +183,8 @@ function readLeaderboardBytes(buf: Buffer): RunAggregate[] {
       // The mean exactly as written; the sum behind it is not in the file.
       a.scoredCount = 1;
       a.scoreSum = Number(average);
+      a.scoreSumSq = a.scoreSum * a.scoreSum;
+      a.scorePassFailCount = a.scoreSum === 0 || a.scoreSum === 1 ? 1 : 0;
     }
     const summary = parseObject(at(cells, 'summary_result'));
     const accuracy = summary['accuracy'];

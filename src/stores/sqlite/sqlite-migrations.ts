@@ -5,11 +5,41 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreIoError } from '../../errors.js';
+import { asScore } from '../../tracker/run-aggregate.js';
+import type { FlatValue } from '../../types.js';
 
 interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Data changes SQL alone cannot make, run after `sql` in the same transaction. */
+  up?: (db: BetterSqlite3.Database) => void;
+}
+
+/** Fills the score spread of runs stored before migration 2, from their results. */
+function fillScoreSpread(db: BetterSqlite3.Database): void {
+  const runs = db
+    .prepare<[], { run_id: string; score_column: string }>(
+      'SELECT run_id, score_column FROM runs WHERE score_column IS NOT NULL',
+    )
+    .all();
+  const values = db
+    .prepare<[string], string>('SELECT score_values FROM results WHERE run_id = ?')
+    .pluck();
+  const update = db.prepare(
+    'UPDATE runs SET score_sum_sq = ?, score_pass_fail_count = ? WHERE run_id = ?',
+  );
+  for (const run of runs) {
+    let sumSq = 0;
+    let passFail = 0;
+    for (const json of values.iterate(run.run_id)) {
+      const score = asScore((JSON.parse(json) as Record<string, FlatValue>)[run.score_column]);
+      if (score === undefined) continue;
+      sumSq += score * score;
+      if (score === 0 || score === 1) passFail++;
+    }
+    update.run(sumSq, passFail, run.run_id);
+  }
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -58,6 +88,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX results_by_sample ON results (sample_id, run_id);
     `,
   },
+  {
+    version: 2,
+    name: "the spread of each run's scores, for intervals without reading results",
+    sql: `
+      ALTER TABLE runs ADD COLUMN score_sum_sq REAL NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN score_pass_fail_count INTEGER NOT NULL DEFAULT 0;
+    `,
+    up: fillScoreSpread,
+  },
 ];
 
 /** Brings the database to the latest schema; safe when several processes open it at once. */
@@ -83,6 +122,7 @@ export function migrate(db: BetterSqlite3.Database, file: string): void {
     db.transaction(() => {
       if ((appliedVersions.all() as number[]).includes(m.version)) return;
       db.exec(m.sql);
+      m.up?.(db);
       record.run(m.version, m.name, new Date().toISOString());
     }).immediate();
   }

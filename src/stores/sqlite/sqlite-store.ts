@@ -47,6 +47,8 @@ interface RunRow {
   total_data: number;
   scored_count: number;
   score_sum: number;
+  score_sum_sq: number;
+  score_pass_fail_count: number;
   accuracy_total: number;
   accuracy_passed: number;
   created_at: string | null;
@@ -80,6 +82,8 @@ const toAggregate = (row: RunRow): RunAggregate => ({
   totalData: row.total_data,
   scoredCount: row.scored_count,
   scoreSum: row.score_sum,
+  scoreSumSq: row.score_sum_sq,
+  scorePassFailCount: row.score_pass_fail_count,
   accuracyTotal: row.accuracy_total,
   accuracyPassed: row.accuracy_passed,
   createdAt: row.created_at,
@@ -98,6 +102,8 @@ const toRow = (a: RunAggregate): RunRow => ({
   total_data: a.totalData,
   scored_count: a.scoredCount,
   score_sum: a.scoreSum,
+  score_sum_sq: a.scoreSumSq,
+  score_pass_fail_count: a.scorePassFailCount,
   accuracy_total: a.accuracyTotal,
   accuracy_passed: a.accuracyPassed,
   created_at: a.createdAt,
@@ -159,10 +165,14 @@ export class SqliteStore implements ResultStore {
        model_name, score_values, data, metadata, evaluation_result)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#getRun = db.prepare<[string], RunRow>('SELECT * FROM runs WHERE run_id = ?');
-    this.#putRun = db.prepare(`INSERT OR REPLACE INTO runs VALUES (
+    this.#putRun = db.prepare(`INSERT OR REPLACE INTO runs (
+      run_id, dataset_name, project_name, evaluator_name, model_name, score_column,
+      total_data, scored_count, score_sum, score_sum_sq, score_pass_fail_count,
+      accuracy_total, accuracy_passed, created_at, updated_at, context, summary_extra
+    ) VALUES (
       @run_id, @dataset_name, @project_name, @evaluator_name, @model_name, @score_column,
-      @total_data, @scored_count, @score_sum, @accuracy_total, @accuracy_passed,
-      @created_at, @updated_at, @context, @summary_extra)`);
+      @total_data, @scored_count, @score_sum, @score_sum_sq, @score_pass_fail_count,
+      @accuracy_total, @accuracy_passed, @created_at, @updated_at, @context, @summary_extra)`);
     this.#allRuns = db.prepare<[], RunRow>('SELECT * FROM runs');
     this.#page = db.prepare<[string, number, number], ResultRow>(
       'SELECT * FROM results WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
