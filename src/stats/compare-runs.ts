@@ -5,8 +5,8 @@
  * pass/fail metrics with McNemar's exact test.
  */
 import type { ResultRecord } from '../types.js';
-import { mcnemarExact, pairedBootstrap, seedFrom } from './statistics.js';
-import type { McNemar, PairedDifference } from './statistics.js';
+import { mcnemarExact, pairedBootstrap, pairedBootstraps, seedFrom } from './statistics.js';
+import type { McNemar, PairedDifference, Pairs } from './statistics.js';
 
 /** One metric of both runs, over the samples they share. */
 export interface MetricComparison {
@@ -84,7 +84,7 @@ export function compareRuns(
   for (const id of shared)
     for (const name of base.get(id)?.sums.keys() ?? []) metricNames.add(name);
   const seed = options.seed ?? seedFrom(`${baseline[0]?.runId ?? ''}|${candidate[0]?.runId ?? ''}`);
-  const metrics: MetricComparison[] = [];
+  const paired: (Pairs & { metric: string; binary: boolean })[] = [];
   for (const metric of metricNames) {
     const b: number[] = [];
     const c: number[] = [];
@@ -97,31 +97,37 @@ export function compareRuns(
       c.push(y.total / y.count);
       binary &&= x.binary && y.binary && x.count === 1 && y.count === 1;
     }
-    if (b.length === 0) continue;
-    const mean = (xs: number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
+    if (b.length > 0) paired.push({ metric, binary, baseline: b, candidate: c });
+  }
+  // Metrics every shared sample has (the usual case) share one set of bootstrap draws; the same
+  // seed makes each interval what it would be on its own.
+  const bootstrap = { seed, ...(options.resamples ? { resamples: options.resamples } : {}) };
+  const complete = paired.filter((p) => p.baseline.length === shared.length);
+  const differences = new Map(
+    pairedBootstraps(complete, bootstrap).map((d, i) => [complete[i], d] as const),
+  );
+  const mean = (xs: readonly number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
+  const metrics: MetricComparison[] = paired.map((p) => {
     let mcnemar: McNemar | null = null;
-    if (binary) {
+    if (p.binary) {
       let regress = 0;
       let improve = 0;
-      b.forEach((x, i) => {
-        if (x === 1 && c[i] === 0) regress++;
-        if (x === 0 && c[i] === 1) improve++;
+      p.baseline.forEach((x, i) => {
+        if (x === 1 && p.candidate[i] === 0) regress++;
+        if (x === 0 && p.candidate[i] === 1) improve++;
       });
       mcnemar = mcnemarExact(regress, improve);
     }
-    metrics.push({
-      metric,
-      kind: binary ? 'pass/fail' : 'score',
-      n: b.length,
-      baselineMean: mean(b),
-      candidateMean: mean(c),
-      difference: pairedBootstrap(b, c, {
-        seed,
-        ...(options.resamples ? { resamples: options.resamples } : {}),
-      }),
+    return {
+      metric: p.metric,
+      kind: p.binary ? 'pass/fail' : 'score',
+      n: p.baseline.length,
+      baselineMean: mean(p.baseline),
+      candidateMean: mean(p.candidate),
+      difference: differences.get(p) ?? pairedBootstrap(p.baseline, p.candidate, bootstrap),
       mcnemar,
-    });
-  }
+    };
+  });
   const passMetric =
     options.passMetric && metrics.some((m) => m.metric === options.passMetric)
       ? options.passMetric

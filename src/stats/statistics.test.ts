@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   bootstrapMeanInterval,
+  bootstrapMeanIntervals,
   mcnemarExact,
   mulberry32,
   pairedBootstrap,
+  pairedBootstraps,
   passAtK,
   studentTInterval,
   wilsonInterval,
@@ -119,5 +121,25 @@ describe('pass@k and pass^k', () => {
     expect(passAtK(5, 2, 2).passPow).toBeCloseTo(0.1, 12);
     expect(passAtK(3, 3, 3)).toEqual({ passAt: 1, passPow: 1 });
     expect(passAtK(3, 0, 3)).toEqual({ passAt: 0, passPow: 0 });
+  });
+});
+
+describe('bootstrapMeanIntervals', () => {
+  it('gives each column the interval it has alone with the same seed', () => {
+    const a = Array.from({ length: 50 }, (_, i) => (i % 7) / 7);
+    const b = Array.from({ length: 50 }, (_, i) => (i % 3) - 1);
+    expect(bootstrapMeanIntervals([a, b], { seed: 9 })).toEqual([
+      bootstrapMeanInterval(a, { seed: 9 }),
+      bootstrapMeanInterval(b, { seed: 9 }),
+    ]);
+    expect(pairedBootstraps([{ baseline: a, candidate: b }], { seed: 9 })).toEqual([
+      pairedBootstrap(a, b, { seed: 9 }),
+    ]);
+  });
+
+  it('refuses columns of different lengths, and says nothing of no items', () => {
+    expect(() => bootstrapMeanIntervals([[1], [1, 2]])).toThrow(RangeError);
+    expect(bootstrapMeanIntervals([[], []])).toEqual([null, null]);
+    expect(bootstrapMeanIntervals([])).toEqual([]);
   });
 });

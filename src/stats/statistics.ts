@@ -69,7 +69,7 @@ export function seedFrom(text: string): number {
 }
 
 /** The q-quantile of sorted values, by linear interpolation (numpy's default). */
-function quantile(sorted: readonly number[], q: number): number {
+function quantile(sorted: ArrayLike<number>, q: number): number {
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
@@ -80,25 +80,55 @@ function quantile(sorted: readonly number[], q: number): number {
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 
+/** Options of the bootstraps: B resamples drawn from a generator seeded with `seed`. */
+export interface BootstrapOptions {
+  resamples?: number;
+  seed?: number;
+}
+
+/**
+ * Percentile bootstrap 95% intervals of the means of several columns of values over the same
+ * items, with the same resampled items for every column: one set of draws serves them all, which
+ * is what makes comparing many metrics of 10,000 samples fast. Each interval equals
+ * {@link bootstrapMeanInterval} of its column with the same seed.
+ */
+export function bootstrapMeanIntervals(
+  columns: readonly (readonly number[])[],
+  { resamples = 2000, seed = 1 }: BootstrapOptions = {},
+): (Interval | null)[] {
+  const n = columns[0]?.length ?? 0;
+  if (columns.some((c) => c.length !== n)) {
+    throw new RangeError('bootstrapMeanIntervals needs columns of one length');
+  }
+  if (n === 0) return columns.map(() => null);
+  const random = mulberry32(seed);
+  const picks = new Uint32Array(n);
+  const values = columns.map((c) => Float64Array.from(c));
+  const means = columns.map(() => new Float64Array(resamples));
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < n; i++) picks[i] = Math.floor(random() * n);
+    for (let m = 0; m < values.length; m++) {
+      const column = values[m] as Float64Array;
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += column[picks[i] as number] as number;
+      (means[m] as Float64Array)[b] = sum / n;
+    }
+  }
+  return means.map((column) => {
+    column.sort();
+    return { low: quantile(column, 0.025), high: quantile(column, 0.975) };
+  });
+}
+
 /**
  * Percentile bootstrap 95% interval of the mean of `values` (B resamples, seeded). `null` for no
  * values. One value gives the interval [v, v]: nothing is known of its spread.
  */
 export function bootstrapMeanInterval(
   values: readonly number[],
-  { resamples = 2000, seed = 1 }: { resamples?: number; seed?: number } = {},
+  options: BootstrapOptions = {},
 ): Interval | null {
-  if (values.length === 0) return null;
-  const random = mulberry32(seed);
-  const n = values.length;
-  const means: number[] = new Array<number>(resamples);
-  for (let b = 0; b < resamples; b++) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += values[Math.floor(random() * n)] as number;
-    means[b] = sum / n;
-  }
-  means.sort((x, y) => x - y);
-  return { low: quantile(means, 0.025), high: quantile(means, 0.975) };
+  return bootstrapMeanIntervals([values], options)[0] ?? null;
 }
 
 /** The paired difference candidate − baseline: its mean and 95% bootstrap interval. */
@@ -110,29 +140,48 @@ export interface PairedDifference {
   significantDrop: boolean;
 }
 
+/** Paired values of one metric over the same samples, in the same order. */
+export interface Pairs {
+  baseline: readonly number[];
+  candidate: readonly number[];
+}
+
 /**
- * Paired bootstrap of the mean difference over matched samples: resample pairs (B = 2,000,
- * seeded), take the 2.5th and 97.5th percentiles of the mean difference.
+ * Paired bootstrap of the mean difference over matched samples, for several metrics of the same
+ * samples at once: resample pairs (B = 2,000, seeded), take the 2.5th and 97.5th percentiles of
+ * the mean difference. Each result equals {@link pairedBootstrap} of its metric with the same seed.
  */
+export function pairedBootstraps(
+  metrics: readonly Pairs[],
+  options: BootstrapOptions = {},
+): PairedDifference[] {
+  const diffs = metrics.map(({ baseline, candidate }) => {
+    if (baseline.length !== candidate.length) {
+      throw new RangeError(
+        `paired samples differ in length: ${baseline.length} and ${candidate.length}`,
+      );
+    }
+    return candidate.map((c, i) => c - (baseline[i] as number));
+  });
+  const intervals = bootstrapMeanIntervals(diffs, options);
+  return diffs.map((d, m) => {
+    const interval = intervals[m] ?? null;
+    return {
+      n: d.length,
+      mean: d.length === 0 ? null : mean(d),
+      interval,
+      significantDrop: interval !== null && interval.high < 0,
+    };
+  });
+}
+
+/** {@link pairedBootstraps} of one metric. */
 export function pairedBootstrap(
   baseline: readonly number[],
   candidate: readonly number[],
-  options: { resamples?: number; seed?: number } = {},
+  options: BootstrapOptions = {},
 ): PairedDifference {
-  if (baseline.length !== candidate.length) {
-    throw new RangeError(
-      `paired samples differ in length: ${baseline.length} and ${candidate.length}`,
-    );
-  }
-  const diffs = candidate.map((c, i) => c - (baseline[i] as number));
-  if (diffs.length === 0) return { n: 0, mean: null, interval: null, significantDrop: false };
-  const interval = bootstrapMeanInterval(diffs, options);
-  return {
-    n: diffs.length,
-    mean: mean(diffs),
-    interval,
-    significantDrop: interval !== null && interval.high < 0,
-  };
+  return pairedBootstraps([{ baseline, candidate }], options)[0] as PairedDifference;
 }
 
 /** Binomial(n, 1/2) probability of at most `k`, exactly (sums in log space for large n). */
