@@ -14,6 +14,8 @@ export interface CopyResultsOptions {
     done: number;
     total: number;
   }) => void;
+  /** Called for each result read from the source, e.g. to move a progress bar. */
+  onResult?: () => void;
 }
 
 /** What {@link copyResults} did. */
@@ -37,7 +39,7 @@ export async function copyResults(
   to: BaseExperimentTracker,
   options?: CopyResultsOptions,
 ): Promise<CopyResultsReport> {
-  const opts = checkOptions(options, ['runIds', 'onRun'], 'options');
+  const opts = checkOptions(options, ['runIds', 'onRun', 'onResult'], 'options');
   let runs = await from.getExperimentHistory();
   if (opts.runIds) {
     const known = new Set(runs.map((r) => r.runId));
@@ -51,12 +53,25 @@ export async function copyResults(
     const wanted = new Set(opts.runIds);
     runs = runs.filter((r) => wanted.has(r.runId));
   }
+  const onResult = opts.onResult;
+  const counted = <T>(results: AsyncIterable<T>): AsyncIterable<T> =>
+    onResult
+      ? (async function* () {
+          for await (const r of results) {
+            onResult();
+            yield r;
+          }
+        })()
+      : results;
   const report: CopyResultsReport = { runs: 0, imported: 0, skipped: 0 };
   // Oldest first, so that the target's history has the source's order even where times tie.
   for (const run of [...runs].reverse()) {
-    const { imported, skipped } = await to.importResults(from.iterateRunResults(run.runId), {
-      projectName: run.projectName,
-    });
+    const { imported, skipped } = await to.importResults(
+      counted(from.iterateRunResults(run.runId)),
+      {
+        projectName: run.projectName,
+      },
+    );
     await to.importRun(run);
     report.runs++;
     report.imported += imported;

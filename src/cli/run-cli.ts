@@ -24,7 +24,8 @@ import type { Style } from './render.js';
 /** Where a command reads and writes. */
 export interface CliIo {
   stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
+  /** Errors and progress; a progress bar when it is a terminal. */
+  stderr: { write(s: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
   isTTY: boolean;
 }
@@ -332,19 +333,15 @@ const transferCommands: Command[] = [
       if (runIds.length === 0) throw new UsageError('name runs to export, or --all');
       const unknown = runIds.filter((id) => !history.some((r) => r.runId === id));
       if (unknown.length > 0) throw new UsageError(`no run ${unknown.join(', ')}`);
-      const progress = createProgress(
-        runIds.length,
-        true,
-        io.stderr as NodeJS.WriteStream,
-        'exporting',
-      );
+      const wanted = new Set(runIds);
+      const progress = resultProgress(io, 'exporting', history, (r) => wanted.has(r.runId));
       let count: number;
       if (format === 'gllm-csv') {
         const target = new CSVExperimentTracker('evaltrack', { outputDir: out });
         try {
           const report = await copyResults(tracker, target, {
             runIds,
-            onRun: () => progress.tick(false),
+            onResult: () => progress.add(),
           });
           count = report.imported + report.skipped;
         } finally {
@@ -352,8 +349,11 @@ const transferCommands: Command[] = [
           await target.close();
         }
       } else {
-        count = await exportFile(tracker, runIds, format, out, () => progress.tick(false));
-        progress.stop();
+        try {
+          count = await exportFile(tracker, runIds, format, out, () => progress.add());
+        } finally {
+          progress.stop();
+        }
       }
       io.stdout.write(
         json
@@ -374,12 +374,24 @@ const transferCommands: Command[] = [
       if (!from) throw new UsageError('import needs a file or a folder');
       let report: { imported: number; skipped: number };
       if (from.endsWith('.jsonl')) {
-        report = await tracker.importResults(readJsonl(from));
+        const progress = createProgress(await countLines(from), true, {
+          stream: io.stderr,
+          verb: 'importing',
+          unit: 'results',
+          failures: false,
+        });
+        try {
+          report = await tracker.importResults(readJsonl(from, () => progress.add()));
+        } finally {
+          progress.stop();
+        }
       } else {
         const source = new CSVExperimentTracker('evaltrack', { outputDir: from });
+        const progress = resultProgress(io, 'importing', await source.getExperimentHistory());
         try {
-          report = await copyResults(source, tracker);
+          report = await copyResults(source, tracker, { onResult: () => progress.add() });
         } finally {
+          progress.stop();
           await source.close();
         }
       }
@@ -409,14 +421,22 @@ const transferCommands: Command[] = [
       const source = await openStore(from);
       const target = await openStore(to);
       try {
-        const total = (await source.getExperimentHistory()).length;
-        const progress = createProgress(total, true, io.stderr as NodeJS.WriteStream, 'copying');
         const runIds = values['run'] as unknown as string[] | undefined;
-        const report = await copyResults(source, target, {
-          ...(runIds ? { runIds } : {}),
-          onRun: () => progress.tick(false),
-        });
-        progress.stop();
+        const progress = resultProgress(
+          io,
+          'copying',
+          await source.getExperimentHistory(),
+          (r) => !runIds || runIds.includes(r.runId),
+        );
+        let report;
+        try {
+          report = await copyResults(source, target, {
+            ...(runIds ? { runIds } : {}),
+            onResult: () => progress.add(),
+          });
+        } finally {
+          progress.stop();
+        }
         io.stdout.write(
           json
             ? `${JSON.stringify(report)}\n`
@@ -448,10 +468,34 @@ const rebuild: Command = {
   },
 };
 
+/** Progress over the results of the runs `history` lists (those `include` keeps), on stderr. */
+function resultProgress(
+  io: CliIo,
+  verb: string,
+  history: readonly RunSummary[],
+  include: (run: RunSummary) => boolean = () => true,
+) {
+  const total = history.filter(include).reduce((n, r) => n + r.totalData, 0);
+  return createProgress(total, true, { stream: io.stderr, verb, unit: 'results', failures: false });
+}
+
 /** Our JSONL export, read back record by record. */
-async function* readJsonl(file: string): AsyncGenerator<ResultRecord> {
+async function* readJsonl(file: string, onRecord: () => void): AsyncGenerator<ResultRecord> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const line of lines) if (line.trim() !== '') yield JSON.parse(line) as ResultRecord;
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    onRecord();
+    yield JSON.parse(line) as ResultRecord;
+  }
+}
+
+/** The records of a JSONL file, for the progress total: one pass that only counts newlines. */
+async function countLines(file: string): Promise<number> {
+  let lines = 0;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+  }
+  return lines;
 }
 
 /** Streams runs to a JSONL or flat CSV file; resolves with the number of results. */
@@ -460,7 +504,7 @@ async function exportFile(
   runIds: string[],
   format: 'jsonl' | 'csv',
   out: string,
-  onRun: () => void,
+  onResult: () => void,
 ): Promise<number> {
   const stream = createWriteStream(out);
   const write = (s: string): Promise<void> =>
@@ -492,6 +536,7 @@ async function exportFile(
   for (const runId of runIds) {
     for await (const r of tracker.iterateRunResults(runId)) {
       count++;
+      onResult();
       if (format === 'jsonl') {
         await write(`${JSON.stringify(r)}\n`);
       } else {
@@ -515,7 +560,6 @@ async function exportFile(
         );
       }
     }
-    onRun();
   }
   await new Promise<void>((resolve, reject) =>
     stream.end((e?: Error | null) => (e ? reject(e) : resolve())),

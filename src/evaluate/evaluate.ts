@@ -239,7 +239,7 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       if (stopped || signal?.aborted) return;
       results[i] = outputs;
       pending.push({ output: merged, sample });
-      progress.tick(failed);
+      progress.add(1, failed ? 1 : 0);
       if (pending.length >= batchSize) await flush();
     };
 

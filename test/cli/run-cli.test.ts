@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../dist/cli/run-cli.js';
@@ -197,19 +198,21 @@ describe('evaltrack (in process)', () => {
     const db = `sqlite:${join(dir.path, 'db.sqlite')}`;
 
     const jsonl = join(dir.path, 'all.jsonl');
-    expect(
-      (await cli(['export', '--all', '--format', 'jsonl', '--out', jsonl, '--store', csvDir]))
-        .stdout,
-    ).toBe(`exported 10 results of 2 runs to ${jsonl}\n`);
-    expect((await cli(['import', jsonl, '--store', db])).stdout).toBe(
-      'imported 10 results, 0 already there\n',
-    );
+    // Not a terminal: progress is a plain line on stderr (every 5 s, and at the end).
+    const progressLine = (verb: string, n: number) =>
+      new RegExp(`^${verb} ${n}/${n} results \\(100%\\), [\\d.]+/s, ETA 0 s\\n$`);
+    const exported = await cli(['export', '--all', '--out', jsonl, '--store', csvDir]);
+    expect(exported.stdout).toBe(`exported 10 results of 2 runs to ${jsonl}\n`);
+    expect(exported.stderr).toMatch(progressLine('exporting', 10));
+    const imported = await cli(['import', jsonl, '--store', db]);
+    expect(imported.stdout).toBe('imported 10 results, 0 already there\n');
+    expect(imported.stderr).toMatch(progressLine('importing', 10));
     expect((await cli(['import', jsonl, '--store', db])).stdout).toBe(
       'imported 0 results, 10 already there\n',
     );
-    expect((await cli(['copy', '--from', csvDir, '--to', db])).stdout).toBe(
-      'copied 2 runs: 0 results, 10 already there\n',
-    );
+    const copied = await cli(['copy', '--from', csvDir, '--to', db, '--run', 'base']);
+    expect(copied.stdout).toBe('copied 1 runs: 0 results, 5 already there\n');
+    expect(copied.stderr).toMatch(progressLine('copying', 5));
     const reread = new SqliteExperimentTracker('p', { file: db.slice(7) });
     expect(await reread.getRunResults('base')).toEqual(original);
     await reread.close();
@@ -290,5 +293,27 @@ describe('evaltrack (in process)', () => {
     expect(await compare({}, false)).not.toContain(ESC);
     expect(await compare({ NO_COLOR: '1' }, true)).not.toContain(ESC);
     expect(await compare({ CI: 'true' }, true)).not.toContain(ESC);
+  });
+
+  it('draws a progress bar on stderr when stderr is a terminal', async () => {
+    using dir = tempDir();
+    const store = new CSVExperimentTracker('p', { outputDir: dir.path });
+    await twoRuns(store);
+    await store.close();
+    let drawn = '';
+    const terminal = Object.assign(new PassThrough(), {
+      isTTY: true,
+      columns: 100,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    });
+    terminal.on('data', (d: Buffer) => (drawn += d.toString()));
+    const code = await runCli(
+      ['export', '--all', '--out', join(dir.path, 'all.jsonl'), '--store', dir.path],
+      { stdout: { write: () => true }, stderr: terminal, env: {}, isTTY: false },
+    );
+    expect(code).toBe(0);
+    expect(drawn).toMatch(/exporting .*10\/10 results \| [\d.]+\/s \| ETA 0s/);
   });
 });
