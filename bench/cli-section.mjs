@@ -16,16 +16,34 @@ async function timed(argv) {
   return now() - start;
 }
 
+/** Median of `rounds` alternating timings of the command and of its library baseline. */
+async function versus(argv, baseline, rounds = 7) {
+  const ours = [];
+  const base = [];
+  for (let i = 0; i < rounds; i++) {
+    ours.push(await timed(argv));
+    const start = now();
+    await baseline();
+    base.push(now() - start);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { ms: median(ours), baselineMs: median(base), ratio: median(base) / median(ours) };
+}
+
 export async function cliSection({ root, pool, bigFile, scale, note }) {
   const store = `sqlite:${bigFile}`;
+  const big = new SqliteExperimentTracker('bench', { file: bigFile });
   note('evaltrack runs on 1,000,000 results in 1,000 runs (SQLite)', {
-    ms: await timed(['runs', '--json', '--store', store]),
+    ...(await versus(['runs', '--json', '--store', store], () => big.getExperimentHistory())),
     target: '< 500 ms',
   });
   note('evaltrack show of a 1,000-row run there', {
-    ms: await timed(['show', 'run-100', '--json', '--store', store]),
+    ...(await versus(['show', 'run-100', '--json', '--store', store], () =>
+      big.getRunResults('run-100'),
+    )),
     target: '< 500 ms',
   });
+  await big.close();
   // Two runs of 10,000 samples, the same samples, for compare (2,000 bootstrap resamples).
   const n = Math.round(10_000 * scale);
   const file = join(root, 'compare.sqlite');
@@ -44,11 +62,14 @@ export async function cliSection({ root, pool, bigFile, scale, note }) {
       );
     }
   }
-  await t.close();
   note(`evaltrack compare of two ${n}-sample runs (2,000 resamples)`, {
-    ms: await timed(['compare', 'baseline', 'candidate', '--json', '--store', `sqlite:${file}`]),
+    ...(await versus(
+      ['compare', 'baseline', 'candidate', '--json', '--store', `sqlite:${file}`],
+      () => Promise.all([t.getRunResults('baseline'), t.getRunResults('candidate')]),
+    )),
     target: '< 2000 ms',
   });
+  await t.close();
   // Export in a process of its own, so that its peak memory is the export's.
   const out = join(root, 'export.jsonl');
   const script = `const { runCli } = await import(${JSON.stringify(new URL('../dist/cli/run-cli.js', import.meta.url).pathname)});

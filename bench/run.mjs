@@ -338,9 +338,13 @@ that returns at once (concurrency 10, batches of 50), against logging the same r
 evaluate() adds (scheduling, checks, retries' bookkeeping, batching); median of 5.
 
 The command line (\`bench/cli-section.mjs\`), in process through \`runCli\` with its output thrown
-away: \`runs\` and \`show\` on the 1,000,000-result SQLite database above; \`compare\` of two runs of
-10,000 shared samples (2,000 bootstrap resamples per metric); \`export --all\` to JSONL in a process
-of its own, its peak memory above its size at start.
+away, each against the library call it rests on, in the same process (ratio = library time /
+command time; median of 7 alternating rounds): \`runs\` against \`getExperimentHistory()\` and
+\`show\` against \`getRunResults()\`, both on the 1,000,000-result SQLite database above (the
+command opens the database, and \`runs\` puts intervals on every run from its summary);
+\`compare\` of two runs of 10,000 shared samples (2,000 bootstrap resamples per metric) against
+reading the two runs; \`export --all\` to JSONL in a process of its own, its peak memory above its
+size at start.
 
 On this shared 2-core machine the CSV log ratio moved between 0.47 and 0.61 across runs of the
 same code; the table is one run.
