@@ -1,3 +1,5 @@
+import type { ResultRecord } from './types.js';
+
 /**
  * Every error evaltrack throws is an {@link EvaltrackError} with a stable `code`, so callers can
  * branch on `err.code` instead of parsing messages. Messages start with `[evaltrack]` and name the
@@ -25,7 +27,8 @@ export type ErrorCode =
   | 'E_SUMMARY_EVALUATOR_FAILED'
   | 'E_LOCK_TIMEOUT'
   | 'E_DRIVER_MISSING'
-  | 'E_STORE_IO';
+  | 'E_STORE_IO'
+  | 'E_NOT_STORED';
 
 /**
  * Bad input from the caller: thrown before anything is written, so a call that fails with it has
@@ -74,5 +77,24 @@ export class LockTimeoutError extends EvaltrackError {
 export class StoreIoError extends EvaltrackError {
   constructor(message: string, cause?: unknown) {
     super('E_STORE_IO', message, { cause });
+  }
+}
+
+/**
+ * A remote store could not store some results, even after retrying. They are not dropped: the
+ * store keeps them, so the next `flush()` tries again and stores each of them once, and they are
+ * here in `results` (as `ResultRecord`s, ready for `importResults` elsewhere), e.g. when `close()`
+ * fails. The last error from the database is the `cause`.
+ */
+export class UnstoredResultsError extends EvaltrackError {
+  /** The results not stored, in logging order. */
+  readonly results: ResultRecord[];
+  /** Run-level changes (`logContext`, summaries) not stored either. */
+  readonly pendingRunChanges: number;
+
+  constructor(message: string, results: ResultRecord[], pendingRunChanges: number, cause: unknown) {
+    super('E_NOT_STORED', message, { cause });
+    this.results = results;
+    this.pendingRunChanges = pendingRunChanges;
   }
 }

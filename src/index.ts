@@ -22,6 +22,7 @@ export {
   LockTimeoutError,
   StoreIoError,
   TrackerClosedError,
+  UnstoredResultsError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { BaseExperimentTracker } from './tracker/base-experiment-tracker.js';

@@ -1,9 +1,8 @@
 /**
  * Store addressing, in one place for the command line (and the dashboard to come): a folder is a
- * CSV store, `sqlite:<file>` or a file ending in `.sqlite`/`.db` a SQLite store. A new store plugs
- * in with one entry of {@link STORE_KINDS}.
+ * CSV store, `sqlite:<file>` or a file ending in `.sqlite`/`.db` a SQLite store, a `postgres://`
+ * URL a PostgreSQL store. A new store plugs in with one entry of {@link STORE_KINDS}.
  */
-import { EvaltrackError } from '../errors.js';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 
@@ -29,13 +28,19 @@ export const STORE_KINDS: readonly StoreKind[] = [
   {
     kind: 'postgres',
     matches: (w) => /^postgres(ql)?:\/\//i.test(w),
-    open: () =>
-      Promise.reject(
-        new EvaltrackError(
-          'E_INVALID_ARGUMENT',
-          'the PostgreSQL store is not in this version of evaltrack yet',
-        ),
-      ),
+    open: async (w, projectName) => {
+      // Loaded on demand: pg is an optional peer dependency.
+      const { PostgresExperimentTracker } =
+        await import('../stores/postgres/postgres-experiment-tracker.js');
+      // `?schema=name` picks the schema (default `evaltrack`); the rest goes to node-postgres.
+      const url = new URL(w);
+      const schema = url.searchParams.get('schema');
+      url.searchParams.delete('schema');
+      return new PostgresExperimentTracker(projectName, {
+        connectionString: url.toString(),
+        ...(schema ? { schema } : {}),
+      });
+    },
   },
   {
     kind: 'csv',

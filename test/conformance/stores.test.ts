@@ -4,13 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
+import { PostgresExperimentTracker } from 'evaltrack/postgres';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { describeTrackerContract } from 'evaltrack/testing';
 import type { ContractTarget } from 'evaltrack/testing';
+import { NO_POSTGRES, newSchema, postgresUrl } from '../helpers/postgres.js';
 
 const root = mkdtempSync(join(tmpdir(), 'evaltrack-conformance-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
+
+const pgUrl = postgresUrl();
 
 const STORES: Record<string, ContractTarget> = {
   csv: {
@@ -23,8 +27,22 @@ const STORES: Record<string, ContractTarget> = {
     open: (file, projectName, options) =>
       new SqliteExperimentTracker(projectName, { ...options, file }),
   },
+  postgres: {
+    // A schema per location: one server, isolated stores.
+    newLocation: () => newSchema('conformance'),
+    open: (schema, projectName, options) =>
+      new PostgresExperimentTracker(projectName, {
+        ...options,
+        connectionString: pgUrl ?? '',
+        schema,
+      }),
+  },
 };
 
 for (const [name, target] of Object.entries(STORES)) {
+  if (name === 'postgres' && pgUrl === null) {
+    describe.skip(`postgres: ${NO_POSTGRES}`, () => it('the contract', () => {}));
+    continue;
+  }
   describeTrackerContract({ describe, it, expect }, name, target);
 }

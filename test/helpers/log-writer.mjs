@@ -1,18 +1,18 @@
-// A separate process that logs into a results folder, as a user's script would.
-// Usage: node log-writer.mjs <dir | sqlite:file> <writer> <count> [report|batches] [textBytes]
+// A separate process that logs into a store, as a user's script would.
+// Usage: node log-writer.mjs <store> <writer> <count> [report|batches|shared] [textBytes]
+// <store> is what --store takes: a folder, sqlite:<file>, or a postgres:// URL.
 // Each writer has metrics of its own, and half-way adds one more, so the header grows while the
 // other writers append. With "report", it prints the index of each result once log() returned.
-import { CSVExperimentTracker } from 'evaltrack/csv';
-import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+// With "shared", every writer logs into the same two runs, shared-0 and shared-1, by log() and
+// logBatch() in turn.
+import { openStore } from '../../dist/cli/open-store.js';
 
 const [dir, writer, countText, mode = '', textBytesText = '2000'] = process.argv.slice(2);
 const count = Number(countText);
 const text = 'lorem, "ipsum"\n dolor é '
   .repeat(Math.ceil(Number(textBytesText) / 25))
   .slice(0, Number(textBytesText));
-const tracker = dir.startsWith('sqlite:')
-  ? new SqliteExperimentTracker(`w${writer}`, { file: dir.slice('sqlite:'.length) })
-  : new CSVExperimentTracker(`w${writer}`, { outputDir: dir });
+const tracker = await openStore(dir, `w${writer}`);
 const runId = `run-${writer}`;
 
 const resultOf = (i) => ({
@@ -26,7 +26,20 @@ const resultOf = (i) => ({
 });
 const dataOf = (i) => ({ id: `${writer}-${i}`, input: `q${i}`, retrieved_context: text });
 
-if (mode === 'batches') {
+if (mode === 'shared') {
+  // Sample i goes to shared-0 or shared-1 by (i >> 1) & 1, so each run gets passes and fails;
+  // in every 100, single log() calls, then one logBatch() per run.
+  const runOf = (i) => `shared-${(i >> 1) & 1}`;
+  for (let from = 0; from < count; from += 100) {
+    const idx = Array.from({ length: Math.min(100, count - from) }, (_, k) => from + k);
+    for (const i of idx.slice(0, 50))
+      tracker.log(resultOf(i), 'shared', dataOf(i), { runId: runOf(i) });
+    for (const runId of ['shared-0', 'shared-1']) {
+      const mine = idx.slice(50).filter((i) => runOf(i) === runId);
+      await tracker.logBatch(mine.map(resultOf), 'shared', mine.map(dataOf), { runId });
+    }
+  }
+} else if (mode === 'batches') {
   // Batches of 100, each reported once logBatch() resolved: for crash tests of whole batches.
   for (let from = 0; from < count; from += 100) {
     const idx = Array.from({ length: Math.min(100, count - from) }, (_, k) => from + k);

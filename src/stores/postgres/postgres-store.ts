@@ -1,0 +1,501 @@
+/**
+ * The PostgreSQL store, for teams: many machines write one database, and everyone reads one
+ * leaderboard. `append` and `patchRun` queue (so `log()` stays synchronous); `sync` writes the
+ * queue in order. Each write is one transaction that takes the runs' advisory locks in a fixed
+ * order, inserts the results (one statement for the whole batch, duplicates skipped by result id),
+ * folds the ones actually inserted into the runs' aggregates with the shared rules, and commits.
+ * A failed write is retried with backoff; if it still fails, it stays queued, and `sync` rejects
+ * with the results not stored. Because inserts skip known result ids and only inserted rows are
+ * folded, a retry after a lost acknowledgement stores nothing twice.
+ */
+import type Pg from 'pg';
+import {
+  EvaltrackError,
+  InvalidInputError,
+  StoreIoError,
+  UnstoredResultsError,
+} from '../../errors.js';
+import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
+import { applyPatch, emptyAggregate, toRunSummary } from '../../tracker/run-aggregate.js';
+import type { RunAggregate } from '../../tracker/run-aggregate.js';
+import type { ResultRecord, RunSummary } from '../../types.js';
+import {
+  RESULT_COLUMNS,
+  RUN_COLUMNS,
+  RunRefold,
+  foldRow,
+  toAggregate,
+  toRecord,
+  toResultRow,
+  toRunRow,
+} from '../sql/sql-rows.js';
+import type { FoldRow, ResultRow, RunRow } from '../sql/sql-rows.js';
+import { loadPg } from './load-driver.js';
+import { migrate } from './postgres-migrations.js';
+
+/** Options of {@link PostgresStore}. */
+export interface PostgresStoreOptions {
+  /** A `postgres://` URL; when omitted, node-postgres reads the `PG*` environment variables. */
+  connectionString?: string | undefined;
+  /** The schema holding the tables, created when missing: `[a-z_][a-z0-9_]*`. */
+  schema: string;
+  /** The column the leaderboard ranks by (see `leaderboardScoreKey`). */
+  leaderboardScoreKey: string;
+  /** Connections at most. @default 10 */
+  poolSize?: number | undefined;
+  /** Retries of a failed write before it is reported. @default 5 */
+  retries?: number | undefined;
+  /** The first retry's delay; each next one doubles it. @default 100 */
+  retryDelayMs?: number | undefined;
+}
+
+type Op = { kind: 'append'; rows: ResultRow[] } | { kind: 'patch'; runId: string; patch: RunPatch };
+
+/** Results a write holds at most; a larger batch is still written in one transaction. */
+const CHUNK = 2000;
+/** Rows per page when reading a run. */
+const PAGE = 1000;
+/** Queued results that start a write in the background, and the delay before a smaller one. */
+const EAGER_ROWS = 1000;
+const EAGER_DELAY_MS = 50;
+
+/** Postgres types of the columns, for the `unnest` of one array per column. */
+const RESULT_TYPES: Record<(typeof RESULT_COLUMNS)[number], string> = {
+  result_id: 'text',
+  run_id: 'text',
+  sample_id: 'text',
+  dataset_name: 'text',
+  project_name: 'text',
+  timestamp: 'text',
+  evaluator_name: 'text',
+  model_name: 'text',
+  score_values: 'json',
+  data: 'json',
+  metadata: 'json',
+  evaluation_result: 'json',
+};
+const RUN_TYPES: Record<(typeof RUN_COLUMNS)[number], string> = {
+  run_id: 'text',
+  dataset_name: 'text',
+  project_name: 'text',
+  evaluator_name: 'text',
+  model_name: 'text',
+  score_column: 'text',
+  total_data: 'bigint',
+  scored_count: 'bigint',
+  score_sum: 'float8',
+  score_sum_sq: 'float8',
+  score_pass_fail_count: 'bigint',
+  accuracy_total: 'bigint',
+  accuracy_passed: 'bigint',
+  created_at: 'text',
+  updated_at: 'text',
+  context: 'json',
+  summary_extra: 'json',
+};
+
+/**
+ * `INSERT INTO table (columns) SELECT … FROM unnest($1::type[], …)`: any number of rows as one
+ * parameter per column, in their order (`WITH ORDINALITY`), so `seq` follows the batch.
+ */
+function unnestInsert<C extends string>(table: string, types: Record<C, string>): string {
+  const columns = Object.keys(types) as C[];
+  const arrays = columns.map((c, i) => `$${i + 1}::${types[c]}[]`).join(', ');
+  return `INSERT INTO ${table} (${columns.join(', ')})
+    SELECT ${columns.join(', ')}
+    FROM unnest(${arrays}) WITH ORDINALITY AS batch (${columns.join(', ')}, ord)
+    ORDER BY ord`;
+}
+
+const INSERT_RESULTS = `${unnestInsert('results', RESULT_TYPES)}
+  ON CONFLICT (result_id) DO NOTHING
+  RETURNING result_id`;
+const PUT_RUNS = `${unnestInsert('runs', RUN_TYPES)}
+  ON CONFLICT (run_id) DO UPDATE SET
+  ${RUN_COLUMNS.filter((c) => c !== 'run_id')
+    .map((c) => `${c} = EXCLUDED.${c}`)
+    .join(', ')}`;
+/**
+ * The locks a write takes, in one statement and this order: the schema's rebuild lock, shared (a
+ * rebuild takes it alone), then each run's, in the order given (sorted by the caller), so two
+ * writers never wait on each other in a cycle. Output expressions run after the sort.
+ */
+const LOCK_RUNS = `SELECT CASE WHEN ord = 0 THEN pg_advisory_xact_lock_shared(hashtextextended(key, 0))
+    ELSE pg_advisory_xact_lock(hashtextextended(key, 0)) END
+  FROM (SELECT $1::text AS key, 0::bigint AS ord
+        UNION ALL SELECT key, ord FROM unnest($2::text[]) WITH ORDINALITY AS runs (key, ord)) AS keys
+  ORDER BY ord`;
+/** Columns read back, JSON as text (see the type parsers below). */
+const SELECT_RUN = `SELECT ${RUN_COLUMNS.join(', ')} FROM runs`;
+
+const columnsOf = <R, C extends keyof R>(rows: readonly R[], columns: readonly C[]): R[C][][] =>
+  columns.map((c) => rows.map((r) => r[c]));
+
+/** SQLSTATE classes and codes worth a retry: connection trouble, deadlocks, a server restarting. */
+function isTransient(e: unknown): boolean {
+  if (e instanceof EvaltrackError) return e.code === 'E_STORE_IO' && isTransient(e.cause);
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== 'string') return true; // a socket error, or the connection ended
+  return (
+    code.startsWith('08') || // connection exception
+    code.startsWith('57P') || // server shutting down or starting
+    code === '40001' || // serialization failure
+    code === '40P01' || // deadlock detected
+    code === '53300' || // too many connections
+    /^E[A-Z]+$/.test(code) // ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT…
+  );
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A store in one schema of a PostgreSQL database. Used by `PostgresExperimentTracker`. */
+export class PostgresStore implements ResultStore {
+  /** The schema holding the tables. */
+  readonly schema: string;
+  readonly #pool: Pg.Pool;
+  readonly #key: string;
+  readonly #retries: number;
+  readonly #retryDelayMs: number;
+  /** Migrations, run on the first connection (again if that failed); operations wait for them. */
+  #ready: Promise<void> | null = null;
+  /** Writes not yet stored, in order; an op leaves only once its transaction committed. */
+  readonly #queue: Op[] = [];
+  #queuedRows = 0;
+  #writing: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(options: PostgresStoreOptions) {
+    const pg = loadPg();
+    this.schema = options.schema;
+    this.#key = options.leaderboardScoreKey;
+    this.#retries = options.retries ?? 5;
+    this.#retryDelayMs = options.retryDelayMs ?? 100;
+    // JSON comes back as text and is parsed by the shared row mapping, as in SQLite; counts as
+    // numbers (they stay far below 2^53).
+    const json: number = pg.types.builtins.JSON;
+    const int8: number = pg.types.builtins.INT8;
+    const types: Pg.CustomTypesConfig = {
+      getTypeParser: ((oid: number) => {
+        if (oid === json) return (text: string) => text;
+        if (oid === int8) return Number;
+        // pg-types declares its parsers as returning `any`.
+        return pg.types.getTypeParser(oid, 'text') as unknown;
+      }) as Pg.CustomTypesConfig['getTypeParser'],
+    };
+    this.#pool = new pg.Pool({
+      ...(options.connectionString !== undefined
+        ? { connectionString: options.connectionString }
+        : {}),
+      max: options.poolSize ?? 10,
+      // Idle connections do not keep a finished script alive.
+      allowExitOnIdle: true,
+      options: `-c search_path=${options.schema}`,
+      types,
+    });
+    // A broken idle connection is dropped by the pool; the next query gets a new one.
+    this.#pool.on('error', () => {});
+    // Started now; a failure is reported by the first operation that waits for it.
+    this.#ensureReady().catch(() => {});
+  }
+
+  append(results: readonly PreparedResult[]): void {
+    if (results.length === 0) return;
+    const rows = results.map(toResultRow);
+    for (const [i, row] of rows.entries()) {
+      // PostgreSQL text cannot hold NUL; JSON cells escape it, names cannot.
+      for (const c of [
+        'run_id',
+        'sample_id',
+        'dataset_name',
+        'project_name',
+        'timestamp',
+        'evaluator_name',
+        'model_name',
+      ] as const) {
+        if (row[c]?.includes('\u0000')) {
+          throw new InvalidInputError(
+            'E_INVALID_ARGUMENT',
+            `results[${i}].${c} contains a NUL character, which PostgreSQL text cannot hold; nothing was written`,
+            `results[${i}].${c}`,
+          );
+        }
+      }
+    }
+    this.#queue.push({ kind: 'append', rows });
+    this.#queuedRows += rows.length;
+    this.#writeSoon();
+  }
+
+  patchRun(runId: string, patch: RunPatch): void {
+    this.#queue.push({ kind: 'patch', runId, patch: structuredClone(patch) });
+    this.#writeSoon();
+  }
+
+  /** Writes everything queued; rejects with {@link UnstoredResultsError} if some of it failed. */
+  async sync(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    // A write already under way (from the background) finishes first; its failure is not ours
+    // to report: what it could not store is still queued, and is tried again here.
+    while (this.#writing) await this.#writing.catch(() => {});
+    if (this.#queue.length > 0) await this.#drain();
+  }
+
+  async listRuns(): Promise<RunSummary[]> {
+    await this.sync();
+    const { rows } = await this.#query<RunRow>(SELECT_RUN);
+    return rows.map((row) => toRunSummary(toAggregate(row)));
+  }
+
+  async *readRun(runId: string): AsyncGenerator<ResultRecord> {
+    await this.sync();
+    let after = 0;
+    for (;;) {
+      const { rows } = await this.#query<ResultRow & { seq: number }>({
+        name: 'evaltrack-read-run',
+        text: `SELECT seq, ${RESULT_COLUMNS.join(', ')} FROM results
+          WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+        values: [runId, after],
+      });
+      for (const row of rows) yield toRecord(row);
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1]?.seq ?? after;
+    }
+  }
+
+  /** Refolds every run's aggregates from its results, in logging order (context kept). */
+  async rebuild(): Promise<{ setAside: number }> {
+    await this.sync();
+    await this.#ensureReady();
+    await this.#transaction(async (client) => {
+      // Writers hold this lock shared: taking it alone waits for them and holds them off.
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        this.#rebuildLock,
+      ]);
+      const before = new Map(
+        (await client.query<RunRow>(SELECT_RUN)).rows.map((row) => [row.run_id, toAggregate(row)]),
+      );
+      const refold = new RunRefold(before, this.#key);
+      let after = 0;
+      for (;;) {
+        const { rows } = await client.query<FoldRow & { seq: number }>(
+          `SELECT seq, run_id, dataset_name, project_name, timestamp, evaluator_name, model_name,
+             score_values FROM results WHERE seq > $1 ORDER BY seq LIMIT 10000`,
+          [after],
+        );
+        for (const row of rows) refold.add(row);
+        if (rows.length < 10000) break;
+        after = rows[rows.length - 1]?.seq ?? after;
+      }
+      await this.#putRuns(client, refold.finish());
+    });
+    return { setAside: 0 };
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#pool.end();
+  }
+
+  // --- writing ---
+
+  /** Starts a write in the background: at once for a large queue, after a moment otherwise. */
+  #writeSoon(): void {
+    const eager = this.#queuedRows >= EAGER_ROWS;
+    if (this.#timer && !eager) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        // A failure is kept in the queue and reported by the next sync().
+        this.#drain().catch(() => {});
+      },
+      eager ? 0 : EAGER_DELAY_MS,
+    );
+  }
+
+  /**
+   * Writes the queue in order, one transaction per chunk, each retried; joins the write under
+   * way instead of starting a second one. Rejects with the results not stored.
+   */
+  #drain(): Promise<void> {
+    this.#writing ??= (async () => {
+      try {
+        while (this.#queue.length > 0) {
+          const take = this.#nextChunk();
+          await this.#retrying(async () => {
+            await this.#ensureReady();
+            await this.#writeOps(take);
+          });
+          this.#queue.splice(0, take.length);
+          for (const op of take) if (op.kind === 'append') this.#queuedRows -= op.rows.length;
+        }
+      } catch (cause) {
+        throw this.#unstored(cause);
+      } finally {
+        this.#writing = null;
+      }
+    })();
+    return this.#writing;
+  }
+
+  /** The ops at the head of the queue that one transaction writes: whole batches, or one patch. */
+  #nextChunk(): Op[] {
+    const first = this.#queue[0] as Op;
+    if (first.kind === 'patch') return [first];
+    const take: Op[] = [first];
+    let rows = first.rows.length;
+    for (const op of this.#queue.slice(1)) {
+      if (op.kind !== 'append' || rows + op.rows.length > CHUNK) break;
+      take.push(op);
+      rows += op.rows.length;
+    }
+    return take;
+  }
+
+  async #writeOps(ops: readonly Op[]): Promise<void> {
+    await this.#transaction(async (client) => {
+      const first = ops[0] as Op;
+      if (first.kind === 'patch') {
+        const [run] = await this.#lockRuns(client, [first.runId]);
+        const agg =
+          run ?? emptyAggregate(first.runId, first.patch.datasetName, first.patch.projectName);
+        await this.#putRuns(client, [applyPatch(agg, first.patch)]);
+        return;
+      }
+      const rows = ops.flatMap((op) => (op.kind === 'append' ? op.rows : []));
+      const runs = new Map<string, RunAggregate | undefined>(
+        (await this.#lockRuns(client, [...new Set(rows.map((r) => r.run_id))])).map((a) => [
+          a.runId,
+          a,
+        ]),
+      );
+      const inserted = new Set(
+        (
+          await client.query<{ result_id: string }>({
+            name: 'evaltrack-insert-results',
+            text: INSERT_RESULTS,
+            values: columnsOf(rows, RESULT_COLUMNS),
+          })
+        ).rows.map((r) => r.result_id),
+      );
+      const changed = new Map<string, RunAggregate>();
+      for (const row of rows) {
+        if (!inserted.has(row.result_id)) continue;
+        const run = foldRow(runs.get(row.run_id), row, this.#key);
+        runs.set(row.run_id, run);
+        changed.set(row.run_id, run);
+      }
+      await this.#putRuns(client, [...changed.values()]);
+    });
+  }
+
+  /** Takes the runs' locks, in sorted order, and reads their aggregates (missing runs left out). */
+  async #lockRuns(client: Pg.PoolClient, runIds: readonly string[]): Promise<RunAggregate[]> {
+    const sorted = [...runIds].sort();
+    await client.query({
+      name: 'evaltrack-lock-runs',
+      text: LOCK_RUNS,
+      values: [this.#rebuildLock, sorted.map((id) => `evaltrack-run:${this.schema}:${id}`)],
+    });
+    const { rows } = await client.query<RunRow>({
+      name: 'evaltrack-get-runs',
+      text: `${SELECT_RUN} WHERE run_id = ANY($1::text[])`,
+      values: [sorted],
+    });
+    return rows.map(toAggregate);
+  }
+
+  async #putRuns(client: Pg.PoolClient, runs: readonly RunAggregate[]): Promise<void> {
+    if (runs.length === 0) return;
+    await client.query({
+      name: 'evaltrack-put-runs',
+      text: PUT_RUNS,
+      values: columnsOf(runs.map(toRunRow), RUN_COLUMNS),
+    });
+  }
+
+  /** Runs `fn` until it succeeds, retrying transient failures with doubling delays. */
+  async #retrying(fn: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (attempt >= this.#retries || !isTransient(e)) throw e;
+        await sleep(this.#retryDelayMs * 2 ** attempt);
+      }
+    }
+  }
+
+  #unstored(cause: unknown): UnstoredResultsError {
+    const rows = this.#queue.flatMap((op) => (op.kind === 'append' ? op.rows : []));
+    const patches = this.#queue.filter((op) => op.kind === 'patch').length;
+    return new UnstoredResultsError(
+      `${rows.length} results and ${patches} run changes were not stored in PostgreSQL ` +
+        `(${(cause as Error).message}); they are kept, and the next flush() tries again`,
+      rows.map(toRecord),
+      patches,
+      cause,
+    );
+  }
+
+  // --- connections ---
+
+  get #rebuildLock(): string {
+    return `evaltrack-rebuild:${this.schema}`;
+  }
+
+  #ensureReady(): Promise<void> {
+    this.#ready ??= this.#withClient((client) => migrate(client, this.schema)).catch((e) => {
+      this.#ready = null;
+      throw e instanceof EvaltrackError
+        ? e
+        : new StoreIoError(`PostgreSQL, schema ${this.schema}: ${(e as Error).message}`, e);
+    });
+    return this.#ready;
+  }
+
+  async #withClient<T>(fn: (client: Pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    // A connection lost mid-query also emits 'error'; the query's rejection reports it.
+    const ignore = (): void => {};
+    client.on('error', ignore);
+    try {
+      const out = await fn(client);
+      client.off('error', ignore);
+      client.release();
+      return out;
+    } catch (e) {
+      client.off('error', ignore);
+      // A connection that failed mid-way is not reused.
+      client.release(e instanceof Error ? e : true);
+      throw e;
+    }
+  }
+
+  async #transaction(fn: (client: Pg.PoolClient) => Promise<void>): Promise<void> {
+    await this.#withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        await fn(client);
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      }
+    });
+  }
+
+  async #query<R extends Pg.QueryResultRow>(
+    query: string | Pg.QueryConfig,
+  ): Promise<Pg.QueryResult<R>> {
+    await this.#ensureReady();
+    try {
+      return await this.#pool.query<R>(query);
+    } catch (e) {
+      if (e instanceof EvaltrackError) throw e;
+      throw new StoreIoError(`PostgreSQL: ${(e as Error).message}`, e);
+    }
+  }
+}

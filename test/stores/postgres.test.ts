@@ -1,0 +1,270 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyResults, UnstoredResultsError } from 'evaltrack';
+import { CSVExperimentTracker } from 'evaltrack/csv';
+import { PostgresExperimentTracker } from 'evaltrack/postgres';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { gllmResult } from 'evaltrack/testing';
+import { NO_POSTGRES, newSchema, postgresUrl, withSchema } from '../helpers/postgres.js';
+import { startPostgres } from '../helpers/postgres-server.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { runWriter } from '../helpers/writer-process.js';
+
+const url = postgresUrl();
+const ROOT = new URL('../..', import.meta.url).pathname;
+const sample = (i: number) => ({ id: `s${i}`, input: `question ${i}` });
+
+/** Runs SQL on the test server (outside evaltrack), then disconnects. */
+async function sql<R extends pg.QueryResultRow>(
+  connection: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client(connection);
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}` : ''}`, () => {
+  const server = url ?? '';
+  const open = (schema: string, options = {}) =>
+    new PostgresExperimentTracker('p', { connectionString: server, schema, ...options });
+
+  it('migrates a new schema once when 4 processes open it at once', async () => {
+    const schema = newSchema('migrate');
+    const script = `const { openStore } = await import(${JSON.stringify(join(ROOT, 'dist/cli/open-store.js'))});
+      const t = await openStore(${JSON.stringify(withSchema(server, schema))});
+      console.log((await t.getExperimentHistory()).length);
+      await t.close();`;
+    const outputs = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]),
+      ),
+    );
+    expect(outputs.map((o) => o.stdout)).toEqual(['0\n', '0\n', '0\n', '0\n']);
+    expect(
+      await sql(server, `SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`),
+    ).toEqual([{ version: 1, name: 'runs with their aggregates, results in logging order' }]);
+    expect(
+      await sql(
+        server,
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`,
+        [schema],
+      ),
+    ).toEqual(
+      [
+        'results_by_run',
+        'results_by_sample',
+        'results_pkey',
+        'results_result_id_key',
+        'runs_by_update',
+        'runs_pkey',
+        'schema_migrations_pkey',
+      ].map((indexname) => ({ indexname })),
+    );
+  });
+
+  it('refuses a schema written by a newer evaltrack instead of guessing', async () => {
+    const schema = newSchema('future');
+    await sql(
+      server,
+      `CREATE SCHEMA ${schema};
+       CREATE TABLE ${schema}.schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+       INSERT INTO ${schema}.schema_migrations (version, name) VALUES (99, 'from the future')`,
+    );
+    const t = open(schema);
+    await expect(t.getExperimentHistory()).rejects.toMatchObject({
+      code: 'E_STORE_IO',
+      message: expect.stringMatching(/version 99, newer than this evaltrack knows \(1\)/),
+    });
+    await t.close();
+  });
+
+  it('8 processes x 2,000 results into the same two runs: exact totals, no duplicate', async () => {
+    const schema = newSchema('writers');
+    const writers = ['0', '1', '2', '3', '4', '5', '6', '7'];
+    // A writer that fails (a deadlock surfaced, a lost result) exits non-zero and fails this.
+    await Promise.all(
+      writers.map((w) => runWriter([withSchema(server, schema), w, '2000', 'shared', '500'])),
+    );
+    const t = open(schema);
+    const history = await t.getExperimentHistory();
+    expect(
+      history.map((r) => [r.runId, r.totalData, r.averageScore, r.summaryResult]).sort(),
+    ).toEqual([
+      ['shared-0', 8000, 0.5, { accuracy: 0.5 }],
+      ['shared-1', 8000, 0.5, { accuracy: 0.5 }],
+    ]);
+    for (const runId of ['shared-0', 'shared-1']) {
+      const ids = (await t.getRunResults(runId)).map((r) => String(r.data['id']));
+      expect(new Set(ids).size).toBe(8000);
+      const parity = runId === 'shared-0' ? 0 : 1;
+      const expected = writers.flatMap((w) =>
+        Array.from({ length: 2000 }, (_, i) => i)
+          .filter((i) => ((i >> 1) & 1) === parity)
+          .map((i) => `${w}-${i}`),
+      );
+      expect([...ids].sort()).toEqual(expected.sort());
+    }
+    await t.close();
+    expect(
+      await sql(
+        server,
+        `SELECT count(*)::int AS n, count(DISTINCT result_id)::int AS d FROM ${schema}.results`,
+      ),
+    ).toEqual([{ n: 16000, d: 16000 }]);
+  });
+
+  it('gathers the CSV folders and SQLite files of several machines, and nothing doubles', async () => {
+    using dir = tempDir();
+    const laptop = new CSVExperimentTracker('laptop', { outputDir: join(dir.path, 'laptop') });
+    await laptop.logBatch([gllmResult(1, 1, 0), gllmResult(0, 1, 0)], 'faq', [
+      sample(1),
+      sample(2),
+    ]);
+    const ci = new CSVExperimentTracker('ci', { outputDir: join(dir.path, 'ci') });
+    await ci.logBatch([gllmResult(1, 1, 1)], 'faq', [sample(1)]);
+    await ci.logContext({ commit: 'abc' });
+    const gpu = new SqliteExperimentTracker('gpu', { file: join(dir.path, 'gpu.sqlite') });
+    await gpu.logBatch([gllmResult(0.5, 1, 0), gllmResult(1, 1, 1)], 'rag', [sample(1), sample(2)]);
+    const team = open(newSchema('team'));
+    const copies = async () => {
+      const reports = [];
+      for (const source of [laptop, ci, gpu]) reports.push(await copyResults(source, team));
+      return reports.map((r) => [r.runs, r.imported, r.skipped]);
+    };
+    expect(await copies()).toEqual([
+      [1, 2, 0],
+      [1, 1, 0],
+      [1, 2, 0],
+    ]);
+    const once = await team.getExperimentHistory();
+    expect(await copies()).toEqual([
+      [1, 0, 2],
+      [1, 0, 1],
+      [1, 0, 2],
+    ]);
+    expect(await team.getExperimentHistory()).toEqual(once);
+    for (const source of [laptop, ci, gpu]) {
+      for (const run of await source.getExperimentHistory()) {
+        expect(once.find((r) => r.runId === run.runId)).toEqual(run);
+        expect(await team.getRunResults(run.runId)).toEqual(await source.getRunResults(run.runId));
+      }
+    }
+    await Promise.all([laptop.close(), ci.close(), gpu.close(), team.close()]);
+  });
+
+  it('rejects a NUL character in a name before anything is written', async () => {
+    const t = open(newSchema('nul'));
+    expect(() => t.log(gllmResult(1, 1, 0), 'data\u0000set', sample(1))).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_ARGUMENT', path: 'results[0].run_id' }),
+    );
+    expect(await t.getExperimentHistory()).toEqual([]);
+    await t.close();
+  });
+
+  it('reads the PG* environment variables when given no connection string', async () => {
+    const schema = newSchema('env');
+    const u = new URL(server);
+    const script = `const { PostgresExperimentTracker } = await import('evaltrack/postgres');
+      const t = new PostgresExperimentTracker('p', { schema: ${JSON.stringify(schema)} });
+      await t.logBatch([{ m: { score: 1 } }], 'd', [{ id: 1 }]);
+      console.log((await t.getExperimentHistory())[0].totalData);
+      await t.close();`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          PGHOST: u.hostname,
+          PGPORT: u.port,
+          PGUSER: decodeURIComponent(u.username),
+          PGDATABASE: u.pathname.slice(1),
+        },
+      },
+    );
+    expect(stdout).toBe('1\n');
+  });
+});
+
+describe.skipIf(url === null)('postgres store when the server dies', () => {
+  let server: Awaited<ReturnType<typeof startPostgres>> | undefined;
+  afterAll(() => server?.destroy());
+
+  it('reports the batch a crash interrupted, keeps it, and stores it once when retried', async () => {
+    // A server of this test's own, to kill.
+    server = await startPostgres();
+    const schema = 'crash';
+    const t = new PostgresExperimentTracker('p', {
+      connectionString: server.url,
+      schema,
+      retries: 2,
+      retryDelayMs: 20,
+    });
+    const results = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => gllmResult((from + k) % 2, 1, 0));
+    const samples = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => sample(from + k));
+    const runId = await t.logBatch(results(0, 100), 'd', samples(0, 100), { runId: 'r' });
+
+    // Hold the runs table, so that the next batch stops in its transaction after inserting its
+    // results and before updating the leaderboard and committing: the middle of the batch.
+    const holder = new pg.Client(server.url);
+    holder.on('error', () => {});
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE ${schema}.runs IN EXCLUSIVE MODE`);
+    const interrupted = t.logBatch(results(100, 1000), 'd', samples(100, 1000), { runId });
+    // Statistics views are frozen inside a transaction: watch from a connection of its own.
+    const watcher = new pg.Client(server.url);
+    watcher.on('error', () => {});
+    await watcher.connect();
+    for (let polls = 0; ; polls++) {
+      const { rows } = await watcher.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO runs%'`,
+      );
+      if (rows[0]?.n === 1) break;
+      if (polls > 2000) throw new Error('the batch never reached the leaderboard update');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    server.stop('immediate');
+    const error = await interrupted.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnstoredResultsError);
+    expect(error).toMatchObject({ code: 'E_NOT_STORED', pendingRunChanges: 0 });
+    const unstored = (error as UnstoredResultsError).results;
+    expect(unstored.map((r) => r.data['id'])).toEqual(samples(100, 1000).map((s) => s.id));
+
+    server.start();
+    await t.flush();
+    await t.flush(); // nothing left: storing twice would double
+    const stored = await t.getRunResults(runId);
+    expect(stored.map((r) => r.data['id'])).toEqual(samples(0, 1100).map((s) => s.id));
+    expect(stored.slice(100).map((r) => r.resultId)).toEqual(unstored.map((r) => r.resultId));
+    const [run] = await t.getExperimentHistory();
+    expect(run).toMatchObject({ totalData: 1100, averageScore: 0.5, successTotal: 1100 });
+
+    // With the server gone for good, close() rejects with what it could not store.
+    server.stop('immediate');
+    t.log(gllmResult(1, 1, 0), 'd', sample(5000), { runId });
+    const closing = await t.close().catch((e: unknown) => e);
+    expect(closing).toMatchObject({ code: 'E_NOT_STORED' });
+    const left = (closing as UnstoredResultsError).results;
+    expect(left.map((r) => r.data['id'])).toEqual(['s5000']);
+    // Nothing was lost: the results in the error go in once the server is back.
+    server.start();
+    const again = new PostgresExperimentTracker('p', { connectionString: server.url, schema });
+    expect(await again.importResults(left)).toEqual({ imported: 1, skipped: 0 });
+    expect((await again.getExperimentHistory())[0]?.totalData).toBe(1101);
+    await again.close();
+  });
+});
