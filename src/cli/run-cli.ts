@@ -617,7 +617,7 @@ function help(): string {
   const lines = COMMANDS.map(
     (c) => `  ${[c.name, ...(c.aliases ?? [])].join(', ').padEnd(22)}${c.summary}`,
   );
-  return `evaltrack: the runs of your LLM evaluations, compared with error bars\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --store <folder | sqlite:file> (or EVALTRACK_STORE; default ${DEFAULT_STORE}),\n--json for machines, and --help. Exit codes: 0 done, 1 a failed gate or an error, 2 a usage error.\n`;
+  return `evaltrack: the runs of your LLM evaluations, compared with error bars\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --store <folder | sqlite:file | postgres://url> (or EVALTRACK_STORE;\ndefault ${DEFAULT_STORE}), --json for machines, and --help.\nExit codes: 0 done, 1 a failed gate or an error, 2 a usage error.\n`;
 }
 
 const commandHelp = (c: Command): string =>

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../dist/cli/open-store.js';
 import { runCli } from '../../dist/cli/run-cli.js';
+import type { BaseExperimentTracker } from 'evaltrack';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { newSchema, postgresUrl, withSchema } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** Runs the command line in this process, with captured streams. */
@@ -26,7 +29,7 @@ const judged = (pass: boolean, score: number) => ({
 });
 
 /** A baseline and a candidate over 6 samples: 1 regression, 2 improvements, 1 sample only in each. */
-async function twoRuns(store: CSVExperimentTracker | SqliteExperimentTracker) {
+async function twoRuns(store: BaseExperimentTracker) {
   const data = (ids: number[]) =>
     ids.map((i) => ({ id: `s${i}`, input: `question ${i}`, actual_output: `answer ${i}` }));
   await store.logBatch(
@@ -46,94 +49,113 @@ async function twoRuns(store: CSVExperimentTracker | SqliteExperimentTracker) {
 }
 
 describe('evaltrack (in process)', () => {
-  for (const kind of ['csv', 'sqlite'] as const) {
-    it(`lists runs with intervals, shows a run, compares and gates (${kind})`, async () => {
-      using dir = tempDir();
-      const where =
-        kind === 'csv' ? join(dir.path, 'store') : `sqlite:${join(dir.path, 'db.sqlite')}`;
-      const store =
-        kind === 'csv'
-          ? new CSVExperimentTracker('p', { outputDir: where })
-          : new SqliteExperimentTracker('p', { file: where.slice(7) });
-      await twoRuns(store);
-      await store.close();
+  const pgUrl = postgresUrl();
+  for (const kind of ['csv', 'sqlite', 'postgres'] as const) {
+    it.skipIf(kind === 'postgres' && pgUrl === null)(
+      `lists runs with intervals, shows a run, compares and gates (${kind})`,
+      async () => {
+        using dir = tempDir();
+        const where = {
+          csv: join(dir.path, 'store'),
+          sqlite: `sqlite:${join(dir.path, 'db.sqlite')}`,
+          postgres: withSchema(pgUrl ?? '', newSchema('cli')),
+        }[kind];
+        // Written through the store the command line opens for the same address.
+        const store = await openStore(where, 'p');
+        await twoRuns(store);
+        await store.close();
 
-      const runs = await cli(['runs', '--json', '--store', where]);
-      expect(runs.code).toBe(0);
-      const listed = JSON.parse(runs.stdout) as {
-        runId: string;
-        n: number;
-        passRate: number;
-        passInterval: { low: number; high: number };
-      }[];
-      expect(listed.map((r) => [r.runId, r.n, r.passRate])).toEqual([
-        ['cand', 5, 0.8],
-        ['base', 5, 0.6],
-      ]);
-      expect(listed[0]?.passInterval.low).toBeCloseTo(0.37553, 5); // Wilson 4/5
+        const runs = await cli(['runs', '--json', '--store', where]);
+        expect(runs.code).toBe(0);
+        const listed = JSON.parse(runs.stdout) as {
+          runId: string;
+          n: number;
+          passRate: number;
+          passInterval: { low: number; high: number };
+        }[];
+        expect(listed.map((r) => [r.runId, r.n, r.passRate])).toEqual([
+          ['cand', 5, 0.8],
+          ['base', 5, 0.6],
+        ]);
+        expect(listed[0]?.passInterval.low).toBeCloseTo(0.37553, 5); // Wilson 4/5
 
-      const table = await cli(['leaderboard'], { EVALTRACK_STORE: where });
-      expect(table.stdout.split('\n')[0]).toMatch(
-        /^# +run +dataset +model +n +score \[95% CI\] +pass rate \[95% CI\] +updated$/,
-      );
-      expect(table.stdout).toContain('80.0% [37.6%, 96.4%]');
+        const table = await cli(['leaderboard'], { EVALTRACK_STORE: where });
+        expect(table.stdout.split('\n')[0]).toMatch(
+          /^# +run +dataset +model +n +score \[95% CI\] +pass rate \[95% CI\] +updated$/,
+        );
+        expect(table.stdout).toContain('80.0% [37.6%, 96.4%]');
 
-      const show = await cli(['show', 'base', '--failures', '--store', where]);
-      expect(show.code).toBe(0);
-      expect(
-        show.stdout
-          .split('\n')
-          .slice(2, -1)
-          .map((l) => l.split(/ +/)[0]),
-      ).toEqual(['s2', 's3']);
+        const show = await cli(['show', 'base', '--failures', '--store', where]);
+        expect(show.code).toBe(0);
+        expect(
+          show.stdout
+            .split('\n')
+            .slice(2, -1)
+            .map((l) => l.split(/ +/)[0]),
+        ).toEqual(['s2', 's3']);
 
-      const compare = await cli(['compare', 'base', 'cand', '--json', '--store', where]);
-      const cmp = JSON.parse(compare.stdout) as {
-        matched: number;
-        onlyBaseline: string[];
-        onlyCandidate: string[];
-        regressions: { sampleId: string; input: string; baselineOutput: string }[];
-        improvements: { sampleId: string }[];
-        unchanged: number;
-        passMetric: string;
-      };
-      expect(cmp).toMatchObject({
-        matched: 4,
-        onlyBaseline: ['s5'],
-        onlyCandidate: ['s6'],
-        unchanged: 1,
-        passMetric: 'judge.aggregate_success',
-      });
-      expect(cmp.regressions).toEqual([
-        {
-          sampleId: 's1',
-          input: 'question 1',
-          baselineOutput: 'answer 1',
-          candidateOutput: 'answer 1',
-        },
-      ]);
-      expect(cmp.improvements.map((r) => r.sampleId)).toEqual(['s2', 's3']);
+        const compare = await cli(['compare', 'base', 'cand', '--json', '--store', where]);
+        const cmp = JSON.parse(compare.stdout) as {
+          matched: number;
+          onlyBaseline: string[];
+          onlyCandidate: string[];
+          regressions: { sampleId: string; input: string; baselineOutput: string }[];
+          improvements: { sampleId: string }[];
+          unchanged: number;
+          passMetric: string;
+        };
+        expect(cmp).toMatchObject({
+          matched: 4,
+          onlyBaseline: ['s5'],
+          onlyCandidate: ['s6'],
+          unchanged: 1,
+          passMetric: 'judge.aggregate_success',
+        });
+        expect(cmp.regressions).toEqual([
+          {
+            sampleId: 's1',
+            input: 'question 1',
+            baselineOutput: 'answer 1',
+            candidateOutput: 'answer 1',
+          },
+        ]);
+        expect(cmp.improvements.map((r) => r.sampleId)).toEqual(['s2', 's3']);
 
-      expect(
-        (await cli(['gate', 'base', 'cand', '--max-regressions', '1', '--store', where])).code,
-      ).toBe(0);
-      const failed = await cli([
-        'gate',
-        'base',
-        'cand',
-        '--max-regressions',
-        '0',
-        '--min-score',
-        '0.9',
-        '--store',
-        where,
-      ]);
-      expect(failed.code).toBe(1);
-      expect(failed.stdout).toBe(
-        'gate failed:\n- 1 regressions on judge.aggregate_success (at most 0): s1\n- score 0.800 of cand is below 0.9\n',
-      );
-    });
+        expect(
+          (await cli(['gate', 'base', 'cand', '--max-regressions', '1', '--store', where])).code,
+        ).toBe(0);
+        const failed = await cli([
+          'gate',
+          'base',
+          'cand',
+          '--max-regressions',
+          '0',
+          '--min-score',
+          '0.9',
+          '--store',
+          where,
+        ]);
+        expect(failed.code).toBe(1);
+        expect(failed.stdout).toBe(
+          'gate failed:\n- 1 regressions on judge.aggregate_success (at most 0): s1\n- score 0.800 of cand is below 0.9\n',
+        );
+      },
+    );
   }
+
+  it.skipIf(pgUrl === null)('pushes a laptop folder into PostgreSQL with copy', async () => {
+    using dir = tempDir();
+    const folder = join(dir.path, 'experiments');
+    const laptop = new CSVExperimentTracker('p', { outputDir: folder });
+    await twoRuns(laptop);
+    await laptop.close();
+    const team = withSchema(pgUrl ?? '', newSchema('push'));
+    const push = () => cli(['copy', '--from', folder, '--to', team]);
+    expect((await push()).stdout).toBe('copied 2 runs: 10 results, 0 already there\n');
+    expect((await push()).stdout).toBe('copied 2 runs: 0 results, 10 already there\n');
+    const local = JSON.parse((await cli(['runs', '--json', '--store', folder])).stdout) as unknown;
+    expect(JSON.parse((await cli(['runs', '--json', '--store', team])).stdout)).toEqual(local);
+  });
 
   it('puts a Student-t interval on a mean score without reading a result', async () => {
     using dir = tempDir();

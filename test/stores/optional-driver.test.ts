@@ -10,14 +10,15 @@ const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const run = (cwd: string, code: string): string =>
   execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd, encoding: 'utf8' });
 
-describe('better-sqlite3 is an optional peer dependency', () => {
-  it('is not loaded by importing evaltrack, evaltrack/csv or even evaltrack/sqlite', () => {
+describe('better-sqlite3 and pg are optional peer dependencies', () => {
+  it('are not loaded by importing evaltrack, evaltrack/csv, or even their own entry points', () => {
     const loaded = run(
       ROOT,
       `import { createRequire } from 'node:module';
-       await import('evaltrack'); await import('evaltrack/csv'); await import('evaltrack/sqlite');
+       await import('evaltrack'); await import('evaltrack/csv');
+       await import('evaltrack/sqlite'); await import('evaltrack/postgres');
        const cache = createRequire(import.meta.url).cache;
-       console.log(Object.keys(cache).filter((k) => k.includes('better-sqlite3')).length);`,
+       console.log(Object.keys(cache).filter((k) => /better-sqlite3|node_modules.pg./.test(k)).length);`,
     );
     expect(loaded.trim()).toBe('0');
   });
@@ -34,14 +35,30 @@ describe('better-sqlite3 is an optional peer dependency', () => {
       dir.path,
       `import { CSVExperimentTracker } from 'evaltrack/csv';
        import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+       import { PostgresExperimentTracker } from 'evaltrack/postgres';
        new CSVExperimentTracker('p', { outputDir: 'out' }).log({ m: { score: 1 } }, 'd', { id: 1 });
-       try { new SqliteExperimentTracker('p', { file: 'x.sqlite' }); }
-       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`,
+       for (const open of [
+         () => new SqliteExperimentTracker('p', { file: 'x.sqlite' }),
+         () => new PostgresExperimentTracker('p'),
+       ]) {
+         try { open(); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
+       }`,
     );
-    expect(JSON.parse(out)).toEqual({
-      code: 'E_DRIVER_MISSING',
-      message:
-        '[evaltrack] the SQLite store needs better-sqlite3 12: run `npm install better-sqlite3@12`',
-    });
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([
+      {
+        code: 'E_DRIVER_MISSING',
+        message:
+          '[evaltrack] the SQLite store needs better-sqlite3 12: run `npm install better-sqlite3@12`',
+      },
+      {
+        code: 'E_DRIVER_MISSING',
+        message: '[evaltrack] the PostgreSQL store needs pg 8: run `npm install pg@8`',
+      },
+    ]);
   });
 });
