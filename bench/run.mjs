@@ -23,6 +23,7 @@ import { realisticResult } from './realistic-result.mjs';
 import { sqliteSection } from './sqlite-section.mjs';
 import { evaluateSection } from './evaluate-section.mjs';
 import { cliSection } from './cli-section.mjs';
+import { postgresSection } from './postgres-section.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const scale = QUICK ? 0.1 : 1;
@@ -297,6 +298,7 @@ rmSync(small, { recursive: true, force: true });
 rmSync(large, { recursive: true, force: true });
 const { bigFile } = await sqliteSection({ root, pool, scale, note, csvLogPerSec, csvBytesPerRow });
 await cliSection({ root, pool, bigFile, scale, note });
+await postgresSection({ pool, scale, note });
 await evaluateSection({ root, pool, scale, note });
 rmSync(root, { recursive: true, force: true });
 
@@ -331,6 +333,18 @@ SQLite (\`bench/sqlite-section.mjs\`):
   holding 10,000 results (9 full runs, 991 of one result); median of 15 warm reads of a 1,000-row
   run, and of the history.
 - Size: the database file after a WAL checkpoint, per result, next to the CSV file's bytes per row.
+
+PostgreSQL (\`bench/postgres-section.mjs\`), on a throwaway server of this machine (PostgreSQL 15,
+loopback, \`fsync=off\`, so the disk of this shared machine does not decide), median of 15:
+
+- postgres logBatch(1000): one \`logBatch()\` (one transaction: run locks, the results in one
+  \`unnest\` INSERT, the aggregates updated) against one raw multi-row \`INSERT … VALUES\` of the same
+  1,000 rows (12,000 parameters, the objects serialised with \`JSON.stringify\`) into a table of the
+  same columns with no secondary index.
+- getRunResults: a 1,000-row run of 1,000,000 results, against the raw \`SELECT *\` of the same rows
+  by \`run_id\` in \`seq\` order (node-postgres parsing the JSON columns).
+- getExperimentHistory: the 1,000 runs' summaries from the maintained aggregates, next to a
+  \`GROUP BY run_id\` over the results table, which history never runs.
 
 evaluate() (\`bench/evaluate-section.mjs\`): 20,000 samples through \`evaluate()\` with an evaluator
 that returns at once (concurrency 10, batches of 50), against logging the same results with

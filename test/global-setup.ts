@@ -4,8 +4,8 @@
  * the URL is null: the PostgreSQL tests then skip, saying why, except in CI, where they fail.
  */
 import type { TestProject } from 'vitest/node';
-import { postgresBinDir, startPostgres } from './helpers/postgres-server.js';
-import type { PostgresServer } from './helpers/postgres-server.js';
+import { postgresBinDir, startPostgres } from '../scripts/postgres-server.mjs';
+import type { PostgresServer } from '../scripts/postgres-server.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -9,7 +9,7 @@ import { PostgresExperimentTracker } from 'evaltrack/postgres';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { gllmResult } from 'evaltrack/testing';
 import { NO_POSTGRES, newSchema, postgresUrl, withSchema } from '../helpers/postgres.js';
-import { startPostgres } from '../helpers/postgres-server.js';
+import { startPostgres } from '../../scripts/postgres-server.mjs';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runWriter } from '../helpers/writer-process.js';
 

@@ -59,21 +59,7 @@ const PAGE = 1000;
 const EAGER_ROWS = 1000;
 const EAGER_DELAY_MS = 50;
 
-/** Postgres types of the columns, for the `unnest` of one array per column. */
-const RESULT_TYPES: Record<(typeof RESULT_COLUMNS)[number], string> = {
-  result_id: 'text',
-  run_id: 'text',
-  sample_id: 'text',
-  dataset_name: 'text',
-  project_name: 'text',
-  timestamp: 'text',
-  evaluator_name: 'text',
-  model_name: 'text',
-  score_values: 'json',
-  data: 'json',
-  metadata: 'json',
-  evaluation_result: 'json',
-};
+/** Postgres types of the run columns, for the `unnest` of one array per column. */
 const RUN_TYPES: Record<(typeof RUN_COLUMNS)[number], string> = {
   run_id: 'text',
   dataset_name: 'text',
@@ -96,7 +82,7 @@ const RUN_TYPES: Record<(typeof RUN_COLUMNS)[number], string> = {
 
 /**
  * `INSERT INTO table (columns) SELECT … FROM unnest($1::type[], …)`: any number of rows as one
- * parameter per column, in their order (`WITH ORDINALITY`), so `seq` follows the batch.
+ * parameter per column, in their order (`WITH ORDINALITY`).
  */
 function unnestInsert<C extends string>(table: string, types: Record<C, string>): string {
   const columns = Object.keys(types) as C[];
@@ -107,9 +93,23 @@ function unnestInsert<C extends string>(table: string, types: Record<C, string>)
     ORDER BY ord`;
 }
 
-const INSERT_RESULTS = `${unnestInsert('results', RESULT_TYPES)}
-  ON CONFLICT (result_id) DO NOTHING
-  RETURNING result_id`;
+/** Rows per INSERT statement: 12 parameters each, below PostgreSQL's 65,535 per statement. */
+const ROWS_PER_INSERT = 4000;
+
+/**
+ * `INSERT … VALUES (…), (…) … RETURNING result_id` for `rows` rows, skipping stored result ids.
+ * Each value is a parameter of its own, sent as it is: faster than one array per column, which
+ * node-postgres must escape into an array literal and the server parse back.
+ */
+function insertResults(rows: number): string {
+  const width = RESULT_COLUMNS.length;
+  const tuples = Array.from(
+    { length: rows },
+    (_, r) => `(${RESULT_COLUMNS.map((_c, c) => `$${r * width + c + 1}`).join(', ')})`,
+  );
+  return `INSERT INTO results (${RESULT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}
+    ON CONFLICT (result_id) DO NOTHING RETURNING result_id`;
+}
 const PUT_RUNS = `${unnestInsert('runs', RUN_TYPES)}
   ON CONFLICT (run_id) DO UPDATE SET
   ${RUN_COLUMNS.filter((c) => c !== 'run_id')
@@ -371,15 +371,15 @@ export class PostgresStore implements ResultStore {
           a,
         ]),
       );
-      const inserted = new Set(
-        (
-          await client.query<{ result_id: string }>({
-            name: 'evaltrack-insert-results',
-            text: INSERT_RESULTS,
-            values: columnsOf(rows, RESULT_COLUMNS),
-          })
-        ).rows.map((r) => r.result_id),
-      );
+      const inserted = new Set<string>();
+      for (let from = 0; from < rows.length; from += ROWS_PER_INSERT) {
+        const part = rows.slice(from, from + ROWS_PER_INSERT);
+        const { rows: ids } = await client.query<{ result_id: string }>(
+          insertResults(part.length),
+          part.flatMap((row) => RESULT_COLUMNS.map((c) => row[c])),
+        );
+        for (const { result_id } of ids) inserted.add(result_id);
+      }
       const changed = new Map<string, RunAggregate>();
       for (const row of rows) {
         if (!inserted.has(row.result_id)) continue;

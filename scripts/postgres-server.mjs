@@ -1,8 +1,8 @@
 /**
- * A throwaway PostgreSQL server for the tests: its own data directory in the temp folder, on
- * 127.0.0.1 and a free port, trust authentication, stopped and deleted afterwards. Uses the
- * server binaries of Debian's `postgresql` package; as root it runs them as the `postgres` user,
- * since the server refuses to run as root.
+ * A throwaway PostgreSQL server for the tests and the benchmarks: its own data directory in the
+ * temp folder, on 127.0.0.1 and a free port, trust authentication, stopped and deleted afterwards.
+ * Uses the server binaries of Debian's `postgresql` package; as root it runs them as the
+ * `postgres` user, since the server refuses to run as root. Types: postgres-server.d.mts.
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -10,20 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface PostgresServer {
-  /** A connection string for the `postgres` database as the `evaltrack` superuser. */
-  url: string;
-  port: number;
-  /** Stops it: `immediate` is a crash (no checkpoint), as when a server dies. */
-  stop(mode?: 'fast' | 'immediate'): void;
-  /** Starts it again on the same port, after {@link stop}. */
-  start(): void;
-  /** Stops it and deletes its data. */
-  destroy(): void;
-}
-
 /** The folder of the newest installed server's binaries, or null when there is none. */
-export function postgresBinDir(): string | null {
+export function postgresBinDir() {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
   const versions = readdirSync(root)
@@ -32,7 +20,7 @@ export function postgresBinDir(): string | null {
   return versions[0] ? join(root, versions[0], 'bin') : null;
 }
 
-function freePort(): Promise<number> {
+function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -48,11 +36,11 @@ function freePort(): Promise<number> {
 }
 
 /** Starts a new server; throws when no server binaries are installed. */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres() {
   const bin = postgresBinDir();
   if (!bin) throw new Error('no PostgreSQL server installed (apt-get install postgresql)');
   const asRoot = process.getuid?.() === 0;
-  const run = (program: string, args: string[]): void => {
+  const run = (program, args) => {
     const [file, argv] = asRoot
       ? ['runuser', ['-u', 'postgres', '--', join(bin, program), ...args]]
       : [join(bin, program), args];
@@ -75,10 +63,9 @@ export async function startPostgres(): Promise<PostgresServer> {
     // Durable against a crash of the server (what the tests kill), not of the machine.
     '-c fsync=off',
   ].join(' ');
-  const start = (): void =>
+  const start = () =>
     run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
-  const stop = (mode: 'fast' | 'immediate' = 'fast'): void =>
-    run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
+  const stop = (mode = 'fast') => run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
   start();
   let running = true;
   return {
