@@ -170,6 +170,75 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
     await t.close();
   });
 
+  it('writes log() in the background, and flushes after a background write emptied the queue', async () => {
+    const schema = newSchema('background');
+    const t = open(schema);
+    const reader = open(schema);
+    // 1,000 queued results start a write at once; one more log() lands while it runs, so its
+    // own timer later finds the queue empty.
+    for (let i = 0; i < 1000; i++) t.log(gllmResult(i % 2, 1, 0), 'd', sample(i), { runId: 'bg' });
+    await new Promise((r) => setTimeout(r, 5));
+    t.log(gllmResult(1, 1, 0), 'd', sample(1000), { runId: 'bg' });
+    // Seen by another tracker without any flush() from this one (bounded wait, not a timing claim).
+    for (let polls = 0; ; polls++) {
+      const [run] = await reader.getExperimentHistory();
+      if (run?.totalData === 1001) break;
+      if (polls > 500) throw new Error(`the background write stored ${run?.totalData ?? 0}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    t.log(gllmResult(1, 1, 0), 'd', sample(1001), { runId: 'bg' });
+    await t.flush();
+    expect((await reader.getExperimentHistory())[0]?.totalData).toBe(1002);
+    await Promise.all([t.close(), reader.close()]);
+  });
+
+  it('hands back a batch the database refuses, and goes on with the others', async () => {
+    const schema = newSchema('refused');
+    const t = open(schema);
+    await t.logBatch([gllmResult(1, 1, 0)], 'd', [sample(0)], { runId: 'r' });
+    // A rule of the team's database that evaltrack cannot know: no retry can pass it.
+    await sql(server, `ALTER TABLE ${schema}.results ADD CHECK (sample_id <> 'forbidden')`);
+    t.log(gllmResult(1, 1, 0), 'd', sample(1), { runId: 'r' });
+    t.log(gllmResult(0, 1, 0), 'd', { id: 'forbidden', input: 'x' }, { runId: 'r' });
+    t.log(gllmResult(1, 1, 0), 'd', sample(2), { runId: 'r' });
+    const error = await t.flush().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnstoredResultsError);
+    expect(error).toMatchObject({
+      code: 'E_NOT_STORED',
+      message: expect.stringMatching(/1 batches refused by PostgreSQL \(.*check constraint/),
+    });
+    expect((error as UnstoredResultsError).results.map((r) => r.sampleId)).toEqual(['forbidden']);
+    await t.flush(); // handed back once: nothing is left to report
+    expect((await t.getRunResults('r')).map((r) => r.sampleId)).toEqual(['s0', 's1', 's2']);
+    expect((await t.getExperimentHistory())[0]).toMatchObject({ totalData: 3, averageScore: 1 });
+    await t.close();
+  });
+
+  it('counts a result id once when one write holds it twice', async () => {
+    const t = open(newSchema('twice'));
+    const [record] = await (async () => {
+      const source = open(newSchema('twice_source'));
+      await source.logBatch([gllmResult(1, 1, 0)], 'd', [sample(1)], { runId: 'a' });
+      const records = await source.getRunResults('a');
+      await source.close();
+      return records;
+    })();
+    await t.importResults([record!, { ...record!, runId: 'b' }]);
+    expect((await t.getExperimentHistory()).map((r) => [r.runId, r.totalData])).toEqual([['a', 1]]);
+    await t.close();
+  });
+
+  it('refuses a schema name that is not a plain identifier, in the store too', async () => {
+    const { PostgresStore } = await import('evaltrack/postgres');
+    for (const schema of ['x"; DROP TABLE t; --', 'Upper', '']) {
+      expect(() => new PostgresStore({ schema, leaderboardScoreKey: 'score' })).toThrow(
+        expect.objectContaining({ code: 'E_INVALID_ARGUMENT', path: 'options.schema' }),
+      );
+      expect(() => open(schema)).toThrow(expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }));
+    }
+  });
+
   it('reads the PG* environment variables when given no connection string', async () => {
     const schema = newSchema('env');
     const u = new URL(server);

@@ -6,7 +6,7 @@ import {
 } from '../../tracker/base-experiment-tracker.js';
 import type { TrackerOptions } from '../../tracker/base-experiment-tracker.js';
 import { checkName, checkOptions } from '../../tracker/check-input.js';
-import { PostgresStore } from './postgres-store.js';
+import { checkSchemaName, PostgresStore } from './postgres-store.js';
 
 /** Options of {@link PostgresExperimentTracker}. */
 export interface PostgresTrackerOptions extends TrackerOptions {
@@ -77,14 +77,7 @@ export class PostgresExperimentTracker extends BaseExperimentTracker {
   constructor(projectName: string, options?: PostgresTrackerOptions) {
     const opts = checkOptions(options, POSTGRES_OPTION_KEYS, 'options');
     const { connectionString, schema, poolSize, retries, retryDelayMs, ...trackerOptions } = opts;
-    const schemaName = schema === undefined ? 'evaltrack' : checkName(schema, 'options.schema');
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schemaName)) {
-      throw new InvalidInputError(
-        'E_INVALID_ARGUMENT',
-        `options.schema must be a lower-case identifier ([a-z_][a-z0-9_]*), got ${JSON.stringify(schemaName)}`,
-        'options.schema',
-      );
-    }
+    const schemaName = checkSchemaName(schema ?? 'evaltrack', 'options.schema');
     const config = resolveTrackerOptions(trackerOptions, 'options');
     super(projectName, {
       ...trackerOptions,

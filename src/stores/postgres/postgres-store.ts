@@ -2,12 +2,12 @@
  * The PostgreSQL store, for teams: many machines write one database, and everyone reads one
  * leaderboard. `append` and `patchRun` queue (so `log()` stays synchronous); `sync` writes the
  * queue in order. Each write is one transaction that takes the runs' advisory locks in a fixed
- * order, inserts the results (one statement for the whole batch, duplicates skipped by result id),
- * folds the ones actually inserted into the runs' aggregates with the shared rules, and commits.
- * A failed write is retried with backoff; if it still fails, it stays queued, and `sync` rejects
- * with the results not stored. Because inserts skip known result ids and only inserted rows are
- * folded, a retry after a lost acknowledgement stores nothing twice.
- */
+ * order, inserts the results (multi-row statements, duplicates skipped by result id), folds the
+ * ones actually inserted into the runs' aggregates with the shared rules, and commits. A failed
+ * write is retried with backoff; if it still fails, it stays queued, and `sync` rejects with the
+ * results not stored. Because inserts skip known result ids and only inserted rows are folded, a
+ * retry after a lost acknowledgement stores nothing twice. A batch the database refuses for good
+ * leaves the queue and is handed back by the next `sync`, so it cannot block the others. */
 import type Pg from 'pg';
 import {
   EvaltrackError,
@@ -93,6 +93,17 @@ function unnestInsert<C extends string>(table: string, types: Record<C, string>)
     ORDER BY ord`;
 }
 
+/** The plain text columns of a result, which must hold no NUL. */
+const TEXT_COLUMNS = [
+  'run_id',
+  'sample_id',
+  'dataset_name',
+  'project_name',
+  'timestamp',
+  'evaluator_name',
+  'model_name',
+] as const;
+
 /** Rows per INSERT statement: 12 parameters each, below PostgreSQL's 65,535 per statement. */
 const ROWS_PER_INSERT = 4000;
 
@@ -133,20 +144,42 @@ const columnsOf = <R, C extends keyof R>(rows: readonly R[], columns: readonly C
 
 /** SQLSTATE classes and codes worth a retry: connection trouble, deadlocks, a server restarting. */
 function isTransient(e: unknown): boolean {
-  if (e instanceof EvaltrackError) return e.code === 'E_STORE_IO' && isTransient(e.cause);
+  if (e instanceof EvaltrackError) {
+    return e.code === 'E_STORE_IO' && e.cause !== undefined && isTransient(e.cause);
+  }
+  if (!(e instanceof Error)) return false;
   const code = (e as { code?: unknown }).code;
-  if (typeof code !== 'string') return true; // a socket error, or the connection ended
+  // node-postgres reports a lost or refused connection without a code.
+  if (typeof code !== 'string')
+    return /connection|terminated|timeout|not queryable/i.test(e.message);
   return (
     code.startsWith('08') || // connection exception
     code.startsWith('57P') || // server shutting down or starting
     code === '40001' || // serialization failure
     code === '40P01' || // deadlock detected
     code === '53300' || // too many connections
-    /^E[A-Z]+$/.test(code) // ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT…
+    /^E[A-Z_]+$/.test(code) || // ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT, EAI_AGAIN…
+    code.startsWith('ERR_STREAM') // a socket stream that ended
   );
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const ignoreError = (): void => {};
+
+/** Schema names become identifiers in SQL and in the connection's search_path: keep them plain. */
+export function checkSchemaName(schema: unknown, where: string): string {
+  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `${where} must be a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 characters), got ${JSON.stringify(schema)}`,
+      where,
+    );
+  }
+  return schema;
+}
+
+/** Bytes an index entry of ours may take: PostgreSQL's B-tree limit is about 2,700. */
+const MAX_KEY_BYTES = 2000;
 
 /** A store in one schema of a PostgreSQL database. Used by `PostgresExperimentTracker`. */
 export class PostgresStore implements ResultStore {
@@ -161,12 +194,14 @@ export class PostgresStore implements ResultStore {
   /** Writes not yet stored, in order; an op leaves only once its transaction committed. */
   readonly #queue: Op[] = [];
   #queuedRows = 0;
+  /** Ops the database refused for good, out of the queue until a sync() hands them back. */
+  readonly #refused: { op: Op; cause: unknown }[] = [];
   #writing: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(options: PostgresStoreOptions) {
+    this.schema = checkSchemaName(options.schema, 'options.schema');
     const pg = loadPg();
-    this.schema = options.schema;
     this.#key = options.leaderboardScoreKey;
     this.#retries = options.retries ?? 5;
     this.#retryDelayMs = options.retryDelayMs ?? 100;
@@ -189,7 +224,8 @@ export class PostgresStore implements ResultStore {
       max: options.poolSize ?? 10,
       // Idle connections do not keep a finished script alive.
       allowExitOnIdle: true,
-      options: `-c search_path=${options.schema}`,
+      // Floats in full precision (the default since PostgreSQL 12): sums are read and rewritten.
+      options: `-c search_path=${options.schema} -c extra_float_digits=3`,
       types,
     });
     // A broken idle connection is dropped by the pool; the next query gets a new one.
@@ -202,16 +238,9 @@ export class PostgresStore implements ResultStore {
     if (results.length === 0) return;
     const rows = results.map(toResultRow);
     for (const [i, row] of rows.entries()) {
-      // PostgreSQL text cannot hold NUL; JSON cells escape it, names cannot.
-      for (const c of [
-        'run_id',
-        'sample_id',
-        'dataset_name',
-        'project_name',
-        'timestamp',
-        'evaluator_name',
-        'model_name',
-      ] as const) {
+      // PostgreSQL text cannot hold NUL (JSON cells escape it), and an index entry has a size
+      // limit; the database would refuse such a batch only when it is written.
+      for (const c of TEXT_COLUMNS) {
         if (row[c]?.includes('\u0000')) {
           throw new InvalidInputError(
             'E_INVALID_ARGUMENT',
@@ -219,6 +248,14 @@ export class PostgresStore implements ResultStore {
             `results[${i}].${c}`,
           );
         }
+      }
+      const keyBytes = Buffer.byteLength(row.sample_id) + Buffer.byteLength(row.run_id);
+      if (keyBytes > MAX_KEY_BYTES || Buffer.byteLength(row.result_id) > MAX_KEY_BYTES) {
+        throw new InvalidInputError(
+          'E_INVALID_ARGUMENT',
+          `results[${i}]: its sample id and run id take ${keyBytes} bytes; the PostgreSQL store indexes at most ${MAX_KEY_BYTES}; nothing was written`,
+          `results[${i}].sampleId`,
+        );
       }
     }
     this.#queue.push({ kind: 'append', rows });
@@ -239,6 +276,7 @@ export class PostgresStore implements ResultStore {
     // to report: what it could not store is still queued, and is tried again here.
     while (this.#writing) await this.#writing.catch(() => {});
     if (this.#queue.length > 0) await this.#drain();
+    if (this.#refused.length > 0) throw this.#unstored(null);
   }
 
   async listRuns(): Promise<RunSummary[]> {
@@ -249,17 +287,38 @@ export class PostgresStore implements ResultStore {
 
   async *readRun(runId: string): AsyncGenerator<ResultRecord> {
     await this.sync();
-    let after = 0;
-    for (;;) {
-      const { rows } = await this.#query<ResultRow & { seq: number }>({
-        name: 'evaltrack-read-run',
-        text: `SELECT seq, ${RESULT_COLUMNS.join(', ')} FROM results
-          WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
-        values: [runId, after],
-      });
-      for (const row of rows) yield toRecord(row);
-      if (rows.length < PAGE) return;
-      after = rows[rows.length - 1]?.seq ?? after;
+    await this.#ensureReady();
+    // All pages from one snapshot: `seq` is taken at insert, not at commit, so pages read one by
+    // one could pass over a slower writer's rows that commit later with lower numbers.
+    const client = await this.#connect();
+    let failed: unknown;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      let after = 0;
+      for (;;) {
+        const { rows } = await client.query<ResultRow & { seq: number }>({
+          name: 'evaltrack-read-run',
+          text: `SELECT seq, ${RESULT_COLUMNS.join(', ')} FROM results
+            WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
+          values: [runId, after],
+        });
+        for (const row of rows) yield toRecord(row);
+        if (rows.length < PAGE) break;
+        after = rows[rows.length - 1]?.seq ?? after;
+      }
+    } catch (e) {
+      failed = e;
+      throw e instanceof EvaltrackError
+        ? e
+        : new StoreIoError(`PostgreSQL: ${(e as Error).message}`, e);
+    } finally {
+      // Also when the caller stops early: the read-only transaction ends before the connection
+      // goes back to the pool.
+      failed ??= await client.query('ROLLBACK').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      this.#release(client, failed);
     }
   }
 
@@ -295,6 +354,7 @@ export class PostgresStore implements ResultStore {
   async close(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    await this.#writing?.catch(() => {});
     await this.#pool.end();
   }
 
@@ -308,7 +368,7 @@ export class PostgresStore implements ResultStore {
     this.#timer = setTimeout(
       () => {
         this.#timer = null;
-        // A failure is kept in the queue and reported by the next sync().
+        // What fails stays queued (or refused), and the next sync() reports it.
         this.#drain().catch(() => {});
       },
       eager ? 0 : EAGER_DELAY_MS,
@@ -316,28 +376,49 @@ export class PostgresStore implements ResultStore {
   }
 
   /**
-   * Writes the queue in order, one transaction per chunk, each retried; joins the write under
-   * way instead of starting a second one. Rejects with the results not stored.
+   * Writes the queue; joins the write under way instead of starting a second one. Rejects with
+   * the results not stored.
    */
   #drain(): Promise<void> {
-    this.#writing ??= (async () => {
+    if (this.#writing) return this.#writing;
+    if (this.#queue.length === 0) return Promise.resolve();
+    const writing = this.#writeQueue().finally(() => {
+      if (this.#writing === writing) this.#writing = null;
+    });
+    this.#writing = writing;
+    return writing;
+  }
+
+  /**
+   * Writes the queue in order, one transaction per chunk, each retried. A transient failure
+   * leaves the rest queued and rejects. An op the database refuses for good (data it cannot
+   * hold) would block every later write if it stayed: it leaves the queue for `#refused`, to be
+   * handed back by the next sync(); a chunk of several batches is first retried batch by batch,
+   * to find which.
+   */
+  async #writeQueue(): Promise<void> {
+    try {
+      await this.#retrying(() => this.#ensureReady());
+    } catch (cause) {
+      throw this.#unstored(cause);
+    }
+    let alone = 0;
+    while (this.#queue.length > 0) {
+      const take = alone > 0 ? [this.#queue[0] as Op] : this.#nextChunk();
       try {
-        while (this.#queue.length > 0) {
-          const take = this.#nextChunk();
-          await this.#retrying(async () => {
-            await this.#ensureReady();
-            await this.#writeOps(take);
-          });
-          this.#queue.splice(0, take.length);
-          for (const op of take) if (op.kind === 'append') this.#queuedRows -= op.rows.length;
-        }
+        await this.#retrying(() => this.#writeOps(take));
       } catch (cause) {
-        throw this.#unstored(cause);
-      } finally {
-        this.#writing = null;
+        if (isTransient(cause)) throw this.#unstored(cause);
+        if (take.length > 1) {
+          alone = take.length;
+          continue;
+        }
+        this.#refused.push({ op: take[0] as Op, cause });
       }
-    })();
-    return this.#writing;
+      if (alone > 0) alone--;
+      this.#queue.splice(0, take.length);
+      for (const op of take) if (op.kind === 'append') this.#queuedRows -= op.rows.length;
+    }
   }
 
   /** The ops at the head of the queue that one transaction writes: whole batches, or one patch. */
@@ -382,7 +463,8 @@ export class PostgresStore implements ResultStore {
       }
       const changed = new Map<string, RunAggregate>();
       for (const row of rows) {
-        if (!inserted.has(row.result_id)) continue;
+        // `delete`: a result id twice in one write was stored once, so it counts once.
+        if (!inserted.delete(row.result_id)) continue;
         const run = foldRow(runs.get(row.run_id), row, this.#key);
         runs.set(row.run_id, run);
         changed.set(row.run_id, run);
@@ -428,15 +510,32 @@ export class PostgresStore implements ResultStore {
     }
   }
 
+  /** The error for what is not stored: ops refused (handed back once) and ops still queued. */
   #unstored(cause: unknown): UnstoredResultsError {
-    const rows = this.#queue.flatMap((op) => (op.kind === 'append' ? op.rows : []));
-    const patches = this.#queue.filter((op) => op.kind === 'patch').length;
+    const refused = this.#refused.splice(0);
+    const ops = [...refused.map((r) => r.op), ...this.#queue];
+    const rows = ops.flatMap((op) => (op.kind === 'append' ? op.rows : []));
+    const patches = ops.filter((op) => op.kind === 'patch').length;
+    const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+    const parts = [];
+    if (refused.length > 0) {
+      parts.push(
+        `${refused.length} batches refused by PostgreSQL (${message(refused[0]?.cause)}), ` +
+          'taken out of the queue: they are in this error only',
+      );
+    }
+    if (this.#queue.length > 0) {
+      parts.push(
+        `${this.#queue.length} batches not written (${message(cause)}), kept: the next ` +
+          'flush() tries them again (some may have been stored just before the failure; ' +
+          'they are not stored twice)',
+      );
+    }
     return new UnstoredResultsError(
-      `${rows.length} results and ${patches} run changes were not stored in PostgreSQL ` +
-        `(${(cause as Error).message}); they are kept, and the next flush() tries again`,
+      `${rows.length} results and ${patches} run changes were not stored: ${parts.join('; ')}`,
       rows.map(toRecord),
       patches,
-      cause,
+      this.#queue.length > 0 ? cause : refused[0]?.cause,
     );
   }
 
@@ -456,21 +555,30 @@ export class PostgresStore implements ResultStore {
     return this.#ready;
   }
 
-  async #withClient<T>(fn: (client: Pg.PoolClient) => Promise<T>): Promise<T> {
+  /** A pooled connection whose connection errors are left to the query that meets them. */
+  async #connect(): Promise<Pg.PoolClient> {
     const client = await this.#pool.connect();
     // A connection lost mid-query also emits 'error'; the query's rejection reports it.
-    const ignore = (): void => {};
-    client.on('error', ignore);
+    client.on('error', ignoreError);
+    return client;
+  }
+
+  /** Gives a connection back; one that failed mid-way is closed, not reused. */
+  #release(client: Pg.PoolClient, failure: unknown): void {
+    client.off('error', ignoreError);
+    client.release(failure === undefined ? undefined : failure instanceof Error ? failure : true);
+  }
+
+  async #withClient<T>(fn: (client: Pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#connect();
+    let failed: unknown;
     try {
-      const out = await fn(client);
-      client.off('error', ignore);
-      client.release();
-      return out;
+      return await fn(client);
     } catch (e) {
-      client.off('error', ignore);
-      // A connection that failed mid-way is not reused.
-      client.release(e instanceof Error ? e : true);
+      failed = e;
       throw e;
+    } finally {
+      this.#release(client, failed);
     }
   }
 
