@@ -2,25 +2,11 @@
 // run, on a throwaway server of this machine (loopback).
 import pg from 'pg';
 import { PostgresExperimentTracker } from 'evaltrack/postgres';
+import { RESULT_COLUMNS } from '../dist/stores/sql/sql-rows.js';
 import { postgresBinDir, startPostgres } from '../scripts/postgres-server.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => Number(process.hrtime.bigint()) / 1e6;
-
-const RESULT_COLUMNS = [
-  'result_id',
-  'run_id',
-  'sample_id',
-  'dataset_name',
-  'project_name',
-  'timestamp',
-  'evaluator_name',
-  'model_name',
-  'score_values',
-  'data',
-  'metadata',
-  'evaluation_result',
-];
 
 /** Runs the PostgreSQL measures; `note(name, figures)` records each. */
 export async function postgresSection({ pool, scale, note }) {

@@ -1,21 +1,5 @@
-import { createRequire } from 'node:module';
 import type Pg from 'pg';
-import { EvaltrackError } from '../../errors.js';
+import { loadPeer } from '../load-peer.js';
 
-const require = createRequire(import.meta.url);
-
-/**
- * node-postgres, loaded when a PostgreSQL store is opened, not when evaltrack is imported: it is an
- * optional peer dependency, needed only by teams that use this store.
- */
-export function loadPg(): typeof Pg {
-  try {
-    return require('pg') as typeof Pg;
-  } catch (cause) {
-    throw new EvaltrackError(
-      'E_DRIVER_MISSING',
-      'the PostgreSQL store needs pg 8: run `npm install pg@8`',
-      { cause },
-    );
-  }
-}
+/** node-postgres, loaded when a PostgreSQL store is opened (an optional peer dependency). */
+export const loadPg = (): typeof Pg => loadPeer<typeof Pg>('pg', 'PostgreSQL', 'pg@8');
