@@ -14,7 +14,8 @@ import { createProgress } from '../evaluate/progress.js';
 import { encodeText, encodeValue, formatRecord, quoteCell } from '../stores/csv/csv-codec.js';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import { compareRuns } from '../stats/compare-runs.js';
-import { passAtK, studentTInterval, wilsonInterval } from '../stats/statistics.js';
+import { runStats } from '../stats/run-stats.js';
+import { passAtK } from '../stats/statistics.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
@@ -71,30 +72,6 @@ async function runRecords(tracker: BaseExperimentTracker, runId: string): Promis
   const records = await tracker.getRunResults(runId);
   if (records.length === 0) throw new UsageError(`no results for run ${JSON.stringify(runId)}`);
   return records;
-}
-
-/**
- * A run's numbers with their 95% intervals, from its summary alone (no result is read): the
- * score with a Wilson interval when it is pass/fail, else a Student-t interval; the pass rate of
- * `aggregate_success` (or of a pass/fail score) with a Wilson interval.
- */
-function runStats(run: RunSummary) {
-  const scorePasses = Math.round((run.averageScore ?? 0) * run.scoredCount);
-  const [passed, judged] =
-    run.successTotal > 0
-      ? [run.successCount, run.successTotal]
-      : run.scorePassFail
-        ? [scorePasses, run.scoredCount]
-        : [0, 0];
-  return {
-    n: run.totalData,
-    score: run.averageScore,
-    scoreInterval: run.scorePassFail
-      ? wilsonInterval(scorePasses, run.scoredCount)
-      : studentTInterval(run.scoredCount, run.averageScore ?? 0, run.scoreStdDev),
-    passRate: judged > 0 ? passed / judged : null,
-    passInterval: wilsonInterval(passed, judged),
-  };
 }
 
 /** Commands that read a store. */

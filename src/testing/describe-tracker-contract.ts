@@ -364,6 +364,19 @@ export function describeTrackerContract(
       await t.close();
     });
 
+    it('gives one result by its id, and null for an unknown one', async () => {
+      const t = fresh();
+      const runId = await t.logBatch([gllmResult(1, 1, 0), gllmResult(0, 1, 0)], 'd', [
+        sample(1),
+        sample(2),
+      ]);
+      const records = await t.getRunResults(runId);
+      expect(await t.getResult(runId, records[1]!.resultId)).toEqual(records[1]);
+      expect(await t.getResult(runId, 'no-such-result')).toEqual(null);
+      expect(await t.getResult('no-such-run', records[1]!.resultId)).toEqual(null);
+      await t.close();
+    });
+
     it('returns [] for an unknown run', async () => {
       const t = fresh();
       t.log(gllmResult(1, 1, 0), 'd', sample(1));

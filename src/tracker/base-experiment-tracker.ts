@@ -311,6 +311,18 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     return out;
   }
 
+  /** One result of a run by its `resultId`, or null: what a viewer opens from a list of samples. */
+  async getResult(runId: string, resultId: string): Promise<ResultRecord | null> {
+    this.#assertOpen('getResult');
+    checkName(runId, 'runId');
+    checkName(resultId, 'resultId');
+    if (this.#store.readResult) return this.#store.readResult(runId, resultId);
+    for await (const record of this.#store.readRun(runId)) {
+      if (record.resultId === resultId) return record;
+    }
+    return null;
+  }
+
   /** A run's results in logging order, one at a time, for runs too large to hold at once. */
   async *iterateRunResults(
     runId: string,

@@ -63,6 +63,11 @@ export interface ResultStore {
   listRuns(): Promise<RunSummary[]>;
   /** A run's results in logging order; nothing for an unknown run. */
   readRun(runId: string): AsyncIterable<ResultRecord>;
+  /**
+   * One result of a run, or null. Optional: without it, the tracker finds the result in
+   * {@link ResultStore.readRun}; stores with an index on result ids answer at once.
+   */
+  readResult?(runId: string, resultId: string): Promise<ResultRecord | null>;
   /** Syncs and releases what the store holds. Called once. */
   close(): Promise<void>;
   /**

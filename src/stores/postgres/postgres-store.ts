@@ -322,6 +322,16 @@ export class PostgresStore implements ResultStore {
     }
   }
 
+  async readResult(runId: string, resultId: string): Promise<ResultRecord | null> {
+    await this.sync();
+    const { rows } = await this.#query<ResultRow>({
+      name: 'evaltrack-read-result',
+      text: `SELECT ${RESULT_COLUMNS.join(', ')} FROM results WHERE result_id = $1 AND run_id = $2`,
+      values: [resultId, runId],
+    });
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
   /** Refolds every run's aggregates from its results, in logging order (context kept). */
   async rebuild(): Promise<{ setAside: number }> {
     await this.sync();

@@ -58,6 +58,7 @@ export class SqliteStore implements ResultStore {
   readonly #getRun: BetterSqlite3.Statement<[string], RunRow>;
   readonly #putRun: BetterSqlite3.Statement;
   readonly #allRuns: BetterSqlite3.Statement<[], RunRow>;
+  readonly #one: BetterSqlite3.Statement<[string, string], ResultRow>;
   readonly #page: BetterSqlite3.Statement<[string, number, number], ResultRow & { seq: number }>;
   readonly #appendTx: (results: readonly PreparedResult[]) => void;
   readonly #patchTx: (runId: string, patch: RunPatch) => void;
@@ -84,6 +85,9 @@ export class SqliteStore implements ResultStore {
     this.#putRun = db.prepare(`INSERT OR REPLACE INTO runs (${RUN_COLUMNS.join(', ')})
       VALUES (${RUN_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.#allRuns = db.prepare<[], RunRow>('SELECT * FROM runs');
+    this.#one = db.prepare<[string, string], ResultRow>(
+      'SELECT * FROM results WHERE result_id = ? AND run_id = ?',
+    );
     this.#page = db.prepare<[string, number, number], ResultRow & { seq: number }>(
       'SELECT * FROM results WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     );
@@ -139,6 +143,11 @@ export class SqliteStore implements ResultStore {
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1]?.seq ?? after;
     }
+  }
+
+  async readResult(runId: string, resultId: string): Promise<ResultRecord | null> {
+    const row = this.#guard(() => this.#one.get(resultId, runId));
+    return row ? toRecord(row) : null;
   }
 
   /** Refolds every run's aggregates from its results, in logging order (context kept). */
