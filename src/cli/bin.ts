@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The only place that touches the process: arguments in, exit code out.
+import { spawn } from 'node:child_process';
 import { runCli } from './run-cli.js';
 
 // `evaltrack runs | head`: a reader that stops early is not an error.
@@ -7,9 +8,27 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
 });
 
+// Ctrl+C ends a long-running command (the dashboard) cleanly.
+const stop = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   isTTY: process.stdout.isTTY === true,
+  signal: stop.signal,
+  openUrl: (url) => {
+    const opener =
+      process.platform === 'darwin'
+        ? 'open'
+        : process.platform === 'win32'
+          ? 'explorer'
+          : 'xdg-open';
+    spawn(opener, [url], { stdio: 'ignore', detached: true })
+      .on('error', () => process.stderr.write(`open ${url} in your browser\n`))
+      .unref();
+  },
 });
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');

@@ -15,6 +15,7 @@ import { encodeText, encodeValue, formatRecord, quoteCell } from '../stores/csv/
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import { compareRuns } from '../stats/compare-runs.js';
 import { runStats } from '../stats/run-stats.js';
+import { serveUi } from '../ui/serve-ui.js';
 import { passAtK } from '../stats/statistics.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import type { ResultRecord, RunSummary } from '../types.js';
@@ -29,6 +30,10 @@ export interface CliIo {
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
   isTTY: boolean;
+  /** Ends long-running commands (`ui`): bin.ts aborts it on Ctrl+C. */
+  signal?: AbortSignal;
+  /** Opens a URL in the user's browser (`ui --open`). */
+  openUrl?: (url: string) => void;
 }
 
 /** A usage error: exit code 2, with the command's usage. */
@@ -427,6 +432,37 @@ const transferCommands: Command[] = [
   },
 ];
 
+const ui: Command = {
+  name: 'ui',
+  summary: 'the dashboard in your browser: runs, one run, two runs compared (read-only)',
+  usage: 'evaltrack ui [--port 3737] [--host 127.0.0.1] [--open]',
+  example: 'evaltrack ui --store sqlite:evals.sqlite --open',
+  options: { port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' } },
+  async run({ values, io, json, tracker }) {
+    const port = Number(values['port'] ?? 3737);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new UsageError('--port must be a port number (0 picks a free one)');
+    }
+    const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+    const server = await serveUi(tracker, { host, port });
+    try {
+      io.stdout.write(
+        json
+          ? `${JSON.stringify({ url: server.url })}\n`
+          : `evaltrack dashboard on ${server.url} (read-only); Ctrl+C stops it\n`,
+      );
+      if (values['open']) io.openUrl?.(server.url);
+      await new Promise<void>((resolve) => {
+        if (io.signal?.aborted) resolve();
+        io.signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } finally {
+      await server.close();
+    }
+    return 0;
+  },
+};
+
 const rebuild: Command = {
   name: 'rebuild',
   summary: 'recompute the leaderboard from the results, setting aside damaged records',
@@ -588,7 +624,7 @@ async function comparison(tracker: BaseExperimentTracker, positionals: string[])
 }
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [...readCommands, ...transferCommands, rebuild];
+export const COMMANDS: readonly Command[] = [...readCommands, ...transferCommands, rebuild, ui];
 
 function help(): string {
   const lines = COMMANDS.map(

@@ -1,0 +1,131 @@
+/** Two runs sample by sample: the `compare` numbers, then the changed samples, regressions first. */
+import { diffWords } from 'diff';
+import { useEffect, useState } from 'preact/hooks';
+import { getJson } from './api.js';
+import type { CompareResponse } from './api.js';
+import { interval, num } from './format.js';
+import { Link } from './router.js';
+
+type Change = CompareResponse['comparison']['regressions'][number];
+
+const text = (v: unknown): string =>
+  v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+
+/** Both outputs side by side, the words each lacks from the other marked. */
+function SideBySide({ before, after }: { before: string; after: string }) {
+  const parts = diffWords(before, after);
+  return (
+    <div class="side-by-side">
+      <pre class="text" aria-label="baseline output">
+        {parts
+          .filter((p) => !p.added)
+          .map((p, i) =>
+            p.removed ? <del key={i}>{p.value}</del> : <span key={i}>{p.value}</span>,
+          )}
+      </pre>
+      <pre class="text" aria-label="candidate output">
+        {parts
+          .filter((p) => !p.removed)
+          .map((p, i) => (p.added ? <ins key={i}>{p.value}</ins> : <span key={i}>{p.value}</span>))}
+      </pre>
+    </div>
+  );
+}
+
+function Changes({ title, kind, changes }: { title: string; kind: string; changes: Change[] }) {
+  if (changes.length === 0) return null;
+  return (
+    <section class={`changes ${kind}`}>
+      <h2>
+        {title} ({changes.length})
+      </h2>
+      {changes.map((c) => (
+        <article key={c.sampleId} class="change">
+          <h3>
+            <span class={`badge ${kind}`}>{kind}</span> {c.sampleId}
+          </h3>
+          <p class="input">{text(c.input)}</p>
+          <SideBySide before={text(c.baselineOutput)} after={text(c.candidateOutput)} />
+        </article>
+      ))}
+    </section>
+  );
+}
+
+export function CompareView({ query }: { query: URLSearchParams }) {
+  const baseline = query.get('baseline') ?? '';
+  const candidate = query.get('candidate') ?? '';
+  const [data, setData] = useState<CompareResponse | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setData(null);
+    setError(null);
+    const params = new URLSearchParams({ baseline, candidate });
+    getJson<CompareResponse>(`/api/compare?${params}`).then(setData, (e: Error) =>
+      setError(e.message),
+    );
+  }, [baseline, candidate]);
+  if (error) return <p role="alert">Could not compare: {error}</p>;
+  if (!data) return <p aria-busy="true">Comparing…</p>;
+  const c = data.comparison;
+  const runLink = (id: string) => <Link href={`/run/${encodeURIComponent(id)}`}>{id}</Link>;
+  return (
+    <section>
+      <p class="crumbs">
+        <Link href="/">Runs</Link> / compare
+      </p>
+      <h1>
+        {runLink(baseline)} → {runLink(candidate)}
+      </h1>
+      <p id="compare-summary">
+        {c.matched} samples in both runs:{' '}
+        <strong class="fail">{c.regressions.length} regressions</strong>,{' '}
+        <strong class="pass">{c.improvements.length} improvements</strong>, {c.unchanged} unchanged
+        {c.passMetric ? ` (on ${c.passMetric})` : ''}.
+      </p>
+      <p id="coverage">
+        Coverage gap: {c.onlyBaseline.length} only in the baseline
+        {c.onlyBaseline.length > 0
+          ? ` (${c.onlyBaseline.slice(0, 10).join(', ')}${c.onlyBaseline.length > 10 ? ', …' : ''})`
+          : ''}
+        , {c.onlyCandidate.length} only in the candidate
+        {c.onlyCandidate.length > 0
+          ? ` (${c.onlyCandidate.slice(0, 10).join(', ')}${c.onlyCandidate.length > 10 ? ', …' : ''})`
+          : ''}
+        . A missing sample is not a passing one.
+      </p>
+      <table class="grid" id="metrics">
+        <thead>
+          <tr>
+            <th>metric</th>
+            <th>n</th>
+            <th>baseline</th>
+            <th>candidate</th>
+            <th>difference [95% CI]</th>
+            <th>McNemar p</th>
+          </tr>
+        </thead>
+        <tbody>
+          {c.metrics.map((m) => (
+            <tr key={m.metric} class={m.difference.significantDrop ? 'drop' : ''}>
+              <th scope="row">{m.metric}</th>
+              <td class="num">{m.n}</td>
+              <td class="num">{num(m.baselineMean)}</td>
+              <td class="num">{num(m.candidateMean)}</td>
+              <td class="num">
+                {num(m.difference.mean)}{' '}
+                <span class="ci">{interval(m.difference.interval, (x) => num(x))}</span>
+                {m.difference.significantDrop && (
+                  <span class="badge regression">significant drop</span>
+                )}
+              </td>
+              <td class="num">{m.mcnemar ? m.mcnemar.p.toFixed(4) : '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <Changes title="Regressions" kind="regression" changes={c.regressions} />
+      <Changes title="Improvements" kind="improvement" changes={c.improvements} />
+    </section>
+  );
+}

@@ -1,0 +1,148 @@
+/** The leaderboard: every run with its intervals, filters and sort in the URL, and a chart. */
+import { useEffect, useState } from 'preact/hooks';
+import { getJson } from './api.js';
+import type { RunWithStats } from './api.js';
+import { ScoreOverTime } from './charts.js';
+import { interval, num, pct, when } from './format.js';
+import { Link, navigate, setQuery } from './router.js';
+
+type SortKey = 'updated' | 'score' | 'pass' | 'n';
+const SORTS: Record<SortKey, (r: RunWithStats) => number | string> = {
+  updated: (r) => r.updatedAt ?? '',
+  score: (r) => r.stats.score ?? -Infinity,
+  pass: (r) => r.stats.passRate ?? -Infinity,
+  n: (r) => r.stats.n,
+};
+
+export function RunsView({ query }: { query: URLSearchParams }) {
+  const [runs, setRuns] = useState<RunWithStats[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [picked, setPicked] = useState<string[]>([]);
+  useEffect(() => {
+    getJson<RunWithStats[]>('/api/runs').then(setRuns, (e: Error) => setError(e.message));
+  }, []);
+  if (error) return <p role="alert">Could not load the runs: {error}</p>;
+  if (!runs) return <p aria-busy="true">Loading runs…</p>;
+
+  const dataset = query.get('dataset') ?? '';
+  const model = query.get('model') ?? '';
+  const sort = (query.get('sort') ?? 'updated') as SortKey;
+  const asc = query.get('dir') === 'asc';
+  const key = SORTS[sort] ?? SORTS.updated;
+  const shown = runs
+    .filter((r) => (!dataset || r.datasetName === dataset) && (!model || r.modelName === model))
+    .sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      const order = x < y ? -1 : x > y ? 1 : a.runId < b.runId ? -1 : 1;
+      return asc ? order : -order;
+    });
+  const datasets = [...new Set(runs.map((r) => r.datasetName))].sort();
+  const models = [...new Set(runs.map((r) => r.modelName))].sort();
+  const header = (label: string, by: SortKey) => (
+    <th aria-sort={sort === by ? (asc ? 'ascending' : 'descending') : 'none'}>
+      <button
+        type="button"
+        class="sort"
+        onClick={() => setQuery({ sort: by, dir: sort === by && !asc ? 'asc' : null })}
+      >
+        {label}
+      </button>
+    </th>
+  );
+  const toggle = (runId: string): void =>
+    setPicked((p) => (p.includes(runId) ? p.filter((x) => x !== runId) : [...p.slice(-1), runId]));
+  const compare = (): void => {
+    // The older run is the baseline.
+    const [a, b] = picked.map((id) => runs.find((r) => r.runId === id) as RunWithStats);
+    if (!a || !b) return;
+    const [base, cand] = (a.updatedAt ?? '') <= (b.updatedAt ?? '') ? [a, b] : [b, a];
+    navigate(
+      `/compare?baseline=${encodeURIComponent(base.runId)}&candidate=${encodeURIComponent(cand.runId)}`,
+    );
+  };
+
+  return (
+    <section>
+      <h1>Runs</h1>
+      <div class="toolbar">
+        <label>
+          Dataset{' '}
+          <select value={dataset} onChange={(e) => setQuery({ dataset: e.currentTarget.value })}>
+            <option value="">all</option>
+            {datasets.map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Model{' '}
+          <select value={model} onChange={(e) => setQuery({ model: e.currentTarget.value })}>
+            <option value="">all</option>
+            {models.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" disabled={picked.length !== 2} onClick={compare}>
+          Compare the 2 selected runs
+        </button>
+        <span class="muted">
+          {shown.length} of {runs.length} runs
+        </span>
+      </div>
+      <ScoreOverTime runs={shown} />
+      <table class="grid" id="runs">
+        <thead>
+          <tr>
+            <th>
+              <span class="visually-hidden">select</span>
+            </th>
+            <th>#</th>
+            <th>run</th>
+            <th>dataset</th>
+            <th>model</th>
+            {header('n', 'n')}
+            {header('score [95% CI]', 'score')}
+            {header('pass rate [95% CI]', 'pass')}
+            {header('updated', 'updated')}
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((r, i) => (
+            <tr key={r.runId}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`select ${r.runId} to compare`}
+                  checked={picked.includes(r.runId)}
+                  onChange={() => toggle(r.runId)}
+                />
+              </td>
+              <td class="num">{i + 1}</td>
+              <td>
+                <Link href={`/run/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+              </td>
+              <td>{r.datasetName}</td>
+              <td>{r.modelName}</td>
+              <td class="num">{r.stats.n}</td>
+              <td class="num">
+                {num(r.stats.score)}{' '}
+                <span class="ci">{interval(r.stats.scoreInterval, (x) => num(x))}</span>
+              </td>
+              <td class="num">
+                {pct(r.stats.passRate)}{' '}
+                <span class="ci">{interval(r.stats.passInterval, pct)}</span>
+              </td>
+              <td>{when(r.updatedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * The dashboard's HTTP app (Hono): a read-only JSON API over one tracker, the built browser
+ * assets, and the page shell for every other path (the views route in the browser). Every
+ * response forbids inline scripts (Content-Security-Policy) and sends no CORS header.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { compareRuns } from '../stats/compare-runs.js';
+import { runStats } from '../stats/run-stats.js';
+import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import type { RunSummary } from '../types.js';
+import { RunTable } from './run-table.js';
+
+export interface UiAppOptions {
+  /** The folder of the built browser assets (app.js, app.css, index.html). */
+  assetsDir: string;
+  /**
+   * Host names the app answers to; requests naming another host get 421, so that a web page
+   * cannot reach a loopback dashboard through a DNS name it controls (DNS rebinding).
+   */
+  allowedHosts: readonly string[];
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+/** Runs kept as tables in memory: the one being looked at, and the one before. */
+const TABLES_KEPT = 2;
+
+const int = (v: string | undefined, fallback: number, max: number): number => {
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, max) : fallback;
+};
+
+/** The app; `tracker` is the store it reads (never writes). */
+export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOptions): Hono {
+  const app = new Hono();
+  const shell = readFileSync(join(options.assetsDir, 'index.html'), 'utf8');
+  const tables = new Map<string, { key: string; table: Promise<RunTable> }>();
+
+  const findRun = async (runId: string): Promise<RunSummary | undefined> =>
+    (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
+
+  /** The run's table, read again when the run changed since it was read. */
+  const tableOf = (run: RunSummary): Promise<RunTable> => {
+    const key = `${run.totalData}|${run.updatedAt ?? ''}`;
+    const kept = tables.get(run.runId);
+    if (kept?.key === key) {
+      tables.delete(run.runId);
+      tables.set(run.runId, kept);
+      return kept.table;
+    }
+    const table = RunTable.load(tracker, run);
+    tables.set(run.runId, { key, table });
+    for (const old of [...tables.keys()].slice(0, -TABLES_KEPT)) tables.delete(old);
+    table.catch(() => tables.delete(run.runId));
+    return table;
+  };
+
+  const notFound = (c: Context, what: string) => c.json({ error: `no ${what}` }, 404);
+
+  app.use('*', async (c, next) => {
+    const host = (c.req.header('host') ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    if (!options.allowedHosts.includes(host)) return c.text('unknown host', 421);
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      return c.text('read-only', 405, { Allow: 'GET, HEAD' });
+    }
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+  });
+
+  app.get('/api/runs', async (c) => {
+    const runs = await tracker.getExperimentHistory();
+    return c.json(runs.map((run) => ({ ...run, stats: runStats(run) })));
+  });
+
+  app.get('/api/runs/:runId', async (c) => {
+    const run = await findRun(c.req.param('runId'));
+    if (!run) return notFound(c, 'such run');
+    const table = await tableOf(run);
+    return c.json({
+      run,
+      stats: runStats(run),
+      metrics: table.metrics,
+      failures: table.rows.filter((r) => r.passed === false).length,
+      histograms: table.histograms(),
+    });
+  });
+
+  app.get('/api/runs/:runId/rows', async (c) => {
+    const run = await findRun(c.req.param('runId'));
+    if (!run) return notFound(c, 'such run');
+    const q = c.req.query();
+    const page = await (
+      await tableOf(run)
+    ).page({
+      offset: int(q['offset'], 0, Number.MAX_SAFE_INTEGER),
+      limit: int(q['limit'], 100, 500),
+      sort: q['sort'] ?? 'i',
+      desc: q['desc'] === '1',
+      failures: q['failures'] === '1',
+      search: (q['q'] ?? '').trim(),
+    });
+    return c.json(page);
+  });
+
+  app.get('/api/runs/:runId/results/:resultId', async (c) => {
+    const record = await tracker.getResult(c.req.param('runId'), c.req.param('resultId'));
+    return record ? c.json(record) : notFound(c, 'such result');
+  });
+
+  app.get('/api/compare', async (c) => {
+    const baseline = await findRun(c.req.query('baseline') ?? '');
+    const candidate = await findRun(c.req.query('candidate') ?? '');
+    if (!baseline || !candidate) return notFound(c, 'such runs to compare');
+    const comparison = compareRuns(
+      await tracker.getRunResults(baseline.runId),
+      await tracker.getRunResults(candidate.runId),
+      { passMetric: candidate.scoreColumn },
+    );
+    return c.json({ baseline, candidate, comparison });
+  });
+
+  app.all('/api/*', (c) => notFound(c, 'such API'));
+  app.use(
+    '/assets/*',
+    serveStatic({ root: options.assetsDir, rewriteRequestPath: (p) => p.slice(7) }),
+  );
+  // Every other path is a view of the page: the browser routes it.
+  app.get('*', (c) => c.html(shell));
+  return app;
+}

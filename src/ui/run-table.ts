@@ -1,0 +1,167 @@
+/**
+ * One run as the dashboard's sample table needs it: a compact row per result (texts cut short,
+ * every value), kept in memory so that sorting, filtering and paging a 100,000-row run answer
+ * from memory; full texts are read one result at a time with `getResult`.
+ */
+import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import type { FlatValue, ResultRecord, RunSummary } from '../types.js';
+
+/** Characters of input, output and expected kept per row; the detail view reads the rest. */
+const CUT = 200;
+
+/** A sample as a row of the table. */
+export interface TableRow {
+  /** Position in logging order. */
+  i: number;
+  resultId: string;
+  sampleId: string;
+  input: string;
+  output: string;
+  expected: string;
+  values: Record<string, FlatValue>;
+  /** The run's score column as pass/fail; null when the result has none. */
+  passed: boolean | null;
+}
+
+/** A histogram of one metric: equal-width bins from `min` to `max`. */
+export interface Histogram {
+  metric: string;
+  min: number;
+  max: number;
+  counts: number[];
+}
+
+export interface RowQuery {
+  offset: number;
+  limit: number;
+  /** `i` (logging order), `sampleId`, or a metric name. */
+  sort: string;
+  desc: boolean;
+  failures: boolean;
+  /** Text to find, anywhere in the sample (case-insensitive). */
+  search: string;
+}
+
+const textOf = (v: unknown): string =>
+  v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+const cut = (s: string): string => (s.length > CUT ? `${s.slice(0, CUT)}…` : s);
+
+/** Input, output and expected of a sample, under the names gllm-evals and RAG datasets use. */
+export function sampleTexts(r: ResultRecord): { input: string; output: string; expected: string } {
+  const d = r.data;
+  return {
+    input: textOf(d['input'] ?? d['query'] ?? d['question']),
+    output: textOf(d['actual_output'] ?? d['generated_response'] ?? d['output']),
+    expected: textOf(d['expected_output'] ?? d['expected_response'] ?? d['expected']),
+  };
+}
+
+export class RunTable {
+  readonly run: RunSummary;
+  readonly rows: TableRow[] = [];
+  /** Metric columns in first-seen order. */
+  readonly metrics: string[] = [];
+  readonly #tracker: BaseExperimentTracker;
+  /** The last search, and the rows it matched, so paging through it does not search again. */
+  #lastSearch: { text: string; matches: Set<number> } | null = null;
+
+  private constructor(tracker: BaseExperimentTracker, run: RunSummary) {
+    this.#tracker = tracker;
+    this.run = run;
+  }
+
+  /** Reads the run once, keeping a compact row per result. */
+  static async load(tracker: BaseExperimentTracker, run: RunSummary): Promise<RunTable> {
+    const table = new RunTable(tracker, run);
+    const seen = new Set<string>();
+    let i = 0;
+    for await (const r of tracker.iterateRunResults(run.runId)) {
+      for (const name of Object.keys(r.values)) {
+        if (!seen.has(name)) {
+          seen.add(name);
+          table.metrics.push(name);
+        }
+      }
+      const texts = sampleTexts(r);
+      const v = run.scoreColumn === null ? undefined : r.values[run.scoreColumn];
+      table.rows.push({
+        i: i++,
+        resultId: r.resultId,
+        sampleId: r.sampleId,
+        input: cut(texts.input),
+        output: cut(texts.output),
+        expected: cut(texts.expected),
+        values: r.values,
+        passed: v === undefined ? null : v === true || v === 1,
+      });
+    }
+    return table;
+  }
+
+  /** A page of rows, filtered and sorted; `total` counts all that match. */
+  async page(q: RowQuery): Promise<{ total: number; rows: TableRow[] }> {
+    let rows = this.rows;
+    if (q.failures) rows = rows.filter((r) => r.passed === false);
+    if (q.search !== '') {
+      const matches = await this.#search(q.search);
+      rows = rows.filter((r) => matches.has(r.i));
+    }
+    if (q.sort !== 'i') {
+      const key = (r: TableRow): number | string | null => {
+        if (q.sort === 'sampleId') return r.sampleId;
+        const v = r.values[q.sort];
+        return typeof v === 'boolean' ? Number(v) : (v ?? null);
+      };
+      // Missing values last, whichever the direction; ties in logging order.
+      rows = [...rows].sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        if (x === null || y === null) return x === y ? a.i - b.i : x === null ? 1 : -1;
+        const order = x < y ? -1 : x > y ? 1 : a.i - b.i;
+        return q.desc ? -order : order;
+      });
+    } else if (q.desc) {
+      rows = [...rows].reverse();
+    }
+    return { total: rows.length, rows: rows.slice(q.offset, q.offset + q.limit) };
+  }
+
+  /** Every numeric or pass/fail metric as a histogram of 10 bins (2 for pass/fail). */
+  histograms(): Histogram[] {
+    return this.metrics.flatMap((metric) => {
+      const xs = this.rows.flatMap((r) => {
+        const v = r.values[metric];
+        return typeof v === 'number' ? [v] : typeof v === 'boolean' ? [Number(v)] : [];
+      });
+      if (xs.length === 0) return [];
+      const binary = xs.every((x) => x === 0 || x === 1);
+      let min = Math.min(...xs);
+      let max = Math.max(...xs);
+      if (min >= 0 && max <= 1) [min, max] = [0, 1];
+      const bins = binary ? 2 : 10;
+      const counts = new Array<number>(bins).fill(0);
+      const width = (max - min) / bins || 1;
+      for (const x of xs) counts[Math.min(bins - 1, Math.floor((x - min) / width))]!++;
+      return [{ metric, min, max, counts }];
+    });
+  }
+
+  /** The rows whose whole sample (input, output, expected, every field) contains `text`. */
+  async #search(text: string): Promise<Set<number>> {
+    if (this.#lastSearch?.text === text) return this.#lastSearch.matches;
+    const needle = text.toLowerCase();
+    const matches = new Set<number>();
+    let i = 0;
+    for await (const r of this.#tracker.iterateRunResults(this.run.runId)) {
+      if (
+        r.sampleId.toLowerCase().includes(needle) ||
+        JSON.stringify(r.data).toLowerCase().includes(needle)
+      ) {
+        matches.add(i);
+      }
+      i++;
+    }
+    this.#lastSearch = { text, matches };
+    return matches;
+  }
+}

@@ -1,0 +1,43 @@
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import { createUiApp } from './create-ui-app.js';
+
+export interface ServeUiOptions {
+  /** @default '127.0.0.1': only this machine can connect. */
+  host?: string;
+  /** @default 3737; 0 picks a free port. */
+  port?: number;
+  /** The built browser assets. @default the `assets` folder shipped beside this module */
+  assetsDir?: string;
+}
+
+/** A running dashboard. */
+export interface UiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+
+/** Serves the dashboard over `tracker` until `close()`. */
+export function serveUi(
+  tracker: BaseExperimentTracker,
+  { host = '127.0.0.1', port = 3737, assetsDir }: ServeUiOptions = {},
+): Promise<UiServer> {
+  const app = createUiApp(tracker, {
+    assetsDir: assetsDir ?? fileURLToPath(new URL('./assets/', import.meta.url)),
+    allowedHosts: [...LOOPBACK, host],
+  });
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+      const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      resolve({
+        url: `http://${shown}:${info.port}`,
+        close: () => new Promise<void>((done, fail) => server.close((e) => (e ? fail(e) : done()))),
+      });
+    });
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,221 @@
+// The dashboard in a real browser (Debian's chromium through playwright-core), served by the built
+// package over a fresh SQLite store and over the gllm-evals fixture.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CSVExperimentTracker } from 'evaltrack/csv';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { serveUi } from '../../dist/ui/serve-ui.js';
+import type { UiServer } from '../../dist/ui/serve-ui.js';
+import { FIXTURE_DIR, FIXTURE_RUN_ID, tempDir } from '../helpers/temp-dir.js';
+
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
+if (!CHROMIUM && process.env['CI']) {
+  throw new Error('CI must test the dashboard in a browser: install chromium (see .ci/run)');
+}
+const SHOTS = join(import.meta.dirname, '../../test-artifacts/screenshots');
+
+const XSS = [
+  '<img src=x onerror="window.__pwned=1">',
+  '</script><script>window.__pwned=2</script>',
+];
+
+const judged = (pass: boolean, score: number, why: string) => ({
+  judge: {
+    aggregate_success: pass,
+    quality: { score, success: pass, explanation: why },
+  },
+});
+
+describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium installed'}`, () => {
+  const dir = tempDir();
+  let tracker: SqliteExperimentTracker;
+  let server: UiServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    tracker = new SqliteExperimentTracker('p', { file: join(dir.path, 'ui.sqlite') });
+    const samples = (ids: number[], model: string) =>
+      ids.map((i) => ({
+        id: `s${i}`,
+        input: i === 1 ? XSS[0] : `question ${i}`,
+        actual_output: i === 2 ? XSS[1] : `${model} says answer ${i} in words`,
+        expected_output: `answer ${i}`,
+      }));
+    await tracker.logBatch(
+      [true, false, false, true, true].map((p, i) => judged(p, p ? 1 : 0, `reason ${i} ${XSS[0]}`)),
+      'faq',
+      samples([1, 2, 3, 4, 5], 'mini'),
+      { runId: 'base', metadata: { model_name: 'mini' } },
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    await tracker.logBatch(
+      [false, true, true, true, true].map((p, i) => judged(p, p ? 1 : 0.5, `reason ${i}`)),
+      'faq',
+      samples([1, 2, 3, 4, 6], 'large'),
+      { runId: 'cand', metadata: { model_name: 'large' } },
+    );
+    await tracker.logBatch([judged(true, 1, 'ok')], 'other', samples([9], 'mini'), {
+      runId: 'other-run',
+      metadata: { model_name: 'mini' },
+    });
+    server = await serveUi(tracker, { port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await tracker?.close();
+    dir[Symbol.dispose]();
+  });
+
+  /** A page that fails the test on any console error, page error or alert. */
+  async function open(
+    path: string,
+    base = server.url,
+  ): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('dialog', (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    await page.goto(`${base}${path}`);
+    return { page, problems };
+  }
+
+  it('runs: the leaderboard with intervals, a chart, a dataset filter in the URL', async () => {
+    const { page, problems } = await open('/');
+    await page.waitForSelector('#runs tbody tr');
+    const rows = () =>
+      page.$$eval('#runs tbody tr', (trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].slice(2).map((td) => td.textContent)),
+      );
+    expect((await rows()).map((r) => [r[0], r[3], r[5]])).toEqual([
+      ['other-run', '1', '100.0% [20.7%, 100.0%]'],
+      ['cand', '5', '80.0% [37.6%, 96.4%]'],
+      ['base', '5', '60.0% [23.1%, 88.2%]'],
+    ]);
+    expect(await page.locator('canvas').count()).toBeGreaterThan(0);
+    await page.selectOption('select >> nth=0', 'faq');
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 2);
+    expect(new URL(page.url()).searchParams.get('dataset')).toBe('faq');
+    await page.screenshot({ path: join(SHOTS, 'runs.png'), fullPage: true });
+    // The filter survives a reload: it is in the URL.
+    await page.reload();
+    await page.waitForSelector('#runs tbody tr');
+    expect((await rows()).length).toBe(2);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('run: samples, failures, search, a sample in full, and no script from the data runs', async () => {
+    const { page, problems } = await open('/run/base');
+    await page.waitForSelector('.spacer .row [role=gridcell]');
+    expect(await page.textContent('#run-pass')).toBe('60.0% [23.1%, 88.2%]');
+    expect(await page.textContent('#sample-count')).toBe('5 samples');
+    // The payloads show as text.
+    expect(await page.locator('.spacer').textContent()).toContain(XSS[0]);
+    expect(await page.locator('.spacer').textContent()).toContain(XSS[1]);
+    await page.check('text=failures only');
+    await page.waitForFunction(
+      () => document.querySelector('#sample-count')?.textContent === '2 samples',
+    );
+    expect(new URL(page.url()).searchParams.get('failures')).toBe('1');
+    await page.fill('input[type=search]', 'question 3');
+    await page.waitForFunction(
+      () => document.querySelector('#sample-count')?.textContent === '1 sample',
+    );
+    await page.click('.spacer .row');
+    await page.waitForSelector('.detail h2');
+    expect(await page.textContent('.detail h2')).toBe('s3');
+    expect(await page.locator('.detail').textContent()).toContain('reason 2');
+    await page.screenshot({ path: join(SHOTS, 'run.png'), fullPage: true });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.detail', { state: 'detached' });
+    // Open the sample whose explanation and input hold markup: shown, never run.
+    await page.fill('input[type=search]', '');
+    await page.uncheck('text=failures only');
+    await page.waitForFunction(
+      () => document.querySelector('#sample-count')?.textContent === '5 samples',
+    );
+    await page.focus('.scroller');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.detail h2');
+    expect(await page.locator('.detail').textContent()).toContain(XSS[0]);
+    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('.detail img, .spacer img').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('compare: two runs picked on the leaderboard, the numbers of evaltrack compare, outputs side by side', async () => {
+    const { page, problems } = await open('/');
+    await page.waitForSelector('#runs tbody tr');
+    await page.check('[aria-label="select cand to compare"]');
+    await page.check('[aria-label="select base to compare"]');
+    await page.click('text=Compare the 2 selected runs');
+    await page.waitForSelector('#compare-summary');
+    const url = new URL(page.url());
+    expect([
+      url.pathname,
+      url.searchParams.get('baseline'),
+      url.searchParams.get('candidate'),
+    ]).toEqual(['/compare', 'base', 'cand']);
+    expect(await page.textContent('#compare-summary')).toBe(
+      '4 samples in both runs: 1 regressions, 2 improvements, 1 unchanged (on judge.aggregate_success).',
+    );
+    expect(await page.textContent('#coverage')).toContain(
+      '1 only in the baseline (s5), 1 only in the candidate (s6)',
+    );
+    const metrics = await page.$$eval('#metrics tbody tr', (trs) =>
+      trs.map((tr) => [...tr.children].map((c) => c.textContent)),
+    );
+    expect(metrics.find((m) => m[0] === 'judge.aggregate_success')?.[5]).toBe('1.0000');
+    expect(await page.locator('.changes.regression .change').count()).toBe(1);
+    expect(await page.locator('.changes.regression ins').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(SHOTS, 'compare.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('reads the gllm-evals fixture', async () => {
+    const reader = new CSVExperimentTracker('p', { outputDir: FIXTURE_DIR });
+    const fixture = await serveUi(reader, { port: 0 });
+    try {
+      const { page, problems } = await open(`/run/${FIXTURE_RUN_ID}`, fixture.url);
+      await page.waitForSelector('.spacer .row [role=gridcell]');
+      expect(await page.textContent('#run-pass')).toBe('66.7% [20.8%, 93.9%]');
+      expect(await page.textContent('#sample-count')).toBe('3 samples');
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await fixture.close();
+      await reader.close();
+    }
+  });
+
+  it('answers only reads, from this machine, with no CORS header and a strict CSP', async () => {
+    const page = await fetch(`${server.url}/`);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(page.headers.get('access-control-allow-origin')).toBeNull();
+    const api = await fetch(`${server.url}/api/runs`, {
+      headers: { Origin: 'http://evil.example' },
+    });
+    expect(api.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await fetch(`${server.url}/api/runs`, { method: 'POST' })).status).toBe(405);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const rows = (await (await fetch(`${server.url}/api/runs/base/rows?limit=100000`)).json()) as {
+      rows: unknown[];
+    };
+    expect(rows.rows.length).toBe(5);
+  });
+});
