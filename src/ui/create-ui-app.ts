@@ -45,13 +45,13 @@ const int = (v: string | undefined, fallback: number, max: number): number => {
 export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOptions): Hono {
   const app = new Hono();
   const shell = readFileSync(join(options.assetsDir, 'index.html'), 'utf8');
-  const tables = new Map<string, { key: string; table: Promise<RunTable> }>();
+  const tables = new Map<string, { key: string; table: RunTable }>();
 
   const findRun = async (runId: string): Promise<RunSummary | undefined> =>
     (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
 
   /** The run's table, read again when the run changed since it was read. */
-  const tableOf = (run: RunSummary): Promise<RunTable> => {
+  const tableOf = (run: RunSummary): RunTable => {
     const key = `${run.totalData}|${run.updatedAt ?? ''}`;
     const kept = tables.get(run.runId);
     if (kept?.key === key) {
@@ -59,10 +59,10 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
       tables.set(run.runId, kept);
       return kept.table;
     }
-    const table = RunTable.load(tracker, run);
+    const table = new RunTable(tracker, run);
     tables.set(run.runId, { key, table });
     for (const old of [...tables.keys()].slice(0, -TABLES_KEPT)) tables.delete(old);
-    table.catch(() => tables.delete(run.runId));
+    table.loaded.catch(() => tables.delete(run.runId));
     return table;
   };
 
@@ -85,14 +85,18 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
 
   app.get('/api/runs/:runId', async (c) => {
     const run = await findRun(c.req.param('runId'));
+    return run ? c.json({ run, stats: runStats(run) }) : notFound(c, 'such run');
+  });
+
+  app.get('/api/runs/:runId/histograms', async (c) => {
+    const run = await findRun(c.req.param('runId'));
     if (!run) return notFound(c, 'such run');
-    const table = await tableOf(run);
+    const table = tableOf(run);
+    const histograms = await table.histograms();
     return c.json({
-      run,
-      stats: runStats(run),
       metrics: table.metrics,
       failures: table.rows.filter((r) => r.passed === false).length,
-      histograms: table.histograms(),
+      histograms,
     });
   });
 
@@ -100,9 +104,7 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
     const run = await findRun(c.req.param('runId'));
     if (!run) return notFound(c, 'such run');
     const q = c.req.query();
-    const page = await (
-      await tableOf(run)
-    ).page({
+    const page = await tableOf(run).page({
       offset: int(q['offset'], 0, Number.MAX_SAFE_INTEGER),
       limit: int(q['limit'], 100, 500),
       sort: q['sort'] ?? 'i',

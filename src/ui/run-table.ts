@@ -61,45 +61,84 @@ export class RunTable {
   readonly rows: TableRow[] = [];
   /** Metric columns in first-seen order. */
   readonly metrics: string[] = [];
+  /** Settles when every result has been read. */
+  readonly loaded: Promise<void>;
   readonly #tracker: BaseExperimentTracker;
+  #complete = false;
+  /** Pages waiting for rows still being read: resolved once `rows` reaches `count`. */
+  #waiting: { count: number; resolve: () => void }[] = [];
   /** The last search, and the rows it matched, so paging through it does not search again. */
   #lastSearch: { text: string; matches: Set<number> } | null = null;
 
-  private constructor(tracker: BaseExperimentTracker, run: RunSummary) {
+  /**
+   * Starts reading the run. The first rows in logging order are served as soon as they are read,
+   * so a 100,000-row run shows its first page at once; sorting, filtering and histograms wait
+   * for the whole run.
+   */
+  constructor(tracker: BaseExperimentTracker, run: RunSummary) {
     this.#tracker = tracker;
     this.run = run;
+    this.loaded = this.#load();
+    // A failed read is reported to each request that waits on it.
+    this.loaded.catch(() => {});
   }
 
-  /** Reads the run once, keeping a compact row per result. */
-  static async load(tracker: BaseExperimentTracker, run: RunSummary): Promise<RunTable> {
-    const table = new RunTable(tracker, run);
+  async #load(): Promise<void> {
     const seen = new Set<string>();
-    let i = 0;
-    for await (const r of tracker.iterateRunResults(run.runId)) {
-      for (const name of Object.keys(r.values)) {
-        if (!seen.has(name)) {
-          seen.add(name);
-          table.metrics.push(name);
+    try {
+      for await (const r of this.#tracker.iterateRunResults(this.run.runId)) {
+        for (const name of Object.keys(r.values)) {
+          if (!seen.has(name)) {
+            seen.add(name);
+            this.metrics.push(name);
+          }
         }
+        const texts = sampleTexts(r);
+        const v = this.run.scoreColumn === null ? undefined : r.values[this.run.scoreColumn];
+        this.rows.push({
+          i: this.rows.length,
+          resultId: r.resultId,
+          sampleId: r.sampleId,
+          input: cut(texts.input),
+          output: cut(texts.output),
+          expected: cut(texts.expected),
+          values: r.values,
+          passed: v === undefined ? null : v === true || v === 1,
+        });
+        if (this.#waiting.length > 0 && this.rows.length % 100 === 0) this.#wake();
       }
-      const texts = sampleTexts(r);
-      const v = run.scoreColumn === null ? undefined : r.values[run.scoreColumn];
-      table.rows.push({
-        i: i++,
-        resultId: r.resultId,
-        sampleId: r.sampleId,
-        input: cut(texts.input),
-        output: cut(texts.output),
-        expected: cut(texts.expected),
-        values: r.values,
-        passed: v === undefined ? null : v === true || v === 1,
-      });
+    } finally {
+      this.#complete = true;
+      this.#wake();
     }
-    return table;
+  }
+
+  #wake(): void {
+    const ready = this.#waiting.filter((w) => this.#complete || this.rows.length >= w.count);
+    this.#waiting = this.#waiting.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  }
+
+  /** Resolves once `count` rows are read, or all of them. */
+  #until(count: number): Promise<void> {
+    if (this.#complete || this.rows.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push({ count, resolve }));
   }
 
   /** A page of rows, filtered and sorted; `total` counts all that match. */
-  async page(q: RowQuery): Promise<{ total: number; rows: TableRow[] }> {
+  async page(q: RowQuery): Promise<{ total: number; rows: TableRow[]; metrics: string[] }> {
+    if (q.sort === 'i' && !q.desc && !q.failures && q.search === '') {
+      // Logging order, unfiltered: served while the rest is still being read.
+      await this.#until(q.offset + q.limit);
+      if (!this.#complete) {
+        return {
+          total: Math.max(this.run.totalData, this.rows.length),
+          rows: this.rows.slice(q.offset, q.offset + q.limit),
+          metrics: [...this.metrics],
+        };
+      }
+    }
+    await this.loaded;
     let rows = this.rows;
     if (q.failures) rows = rows.filter((r) => r.passed === false);
     if (q.search !== '') {
@@ -123,11 +162,16 @@ export class RunTable {
     } else if (q.desc) {
       rows = [...rows].reverse();
     }
-    return { total: rows.length, rows: rows.slice(q.offset, q.offset + q.limit) };
+    return {
+      total: rows.length,
+      rows: rows.slice(q.offset, q.offset + q.limit),
+      metrics: [...this.metrics],
+    };
   }
 
   /** Every numeric or pass/fail metric as a histogram of 10 bins (2 for pass/fail). */
-  histograms(): Histogram[] {
+  async histograms(): Promise<Histogram[]> {
+    await this.loaded;
     return this.metrics.flatMap((metric) => {
       const xs = this.rows.flatMap((r) => {
         const v = r.values[metric];

@@ -338,4 +338,31 @@ describe('evaltrack (in process)', () => {
     expect(code).toBe(0);
     expect(drawn).toMatch(/exporting .*10\/10 results \| [\d.]+\/s \| ETA 0s/);
   });
+
+  it('serves the dashboard until stopped, on 127.0.0.1', async () => {
+    using dir = tempDir();
+    const store = new CSVExperimentTracker('p', { outputDir: dir.path });
+    await twoRuns(store);
+    await store.close();
+    const stop = new AbortController();
+    let stdout = '';
+    const opened: string[] = [];
+    const running = runCli(['ui', '--port', '0', '--json', '--open', '--store', dir.path], {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: () => true },
+      env: {},
+      isTTY: false,
+      signal: stop.signal,
+      openUrl: (url) => opened.push(url),
+    });
+    while (!stdout.includes('\n')) await new Promise((r) => setTimeout(r, 10));
+    const { url } = JSON.parse(stdout) as { url: string };
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(opened).toEqual([url]);
+    const runs = (await (await fetch(`${url}/api/runs`)).json()) as { runId: string }[];
+    expect(runs.map((r) => r.runId)).toEqual(['cand', 'base']);
+    stop.abort();
+    expect(await running).toBe(0);
+    await expect(fetch(`${url}/api/runs`)).rejects.toThrow();
+  });
 });

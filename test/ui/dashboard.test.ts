@@ -1,6 +1,7 @@
 // The dashboard in a real browser (Debian's chromium through playwright-core), served by the built
 // package over a fresh SQLite store and over the gllm-evals fixture.
 import { existsSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -203,6 +204,19 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
     }
   });
 
+  it('is readable in dark mode too', async () => {
+    const page = await browser.newPage({ colorScheme: 'dark' });
+    await page.goto(`${server.url}/run/cand`);
+    await page.waitForSelector('.spacer .row [role=gridcell]');
+    const [background, text] = await page.evaluate(() => {
+      const style = getComputedStyle(document.body);
+      return [style.backgroundColor, style.color];
+    });
+    expect([background, text]).toEqual(['rgb(13, 17, 23)', 'rgb(230, 237, 243)']);
+    await page.screenshot({ path: join(SHOTS, 'run-dark.png') });
+    await page.close();
+  });
+
   it('answers only reads, from this machine, with no CORS header and a strict CSP', async () => {
     const page = await fetch(`${server.url}/`);
     expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
@@ -217,5 +231,19 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
       rows: unknown[];
     };
     expect(rows.rows.length).toBe(5);
+    // A page on another site cannot reach it through a DNS name of its own (DNS rebinding).
+    const port = new URL(server.url).port;
+    const status = await new Promise<number | undefined>((resolve, reject) =>
+      request(
+        { host: '127.0.0.1', port, path: '/api/runs', headers: { Host: `evil.example:${port}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        },
+      )
+        .on('error', reject)
+        .end(),
+    );
+    expect(status).toBe(421);
   });
 });

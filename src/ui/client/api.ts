@@ -11,6 +11,10 @@ export type RunWithStats = RunSummary & { stats: RunStats };
 export interface RunDetail {
   run: RunSummary;
   stats: RunStats;
+}
+
+/** What needs the whole run read: its metrics, failures and histograms. */
+export interface RunHistograms {
   metrics: string[];
   failures: number;
   histograms: Histogram[];
@@ -19,6 +23,8 @@ export interface RunDetail {
 export interface RowsPage {
   total: number;
   rows: TableRow[];
+  /** Metric columns seen so far (all of them once the run is read). */
+  metrics: string[];
 }
 
 export interface CompareResponse {

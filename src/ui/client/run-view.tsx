@@ -1,7 +1,7 @@
 /** One run: its numbers, a histogram per metric, and every sample in a virtualised table. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, runPath } from './api.js';
-import type { ResultRecord, RowsPage, RunDetail, TableRow } from './api.js';
+import type { ResultRecord, RowsPage, RunDetail, RunHistograms, TableRow } from './api.js';
 import { MetricHistogram } from './charts.js';
 import { interval, num, pct, value } from './format.js';
 import { Link, setQuery } from './router.js';
@@ -57,37 +57,49 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
             {pct(stats.passRate)} <span class="ci">{interval(stats.passInterval, pct)}</span>
           </dd>
         </div>
-        <div>
-          <dt>failures</dt>
-          <dd>{detail.failures}</dd>
-        </div>
       </dl>
-      <div class="histograms">
-        {detail.histograms.map((h) => (
-          <MetricHistogram key={h.metric} h={h} />
-        ))}
-      </div>
-      <SampleTable runId={runId} metrics={detail.metrics} query={query} />
+      <Histograms runId={runId} />
+      <SampleTable runId={runId} query={query} />
       {sample && <SampleDetail runId={runId} resultId={sample} />}
     </section>
   );
 }
 
-function SampleTable({
-  runId,
-  metrics,
-  query,
-}: {
-  runId: string;
-  metrics: string[];
-  query: URLSearchParams;
-}) {
+/** A histogram per metric; they need the whole run, so they come after the first rows. */
+function Histograms({ runId }: { runId: string }) {
+  const [data, setData] = useState<RunHistograms | null>(null);
+  useEffect(() => {
+    setData(null);
+    getJson<RunHistograms>(`${runPath(runId)}/histograms`).then(setData, () => {});
+  }, [runId]);
+  if (!data)
+    return (
+      <p class="muted" aria-busy="true">
+        Reading the whole run for histograms…
+      </p>
+    );
+  return (
+    <>
+      <p class="muted" id="failures">
+        {data.failures} failures
+      </p>
+      <div class="histograms">
+        {data.histograms.map((h) => (
+          <MetricHistogram key={h.metric} h={h} />
+        ))}
+      </div>
+    </>
+  );
+}
+
+function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }) {
   const failures = query.get('failures') === '1';
   const search = query.get('q') ?? '';
   const sort = query.get('sort') ?? 'i';
   const desc = query.get('desc') === '1';
   const key = `${runId}|${failures}|${search}|${sort}|${desc}`;
   const [total, setTotal] = useState<number | null>(null);
+  const [metrics, setMetrics] = useState<string[]>([]);
   const [pages, setPages] = useState<Map<number, TableRow[]>>(new Map());
   const [top, setTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -133,6 +145,7 @@ function SampleTable({
           // An answer to a query the user has since changed is dropped.
           if (current.current !== key) return;
           setTotal(page.total);
+          setMetrics((old) => (page.metrics.length > old.length ? page.metrics : old));
           setPages((old) => new Map(old).set(p, page.rows));
         },
         () => asked.delete(p),
