@@ -24,6 +24,7 @@ import { sqliteSection } from './sqlite-section.mjs';
 import { evaluateSection } from './evaluate-section.mjs';
 import { cliSection } from './cli-section.mjs';
 import { postgresSection } from './postgres-section.mjs';
+import { uiSection } from './ui-section.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const scale = QUICK ? 0.1 : 1;
@@ -298,6 +299,7 @@ rmSync(small, { recursive: true, force: true });
 rmSync(large, { recursive: true, force: true });
 const { bigFile } = await sqliteSection({ root, pool, scale, note, csvLogPerSec, csvBytesPerRow });
 await cliSection({ root, pool, bigFile, scale, note });
+await uiSection({ root, pool, bigFile, scale, note });
 await postgresSection({ pool, scale, note });
 await evaluateSection({ root, pool, scale, note });
 rmSync(root, { recursive: true, force: true });
@@ -333,6 +335,13 @@ SQLite (\`bench/sqlite-section.mjs\`):
   holding 10,000 results (9 full runs, 991 of one result); median of 15 warm reads of a 1,000-row
   run, and of the history.
 - Size: the database file after a WAL checkpoint, per result, next to the CSV file's bytes per row.
+
+The dashboard (\`bench/ui-section.mjs\`), in Debian's chromium through playwright-core, median
+of 7 (runs) and 5 (one run): the runs view of the 1,000-run SQLite store above, from navigation
+until its 1,000 rows are in the table, next to \`getExperimentHistory()\`; the run view of a
+100,000-result run, on a new server each time (nothing cached), from navigation until the first
+rows are visible, next to reading the whole run with \`getRunResults()\` (the view never waits
+for that: its first page is served while the rest is read). The API sends 100 rows a page.
 
 PostgreSQL (\`bench/postgres-section.mjs\`), on a throwaway server of this machine (PostgreSQL 15,
 loopback, \`fsync=off\`, so the disk of this shared machine does not decide), median of 15:

@@ -22,6 +22,8 @@ export interface UiAppOptions {
    * cannot reach a loopback dashboard through a DNS name it controls (DNS rebinding).
    */
   allowedHosts: readonly string[];
+  /** Stops reading runs in the background, when the server closes. */
+  signal?: AbortSignal;
 }
 
 const SECURITY_HEADERS = {
@@ -59,7 +61,7 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
       tables.set(run.runId, kept);
       return kept.table;
     }
-    const table = new RunTable(tracker, run);
+    const table = new RunTable(tracker, run, options.signal);
     tables.set(run.runId, { key, table });
     for (const old of [...tables.keys()].slice(0, -TABLES_KEPT)) tables.delete(old);
     table.loaded.catch(() => tables.delete(run.runId));

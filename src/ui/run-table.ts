@@ -75,18 +75,20 @@ export class RunTable {
    * so a 100,000-row run shows its first page at once; sorting, filtering and histograms wait
    * for the whole run.
    */
-  constructor(tracker: BaseExperimentTracker, run: RunSummary) {
+  constructor(tracker: BaseExperimentTracker, run: RunSummary, signal?: AbortSignal) {
     this.#tracker = tracker;
     this.run = run;
-    this.loaded = this.#load();
+    this.loaded = this.#load(signal);
     // A failed read is reported to each request that waits on it.
     this.loaded.catch(() => {});
   }
 
-  async #load(): Promise<void> {
+  /** Reads the rows; stops early when `signal` aborts (the server closed). */
+  async #load(signal?: AbortSignal): Promise<void> {
     const seen = new Set<string>();
     try {
       for await (const r of this.#tracker.iterateRunResults(this.run.runId)) {
+        if (signal?.aborted) return;
         for (const name of Object.keys(r.values)) {
           if (!seen.has(name)) {
             seen.add(name);
@@ -105,7 +107,12 @@ export class RunTable {
           values: r.values,
           passed: v === undefined ? null : v === true || v === 1,
         });
-        if (this.#waiting.length > 0 && this.rows.length % 100 === 0) this.#wake();
+        if (this.rows.length % 100 === 0) {
+          if (this.#waiting.length > 0) this.#wake();
+          // A store that reads from memory or a synchronous driver never leaves the microtask
+          // queue: let the server answer the pages already readable.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
     } finally {
       this.#complete = true;

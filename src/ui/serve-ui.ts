@@ -26,16 +26,22 @@ export function serveUi(
   tracker: BaseExperimentTracker,
   { host = '127.0.0.1', port = 3737, assetsDir }: ServeUiOptions = {},
 ): Promise<UiServer> {
+  const stop = new AbortController();
   const app = createUiApp(tracker, {
     assetsDir: assetsDir ?? fileURLToPath(new URL('./assets/', import.meta.url)),
     allowedHosts: [...LOOPBACK, host],
+    signal: stop.signal,
   });
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
       const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
       resolve({
         url: `http://${shown}:${info.port}`,
-        close: () => new Promise<void>((done, fail) => server.close((e) => (e ? fail(e) : done()))),
+        close: () => {
+          // Runs still being read in the background stop here.
+          stop.abort();
+          return new Promise<void>((done, fail) => server.close((e) => (e ? fail(e) : done())));
+        },
       });
     });
     server.once('error', reject);

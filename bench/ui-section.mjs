@@ -1,0 +1,104 @@
+// The dashboard in Debian's chromium (playwright-core): how soon a view is usable, each next to
+// the library call that reads the same data, in the same run.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { serveUi } from '../dist/ui/serve-ui.js';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
+
+/** Runs the dashboard measures on `bigFile` (1,000 runs) and a store with one 100,000-row run. */
+export async function uiSection({ root, pool, bigFile, scale, note }) {
+  if (!CHROMIUM) {
+    note('dashboard', { skipped: 'no chromium installed (apt-get install chromium)' });
+    return;
+  }
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    // The runs view of the 1,000-run store: the page until its 1,000 rows are in the table.
+    {
+      const tracker = new SqliteExperimentTracker('bench', { file: bigFile });
+      const server = await serveUi(tracker, { port: 0 });
+      const ours = [];
+      const base = [];
+      for (let i = 0; i < 7; i++) {
+        const page = await browser.newPage();
+        let start = now();
+        await page.goto(`${server.url}/`);
+        await page.waitForFunction(
+          () => document.querySelectorAll('#runs tbody tr').length === 1000,
+        );
+        ours.push(now() - start);
+        await page.close();
+        start = now();
+        await tracker.getExperimentHistory();
+        base.push(now() - start);
+      }
+      await server.close();
+      await tracker.close();
+      note('dashboard runs view of 1,000 runs, until all rows are shown', {
+        ms: median(ours),
+        historyMs: median(base),
+        target: '< 1000 ms',
+      });
+    }
+
+    // A run of 100,000 results: the run view until its first rows are visible, on a fresh server
+    // each time (nothing cached), next to reading the whole run with getRunResults.
+    {
+      const n = Math.round(100_000 * scale);
+      const file = join(root, 'ui-big-run.sqlite');
+      const tracker = new SqliteExperimentTracker('bench', { file });
+      for (let from = 0; from < n; from += 1000) {
+        const batch = Array.from(
+          { length: Math.min(1000, n - from) },
+          (_, k) => pool[(from + k) % pool.length],
+        );
+        await tracker.logBatch(
+          batch.map((r) => r.evaluationResult),
+          'rag',
+          batch.map((r, k) => ({ ...r.data, id: `s${from + k}` })),
+          { runId: 'big' },
+        );
+      }
+      const ours = [];
+      const base = [];
+      let pageBytes = 0;
+      let pageRows = 0;
+      for (let i = 0; i < 5; i++) {
+        const server = await serveUi(tracker, { port: 0 });
+        const page = await browser.newPage();
+        let start = now();
+        await page.goto(`${server.url}/run/big`);
+        await page.waitForSelector('.spacer .row [role=gridcell]:not(.muted)');
+        ours.push(now() - start);
+        if (i === 0) {
+          const body = await (
+            await fetch(`${server.url}/api/runs/big/rows?offset=0&limit=100`)
+          ).text();
+          pageBytes = Buffer.byteLength(body);
+          pageRows = JSON.parse(body).rows.length;
+        }
+        await page.close();
+        await server.close();
+        start = now();
+        await tracker.getRunResults('big');
+        base.push(now() - start);
+      }
+      await tracker.close();
+      note(`dashboard run view of a ${n}-row run, until the first rows are visible`, {
+        ms: median(ours),
+        getRunResultsMs: median(base),
+        ratio: median(base) / median(ours),
+        apiPageRows: pageRows,
+        apiPageKB: pageBytes / 1000,
+        target: '< 2000 ms, rows paged',
+      });
+    }
+  } finally {
+    await browser.close();
+  }
+}
