@@ -144,13 +144,17 @@ export function MetricHistogram({ h }: { h: Histogram }) {
         height={110}
         data={[xs, h.counts]}
         options={() => ({
-          scales: { x: { time: false, range: [h.min, h.max] } },
+          scales: {
+            x: { time: false, range: [h.min, h.max] },
+            y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+          },
           axes: [{ size: 24 }, { size: 36 }],
           series: [
             {},
             {
               fill: 'rgba(37,99,235,0.5)',
               stroke: PALETTE[0],
+              points: { show: false },
               paths: uPlot.paths.bars?.({ size: [0.9, 60] }),
             },
           ],
