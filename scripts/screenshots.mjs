@@ -12,7 +12,10 @@ const runs = await tracker.getExperimentHistory();
 const [candidate, baseline] = runs;
 if (!candidate || !baseline) throw new Error('run `npm start` first: it makes the two runs shown');
 const server = await serveUi(tracker, { port: 0 });
-const browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: ['--no-sandbox'] });
+const browser = await chromium.launch({
+  executablePath: '/usr/lib/chromium/chromium',
+  args: ['--no-sandbox'],
+});
 const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
 const shot = async (path, ready, name) => {
   await page.goto(`${server.url}${path}`);
@@ -22,7 +25,8 @@ const shot = async (path, ready, name) => {
 };
 await shot('/', '#runs tbody tr', 'ui-runs.png');
 const records = await tracker.getRunResults(baseline.runId);
-const failed = records.find((r) => r.values['generation.aggregate_success'] === false) ?? records[0];
+const failed =
+  records.find((r) => r.values['generation.aggregate_success'] === false) ?? records[0];
 await shot(
   `/run/${encodeURIComponent(baseline.runId)}?sample=${encodeURIComponent(failed.resultId)}`,
   '.detail h2',
