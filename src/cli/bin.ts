@@ -8,9 +8,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
 });
 
-// Ctrl+C ends a long-running command (the dashboard) cleanly.
+// Ctrl+C ends the dashboard cleanly; other commands keep the default (stop at once).
 const stop = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+if (process.argv[2] === 'ui') {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+}
 
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
@@ -30,5 +32,3 @@ process.exitCode = await runCli(process.argv.slice(2), {
       .unref();
   },
 });
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');

@@ -18,6 +18,7 @@ import { runStats } from '../stats/run-stats.js';
 import { serveUi } from '../ui/serve-ui.js';
 import { passAtK } from '../stats/statistics.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import { samplePassed } from '../tracker/run-aggregate.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
 import { num, renderTable, shorten, styleFor } from './render.js';
@@ -149,11 +150,8 @@ const readCommands: Command[] = [
       if (!runId) throw new UsageError('show needs a run id');
       const run = (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
       let records = await runRecords(tracker, runId);
-      const passColumn = run?.scoreColumn ?? null;
-      const passed = (r: ResultRecord): boolean | null => {
-        const v = passColumn ? r.values[passColumn] : undefined;
-        return v === undefined ? null : v === true || v === 1;
-      };
+      const passed = (r: ResultRecord): boolean | null =>
+        run ? samplePassed(r.values, run) : null;
       if (values['failures']) records = records.filter((r) => passed(r) === false);
       if (typeof values['search'] === 'string') {
         const needle = values['search'].toLowerCase();
@@ -445,6 +443,11 @@ const ui: Command = {
     }
     const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
     const server = await serveUi(tracker, { host, port });
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+      io.stderr.write(
+        `evaltrack ui: listening on ${host}: whoever can reach it can read every result (there is no login)\n`,
+      );
+    }
     try {
       io.stdout.write(
         json

@@ -129,7 +129,8 @@ export function compareRuns(
     };
   });
   const passMetric =
-    options.passMetric && metrics.some((m) => m.metric === options.passMetric)
+    options.passMetric &&
+    metrics.some((m) => m.metric === options.passMetric && m.kind === 'pass/fail')
       ? options.passMetric
       : (metrics.find((m) => m.kind === 'pass/fail')?.metric ?? null);
   const regressions: SampleChange[] = [];

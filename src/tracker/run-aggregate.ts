@@ -60,6 +60,36 @@ export function asScore(v: FlatValue | undefined): number | undefined {
   return undefined;
 }
 
+/** Whether `name` is an evaluator's own `aggregate_success` (e.g. `generation.aggregate_success`). */
+const isAccuracyColumn = (name: string): boolean =>
+  name.endsWith(ACCURACY_SUFFIX) && name.indexOf('.') === name.length - ACCURACY_SUFFIX.length;
+
+/** Whether an `aggregate_success` value counts as a pass: true, or a non-zero number. */
+const isPass = (v: FlatValue | undefined): boolean => {
+  const score = asScore(v);
+  return score !== undefined && score !== 0;
+};
+
+/**
+ * Pass/fail of one result as the leaderboard counts it: every evaluator's `aggregate_success`
+ * passed; without those, the run's score column when it is pass/fail; else unknown (null).
+ */
+export function samplePassed(
+  values: Readonly<Record<string, FlatValue>>,
+  run: Pick<RunSummary, 'scoreColumn' | 'scorePassFail'>,
+): boolean | null {
+  let seen = false;
+  for (const [name, v] of Object.entries(values)) {
+    if (!isAccuracyColumn(name)) continue;
+    if (!isPass(v)) return false;
+    seen = true;
+  }
+  if (seen) return true;
+  if (!run.scorePassFail || run.scoreColumn === null) return null;
+  const v = values[run.scoreColumn];
+  return v === undefined ? null : isPass(v);
+}
+
 /** An empty aggregate for a run that has no result yet (e.g. only a context). */
 export function emptyAggregate(
   runId: string,
@@ -121,12 +151,9 @@ export function foldResult(
         if (score === 0 || score === 1) a.scorePassFailCount++;
       }
     }
-    if (
-      name.endsWith(ACCURACY_SUFFIX) &&
-      name.indexOf('.') === name.length - ACCURACY_SUFFIX.length
-    ) {
+    if (isAccuracyColumn(name)) {
       accuracyCount++;
-      accuracyAll &&= asScore(value) !== 0 && asScore(value) !== undefined;
+      accuracyAll &&= isPass(value);
     }
   }
   if (accuracyCount > 0) {

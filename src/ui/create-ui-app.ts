@@ -9,7 +9,9 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { compareRuns } from '../stats/compare-runs.js';
+import type { SampleChange } from '../stats/compare-runs.js';
 import { runStats } from '../stats/run-stats.js';
+import { InvalidInputError } from '../errors.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import type { RunSummary } from '../types.js';
 import { RunTable } from './run-table.js';
@@ -19,9 +21,10 @@ export interface UiAppOptions {
   assetsDir: string;
   /**
    * Host names the app answers to; requests naming another host get 421, so that a web page
-   * cannot reach a loopback dashboard through a DNS name it controls (DNS rebinding).
+   * cannot reach a loopback dashboard through a DNS name it controls (DNS rebinding). `null`
+   * (listening on every address, as asked) accepts any.
    */
-  allowedHosts: readonly string[];
+  allowedHosts: readonly string[] | null;
   /** Stops reading runs in the background, when the server closes. */
   signal?: AbortSignal;
 }
@@ -37,6 +40,14 @@ const SECURITY_HEADERS = {
 
 /** Runs kept as tables in memory: the one being looked at, and the one before. */
 const TABLES_KEPT = 2;
+/** A run being logged is read again at most this often. */
+const REFRESH_MS = 5000;
+/** Changed samples a comparison sends, and the characters of each text. */
+const CHANGES_SENT = 200;
+const TEXT_SENT = 4000;
+
+const cutText = (v: unknown): unknown =>
+  typeof v === 'string' && v.length > TEXT_SENT ? `${v.slice(0, TEXT_SENT)}…` : v;
 
 const int = (v: string | undefined, fallback: number, max: number): number => {
   const n = Number(v);
@@ -47,32 +58,48 @@ const int = (v: string | undefined, fallback: number, max: number): number => {
 export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOptions): Hono {
   const app = new Hono();
   const shell = readFileSync(join(options.assetsDir, 'index.html'), 'utf8');
-  const tables = new Map<string, { key: string; table: RunTable }>();
+  const tables = new Map<
+    string,
+    { key: string; at: number; stop: AbortController; table: RunTable }
+  >();
 
   const findRun = async (runId: string): Promise<RunSummary | undefined> =>
     (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
 
-  /** The run's table, read again when the run changed since it was read. */
+  /**
+   * The run's table, read again when the run changed since it was read, at most every 5 s (a run
+   * being logged is not re-read for every page). A table dropped from the cache stops reading.
+   */
   const tableOf = (run: RunSummary): RunTable => {
     const key = `${run.totalData}|${run.updatedAt ?? ''}`;
     const kept = tables.get(run.runId);
-    if (kept?.key === key) {
+    if (kept && (kept.key === key || Date.now() - kept.at < REFRESH_MS)) {
       tables.delete(run.runId);
       tables.set(run.runId, kept);
       return kept.table;
     }
-    const table = new RunTable(tracker, run, options.signal);
-    tables.set(run.runId, { key, table });
-    for (const old of [...tables.keys()].slice(0, -TABLES_KEPT)) tables.delete(old);
-    table.loaded.catch(() => tables.delete(run.runId));
-    return table;
+    kept?.stop.abort();
+    const stop = new AbortController();
+    options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+    const entry = { key, at: Date.now(), stop, table: new RunTable(tracker, run, stop.signal) };
+    tables.set(run.runId, entry);
+    for (const [runId, old] of [...tables].slice(0, -TABLES_KEPT)) {
+      old.stop.abort();
+      tables.delete(runId);
+    }
+    entry.table.loaded.catch(() => {
+      if (tables.get(run.runId) === entry) tables.delete(run.runId);
+    });
+    return entry.table;
   };
 
   const notFound = (c: Context, what: string) => c.json({ error: `no ${what}` }, 404);
 
   app.use('*', async (c, next) => {
     const host = (c.req.header('host') ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-    if (!options.allowedHosts.includes(host)) return c.text('unknown host', 421);
+    if (options.allowedHosts !== null && !options.allowedHosts.includes(host)) {
+      return c.text('unknown host', 421);
+    }
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       return c.text('read-only', 405, { Allow: 'GET, HEAD' });
     }
@@ -118,7 +145,10 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
   });
 
   app.get('/api/runs/:runId/results/:resultId', async (c) => {
-    const record = await tracker.getResult(c.req.param('runId'), c.req.param('resultId'));
+    const runId = c.req.param('runId');
+    const resultId = c.req.param('resultId');
+    if (!runId.trim() || !resultId.trim()) return notFound(c, 'such result');
+    const record = await tracker.getResult(runId, resultId);
     return record ? c.json(record) : notFound(c, 'such result');
   });
 
@@ -131,10 +161,34 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
       await tracker.getRunResults(candidate.runId),
       { passMetric: candidate.scoreColumn },
     );
-    return c.json({ baseline, candidate, comparison });
+    // The counts are whole; the changed samples sent are the first ones, texts cut short.
+    const send = (changes: SampleChange[]): SampleChange[] =>
+      changes.slice(0, CHANGES_SENT).map((ch) => ({
+        ...ch,
+        input: cutText(ch.input),
+        baselineOutput: cutText(ch.baselineOutput),
+        candidateOutput: cutText(ch.candidateOutput),
+      }));
+    return c.json({
+      baseline,
+      candidate,
+      counts: {
+        regressions: comparison.regressions.length,
+        improvements: comparison.improvements.length,
+      },
+      comparison: {
+        ...comparison,
+        regressions: send(comparison.regressions),
+        improvements: send(comparison.improvements),
+      },
+    });
   });
 
   app.all('/api/*', (c) => notFound(c, 'such API'));
+  app.onError((e, c) => {
+    const status = e instanceof InvalidInputError ? 400 : 500;
+    return c.json({ error: e.message.replace(/^\[evaltrack\] /, '') }, status);
+  });
   app.use(
     '/assets/*',
     serveStatic({ root: options.assetsDir, rewriteRequestPath: (p) => p.slice(7) }),

@@ -4,7 +4,9 @@
  * from memory; full texts are read one result at a time with `getResult`.
  */
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
-import type { FlatValue, ResultRecord, RunSummary } from '../types.js';
+import { samplePassed } from '../tracker/run-aggregate.js';
+import { sampleTexts } from './sample-texts.js';
+import type { FlatValue, RunSummary } from '../types.js';
 
 /** Characters of input, output and expected kept per row; the detail view reads the rest. */
 const CUT = 200;
@@ -42,19 +44,19 @@ export interface RowQuery {
   search: string;
 }
 
-const textOf = (v: unknown): string =>
-  v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-const cut = (s: string): string => (s.length > CUT ? `${s.slice(0, CUT)}…` : s);
-
-/** Input, output and expected of a sample, under the names gllm-evals and RAG datasets use. */
-export function sampleTexts(r: ResultRecord): { input: string; output: string; expected: string } {
-  const d = r.data;
-  return {
-    input: textOf(d['input'] ?? d['query'] ?? d['question']),
-    output: textOf(d['actual_output'] ?? d['generated_response'] ?? d['output']),
-    expected: textOf(d['expected_output'] ?? d['expected_response'] ?? d['expected']),
-  };
+/**
+ * Sort order of two cells: missing last, then numbers (booleans as 0/1) before text; null when
+ * both are missing.
+ */
+function compareValues(x: FlatValue | undefined, y: FlatValue | undefined): number | null {
+  if (x === undefined || y === undefined) return x === y ? null : x === undefined ? 1 : -1;
+  const a = typeof x === 'boolean' ? Number(x) : x;
+  const b = typeof y === 'boolean' ? Number(y) : y;
+  if (typeof a !== typeof b) return typeof a === 'number' ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
+
+const cut = (s: string): string => (s.length > CUT ? `${s.slice(0, CUT)}…` : s);
 
 export class RunTable {
   readonly run: RunSummary;
@@ -67,8 +69,11 @@ export class RunTable {
   #complete = false;
   /** Pages waiting for rows still being read: resolved once `rows` reaches `count`. */
   #waiting: { count: number; resolve: () => void }[] = [];
+  /** The rows of the last query, in its order. */
+  #lastOrder: { key: string; rows: TableRow[] } | null = null;
   /** The last search, and the rows it matched, so paging through it does not search again. */
-  #lastSearch: { text: string; matches: Set<number> } | null = null;
+  #lastSearch: { text: string; matches: Promise<Set<number>> } | null = null;
+  readonly #signal: AbortSignal | undefined;
 
   /**
    * Starts reading the run. The first rows in logging order are served as soon as they are read,
@@ -78,6 +83,7 @@ export class RunTable {
   constructor(tracker: BaseExperimentTracker, run: RunSummary, signal?: AbortSignal) {
     this.#tracker = tracker;
     this.run = run;
+    this.#signal = signal;
     this.loaded = this.#load(signal);
     // A failed read is reported to each request that waits on it.
     this.loaded.catch(() => {});
@@ -96,7 +102,6 @@ export class RunTable {
           }
         }
         const texts = sampleTexts(r);
-        const v = this.run.scoreColumn === null ? undefined : r.values[this.run.scoreColumn];
         this.rows.push({
           i: this.rows.length,
           resultId: r.resultId,
@@ -105,7 +110,7 @@ export class RunTable {
           output: cut(texts.output),
           expected: cut(texts.expected),
           values: r.values,
-          passed: v === undefined ? null : v === true || v === 1,
+          passed: samplePassed(r.values, this.run),
         });
         if (this.rows.length % 100 === 0) {
           if (this.#waiting.length > 0) this.#wake();
@@ -146,6 +151,21 @@ export class RunTable {
       }
     }
     await this.loaded;
+    const rows = await this.#ordered(q);
+    return {
+      total: rows.length,
+      rows: rows.slice(q.offset, q.offset + q.limit),
+      metrics: [...this.metrics],
+    };
+  }
+
+  /**
+   * The rows a query selects, in its order; the last one is kept, so scrolling through a sorted
+   * or filtered 100,000-row run sorts it once.
+   */
+  async #ordered(q: RowQuery): Promise<TableRow[]> {
+    const key = JSON.stringify([q.sort, q.desc, q.failures, q.search]);
+    if (this.#lastOrder?.key === key) return this.#lastOrder.rows;
     let rows = this.rows;
     if (q.failures) rows = rows.filter((r) => r.passed === false);
     if (q.search !== '') {
@@ -153,27 +173,20 @@ export class RunTable {
       rows = rows.filter((r) => matches.has(r.i));
     }
     if (q.sort !== 'i') {
-      const key = (r: TableRow): number | string | null => {
-        if (q.sort === 'sampleId') return r.sampleId;
-        const v = r.values[q.sort];
-        return typeof v === 'boolean' ? Number(v) : (v ?? null);
-      };
-      // Missing values last, whichever the direction; ties in logging order.
+      const value = (r: TableRow): FlatValue | undefined =>
+        q.sort === 'sampleId' ? r.sampleId : r.values[q.sort];
       rows = [...rows].sort((a, b) => {
-        const x = key(a);
-        const y = key(b);
-        if (x === null || y === null) return x === y ? a.i - b.i : x === null ? 1 : -1;
-        const order = x < y ? -1 : x > y ? 1 : a.i - b.i;
-        return q.desc ? -order : order;
+        const order = compareValues(value(a), value(b));
+        // Missing values last whichever the direction; ties in logging order.
+        if (order === null) return a.i - b.i;
+        if (value(a) === undefined || value(b) === undefined) return order;
+        return (q.desc ? -order : order) || a.i - b.i;
       });
     } else if (q.desc) {
       rows = [...rows].reverse();
     }
-    return {
-      total: rows.length,
-      rows: rows.slice(q.offset, q.offset + q.limit),
-      metrics: [...this.metrics],
-    };
+    this.#lastOrder = { key, rows };
+    return rows;
   }
 
   /** Every numeric or pass/fail metric as a histogram of 10 bins (2 for pass/fail). */
@@ -186,9 +199,14 @@ export class RunTable {
       });
       if (xs.length === 0) return [];
       const binary = xs.every((x) => x === 0 || x === 1);
-      let min = Math.min(...xs);
-      let max = Math.max(...xs);
+      let min = Infinity;
+      let max = -Infinity;
+      for (const x of xs) {
+        if (x < min) min = x;
+        if (x > max) max = x;
+      }
       if (min >= 0 && max <= 1) [min, max] = [0, 1];
+      else if (min === max) [min, max] = [min - 0.5, max + 0.5];
       const bins = binary ? 2 : 10;
       const counts = new Array<number>(bins).fill(0);
       const width = (max - min) / bins || 1;
@@ -197,22 +215,37 @@ export class RunTable {
     });
   }
 
-  /** The rows whose whole sample (input, output, expected, every field) contains `text`. */
-  async #search(text: string): Promise<Set<number>> {
+  /**
+   * The rows whose sample id, or any text of their data, metadata or evaluator output (inputs,
+   * outputs, explanations…), contains `text`, ignoring case. Read from the store (full texts);
+   * the last search is kept while it runs and after, so its pages do not search again.
+   */
+  #search(text: string): Promise<Set<number>> {
     if (this.#lastSearch?.text === text) return this.#lastSearch.matches;
     const needle = text.toLowerCase();
-    const matches = new Set<number>();
-    let i = 0;
-    for await (const r of this.#tracker.iterateRunResults(this.run.runId)) {
-      if (
-        r.sampleId.toLowerCase().includes(needle) ||
-        JSON.stringify(r.data).toLowerCase().includes(needle)
-      ) {
-        matches.add(i);
+    const matches = (async () => {
+      const found = new Set<number>();
+      let i = 0;
+      for await (const r of this.#tracker.iterateRunResults(this.run.runId)) {
+        if (this.#signal?.aborted) break;
+        const texts = [r.sampleId, ...strings(r.data), ...strings(r.metadata)];
+        if (r.evaluationResult) texts.push(...strings(r.evaluationResult));
+        if (texts.some((t) => t.toLowerCase().includes(needle))) found.add(i);
+        i++;
       }
-      i++;
-    }
+      return found;
+    })();
     this.#lastSearch = { text, matches };
+    matches.catch(() => {
+      if (this.#lastSearch?.matches === matches) this.#lastSearch = null;
+    });
     return matches;
   }
+}
+
+/** Every string inside a JSON value. */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.values(value).flatMap(strings);
 }

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
@@ -20,6 +21,7 @@ export interface UiServer {
 }
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+const WILDCARD = ['0.0.0.0', '::'];
 
 /** Serves the dashboard over `tracker` until `close()`. */
 export function serveUi(
@@ -29,12 +31,14 @@ export function serveUi(
   const stop = new AbortController();
   const app = createUiApp(tracker, {
     assetsDir: assetsDir ?? fileURLToPath(new URL('./assets/', import.meta.url)),
-    allowedHosts: [...LOOPBACK, host],
+    // Listening everywhere was asked for: any name may reach it (there is no login).
+    allowedHosts: WILDCARD.includes(host) ? null : [...LOOPBACK, host],
     signal: stop.signal,
   });
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
-      const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+      const address = WILDCARD.includes(info.address) ? hostname() : info.address;
+      const shown = address.includes(':') ? `[${address}]` : address;
       resolve({
         url: `http://${shown}:${info.port}`,
         close: () => {

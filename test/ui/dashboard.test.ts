@@ -148,12 +148,19 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
     await page.waitForFunction(
       () => document.querySelector('#sample-count')?.textContent === '5 samples',
     );
-    await page.focus('.scroller');
+    await page.focus('.vtable');
     await page.keyboard.press('Enter');
     await page.waitForSelector('.detail h2');
     expect(await page.locator('.detail').textContent()).toContain(XSS[0]);
     expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('.detail img, .spacer img').count()).toBe(0);
+    // Esc gives the keyboard back to the grid: the next row opens with ArrowDown, Enter.
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.detail', { state: 'detached' });
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.detail h2');
+    expect(await page.textContent('.detail h2')).toBe('s2');
     expect(problems).toEqual([]);
     await page.close();
   });

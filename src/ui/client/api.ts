@@ -30,6 +30,8 @@ export interface RowsPage {
 export interface CompareResponse {
   baseline: RunSummary;
   candidate: RunSummary;
+  /** Whole counts; `comparison` lists the first 200 changed samples of each kind. */
+  counts: { regressions: number; improvements: number };
   comparison: RunComparison;
 }
 

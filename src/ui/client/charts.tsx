@@ -24,6 +24,8 @@ function Chart(props: {
   options: () => Partial<uPlot.Options>;
 }) {
   const box = useRef<HTMLDivElement>(null);
+  // Rebuilt when the numbers change, not on every render of the page around it.
+  const key = JSON.stringify(props.data);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
@@ -54,7 +56,7 @@ function Chart(props: {
       resize.disconnect();
       chart.destroy();
     };
-  }, [props.data]);
+  }, [key]);
   return <div ref={box} class="chart" role="img" aria-label={props.label} />;
 }
 

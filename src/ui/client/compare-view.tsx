@@ -32,13 +32,28 @@ function SideBySide({ before, after }: { before: string; after: string }) {
   );
 }
 
-function Changes({ title, kind, changes }: { title: string; kind: string; changes: Change[] }) {
+function Changes({
+  title,
+  kind,
+  changes,
+  count,
+}: {
+  title: string;
+  kind: string;
+  changes: Change[];
+  count: number;
+}) {
   if (changes.length === 0) return null;
   return (
     <section class={`changes ${kind}`}>
       <h2>
-        {title} ({changes.length})
+        {title} ({count})
       </h2>
+      {count > changes.length && (
+        <p class="muted">
+          The first {changes.length} are shown; texts are cut at 4,000 characters.
+        </p>
+      )}
       {changes.map((c) => (
         <article key={c.sampleId} class="change">
           <h3>
@@ -79,8 +94,9 @@ export function CompareView({ query }: { query: URLSearchParams }) {
       </h1>
       <p id="compare-summary">
         {c.matched} samples in both runs:{' '}
-        <strong class="fail">{c.regressions.length} regressions</strong>,{' '}
-        <strong class="pass">{c.improvements.length} improvements</strong>, {c.unchanged} unchanged
+        <strong class="fail">{data.counts.regressions} regressions</strong>,{' '}
+        <strong class="pass">{data.counts.improvements} improvements</strong>, {c.unchanged}{' '}
+        unchanged
         {c.passMetric ? ` (on ${c.passMetric})` : ''}.
       </p>
       <p id="coverage">
@@ -124,8 +140,18 @@ export function CompareView({ query }: { query: URLSearchParams }) {
           ))}
         </tbody>
       </table>
-      <Changes title="Regressions" kind="regression" changes={c.regressions} />
-      <Changes title="Improvements" kind="improvement" changes={c.improvements} />
+      <Changes
+        title="Regressions"
+        kind="regression"
+        changes={c.regressions}
+        count={data.counts.regressions}
+      />
+      <Changes
+        title="Improvements"
+        kind="improvement"
+        changes={c.improvements}
+        count={data.counts.improvements}
+      />
     </section>
   );
 }

@@ -10,6 +10,12 @@ import { RunsView } from './runs-view.js';
 function App() {
   const { path, query } = useLocation();
   const run = /^\/run\/(.+)$/.exec(path);
+  let runId: string | null = null;
+  try {
+    runId = run ? decodeURIComponent(run[1] as string) : null;
+  } catch {
+    // A malformed link: the runs view.
+  }
   return (
     <>
       <header>
@@ -21,8 +27,8 @@ function App() {
         </nav>
       </header>
       <main>
-        {run ? (
-          <RunView runId={decodeURIComponent(run[1] as string)} query={query} />
+        {runId !== null ? (
+          <RunView runId={runId} query={query} />
         ) : path === '/compare' ? (
           <CompareView query={query} />
         ) : (

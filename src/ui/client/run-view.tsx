@@ -2,11 +2,18 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, runPath } from './api.js';
 import type { ResultRecord, RowsPage, RunDetail, RunHistograms, TableRow } from './api.js';
+import { sampleTexts } from '../sample-texts.js';
 import { MetricHistogram } from './charts.js';
 import { interval, num, pct, value } from './format.js';
 import { Link, setQuery } from './router.js';
 
 const ROW = 32;
+
+/** The grid's columns: number, sample, three texts, one per metric, pass. */
+const gridColumns = (metrics: number): string =>
+  `4rem 9rem minmax(10rem, 1.3fr) minmax(10rem, 1.3fr) minmax(8rem, 1fr)${
+    metrics > 0 ? ` repeat(${metrics}, minmax(5rem, 7rem))` : ''
+  } 4rem`;
 const PAGE = 100;
 
 export function RunView({ runId, query }: { runId: string; query: URLSearchParams }) {
@@ -14,6 +21,7 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setDetail(null);
+    setError(null);
     getJson<RunDetail>(runPath(runId)).then(setDetail, (e: Error) => setError(e.message));
   }, [runId]);
   if (error)
@@ -100,6 +108,7 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
   const key = `${runId}|${failures}|${search}|${sort}|${desc}`;
   const [total, setTotal] = useState<number | null>(null);
   const [metrics, setMetrics] = useState<string[]>([]);
+  const [failed, setFailed] = useState<string | null>(null);
   const [pages, setPages] = useState<Map<number, TableRow[]>>(new Map());
   const [top, setTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -111,6 +120,7 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
   useEffect(() => {
     setPages(new Map());
     setTotal(null);
+    setFailed(null);
     setActive(0);
     loading.current = new Set();
     if (scroller.current) scroller.current.scrollTop = 0;
@@ -148,12 +158,16 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
           setMetrics((old) => (page.metrics.length > old.length ? page.metrics : old));
           setPages((old) => new Map(old).set(p, page.rows));
         },
-        () => asked.delete(p),
+        (e: Error) => {
+          asked.delete(p);
+          if (current.current === key) setFailed(e.message);
+        },
       );
     }
   }, [key, first, last, total, pages]);
 
-  // The search is applied once typing pauses.
+  // The box follows the URL (Back, a shared link); the search is applied once typing pauses.
+  useEffect(() => setDraft(search), [search]);
   useEffect(() => {
     if (draft === search) return;
     const timer = setTimeout(() => setQuery({ q: draft.trim() || null }), 300);
@@ -182,7 +196,9 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
       <div
         key={i}
         role="row"
+        id={`row-${i}`}
         aria-rowindex={i + 2}
+        aria-selected={i === active}
         class={`row${i === active ? ' active' : ''}${row?.passed === false ? ' failed' : ''}`}
         style={{ transform: `translateY(${i * ROW}px)` }}
         onClick={() => {
@@ -245,7 +261,11 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
           />
         </label>
         <span class="muted" id="sample-count" aria-live="polite">
-          {total === null ? 'loading…' : `${total} ${total === 1 ? 'sample' : 'samples'}`}
+          {failed
+            ? `could not load samples: ${failed}`
+            : total === null
+              ? 'loading…'
+              : `${total} ${total === 1 ? 'sample' : 'samples'}`}
         </span>
       </div>
       <div
@@ -253,7 +273,22 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
         role="grid"
         aria-label="samples"
         aria-rowcount={(total ?? 0) + 1}
-        style={{ '--metrics': String(metrics.length) }}
+        style={{
+          '--cols': gridColumns(metrics.length),
+          // The columns' minimum widths, gaps and padding: wider than the page, it scrolls.
+          '--grid-min': `${49.2 + 5.6 * metrics.length}rem`,
+        }}
+        tabIndex={0}
+        aria-activedescendant={rowAt(active) ? `row-${active}` : undefined}
+        onKeyDown={(e) => {
+          if (e.key === 'ArrowDown') move(active + 1);
+          else if (e.key === 'ArrowUp') move(active - 1);
+          else if (e.key === 'PageDown') move(active + Math.floor(height / ROW));
+          else if (e.key === 'PageUp') move(active - Math.floor(height / ROW));
+          else if (e.key === 'Enter') open(rowAt(active));
+          else return;
+          e.preventDefault();
+        }}
       >
         <div role="row" aria-rowindex={1} class="row head">
           {columns.map((c) =>
@@ -284,22 +319,7 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
             ),
           )}
         </div>
-        <div
-          class="scroller"
-          ref={scroller}
-          tabIndex={0}
-          aria-label="sample rows: arrow keys move, Enter opens"
-          onScroll={(e) => setTop(e.currentTarget.scrollTop)}
-          onKeyDown={(e) => {
-            if (e.key === 'ArrowDown') move(active + 1);
-            else if (e.key === 'ArrowUp') move(active - 1);
-            else if (e.key === 'PageDown') move(active + Math.floor(height / ROW));
-            else if (e.key === 'PageUp') move(active - Math.floor(height / ROW));
-            else if (e.key === 'Enter') open(rowAt(active));
-            else return;
-            e.preventDefault();
-          }}
-        >
+        <div class="scroller" ref={scroller} onScroll={(e) => setTop(e.currentTarget.scrollTop)}>
           <div class="spacer" style={{ height: `${(total ?? 0) * ROW}px` }}>
             {rows}
           </div>
@@ -325,16 +345,19 @@ function SampleDetail({ runId, resultId }: { runId: string; resultId: string }) 
   const closeButton = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     setRecord(null);
+    setError(null);
     getJson<ResultRecord>(`${runPath(runId)}/results/${encodeURIComponent(resultId)}`).then(
       setRecord,
       (e: Error) => setError(e.message),
     );
   }, [runId, resultId]);
   useEffect(() => closeButton.current?.focus(), [record]);
-  const close = (): void => setQuery({ sample: null });
-  const d = record?.data ?? {};
-  const text = (v: unknown): string =>
-    v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v, null, 2);
+  const close = (): void => {
+    setQuery({ sample: null });
+    // Back to the grid, where the arrow keys go on.
+    document.querySelector<HTMLElement>('.vtable')?.focus();
+  };
+  const texts = record ? sampleTexts(record) : null;
   return (
     <div
       class="detail"
@@ -352,18 +375,13 @@ function SampleDetail({ runId, resultId }: { runId: string; resultId: string }) 
       {record && (
         <>
           <h2>{record.sampleId}</h2>
-          {(
-            [
-              ['input', d['input'] ?? d['query']],
-              ['output', d['actual_output'] ?? d['generated_response']],
-              ['expected', d['expected_output'] ?? d['expected_response']],
-            ] as const
-          ).map(([label, v]) => (
-            <section key={label}>
-              <h3>{label}</h3>
-              <pre class="text">{text(v)}</pre>
-            </section>
-          ))}
+          {texts &&
+            (['input', 'output', 'expected'] as const).map((label) => (
+              <section key={label}>
+                <h3>{label}</h3>
+                <pre class="text">{texts[label]}</pre>
+              </section>
+            ))}
           <h3>scores</h3>
           <table class="grid">
             <tbody>

@@ -17,13 +17,14 @@ const SORTS: Record<SortKey, (r: RunWithStats) => number | string> = {
 export function RunsView({ query }: { query: URLSearchParams }) {
   const [runs, setRuns] = useState<RunWithStats[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [picked, setPicked] = useState<string[]>([]);
   useEffect(() => {
     getJson<RunWithStats[]>('/api/runs').then(setRuns, (e: Error) => setError(e.message));
   }, []);
   if (error) return <p role="alert">Could not load the runs: {error}</p>;
   if (!runs) return <p aria-busy="true">Loading runs…</p>;
 
+  // The two runs ticked for comparison live in the URL too.
+  const picked = (query.get('pick') ?? '').split(',').filter((id) => id !== '');
   const dataset = query.get('dataset') ?? '';
   const model = query.get('model') ?? '';
   const sort = (query.get('sort') ?? 'updated') as SortKey;
@@ -50,8 +51,12 @@ export function RunsView({ query }: { query: URLSearchParams }) {
       </button>
     </th>
   );
-  const toggle = (runId: string): void =>
-    setPicked((p) => (p.includes(runId) ? p.filter((x) => x !== runId) : [...p.slice(-1), runId]));
+  const toggle = (runId: string): void => {
+    const next = picked.includes(runId)
+      ? picked.filter((x) => x !== runId)
+      : [...picked.slice(-1), runId];
+    setQuery({ pick: next.join(',') });
+  };
   const compare = (): void => {
     // The older run is the baseline.
     const [a, b] = picked.map((id) => runs.find((r) => r.runId === id) as RunWithStats);

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { RunTable } from '../../dist/ui/run-table.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const page = { offset: 0, limit: 100, sort: 'i', desc: false, failures: false, search: '' };
+
+describe('the dashboard run table', () => {
+  it('pages, filters, searches and sorts with missing values last and numbers before text', async () => {
+    using dir = tempDir();
+    const t = new SqliteExperimentTracker('p', { file: join(dir.path, 't.sqlite') });
+    const values = [0.5, undefined, 1, 'n/a', 0, true];
+    const runId = await t.logBatch(
+      values.map((v, i) => ({
+        m: { aggregate_success: i % 2 === 0, ...(v === undefined ? {} : { score: v }) },
+      })),
+      'd',
+      values.map((_, i) => ({ id: `s${i}`, input: i === 3 ? 'the Needle here' : `q${i}` })),
+    );
+    const [run] = await t.getExperimentHistory();
+    const table = new RunTable(t, run!);
+    const ids = async (q: Partial<typeof page>) =>
+      (await table.page({ ...page, ...q })).rows.map((r) => r.sampleId);
+
+    expect(await ids({})).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
+    expect(await ids({ offset: 4, limit: 1 })).toEqual(['s4']);
+    expect(await ids({ failures: true })).toEqual(['s1', 's3', 's5']);
+    expect(await ids({ search: 'NEEDLE' })).toEqual(['s3']);
+    expect(await ids({ sort: 'm.score' })).toEqual(['s4', 's0', 's2', 's5', 's3', 's1']);
+    expect(await ids({ sort: 'm.score', desc: true })).toEqual([
+      's3',
+      's2',
+      's5',
+      's0',
+      's4',
+      's1',
+    ]);
+    expect((await table.page({ ...page, failures: true, limit: 1 })).total).toBe(3);
+    expect((await table.histograms()).find((h) => h.metric === 'm.aggregate_success')).toEqual({
+      metric: 'm.aggregate_success',
+      min: 0,
+      max: 1,
+      counts: [3, 3],
+    });
+    expect(runId).toBe(run!.runId);
+    await t.close();
+  });
+
+  it('serves the first page of a large run before the whole run is read', async () => {
+    using dir = tempDir();
+    const t = new SqliteExperimentTracker('p', { file: join(dir.path, 't.sqlite') });
+    const n = 5000;
+    await t.logBatch(
+      Array.from({ length: n }, () => ({ m: { score: 1 } })),
+      'd',
+      Array.from({ length: n }, (_, i) => ({ id: `s${i}` })),
+      { runId: 'big' },
+    );
+    const [run] = await t.getExperimentHistory();
+    const table = new RunTable(t, run!);
+    const first = await table.page({ ...page, limit: 100 });
+    expect(first.rows.map((r) => r.sampleId)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `s${i}`),
+    );
+    expect(first.total).toBe(n);
+    // Answered while the rest was still being read.
+    expect(table.rows.length).toBeLessThan(n);
+    await table.loaded;
+    expect(table.rows.length).toBe(n);
+    await t.close();
+  });
+});
