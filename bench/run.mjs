@@ -347,7 +347,7 @@ PostgreSQL (\`bench/postgres-section.mjs\`), on a throwaway server of this machi
 loopback, \`fsync=off\`, so the disk of this shared machine does not decide), median of 15:
 
 - postgres logBatch(1000): one \`logBatch()\` (one transaction: run locks, the results in one
-  \`unnest\` INSERT, the aggregates updated) against one raw multi-row \`INSERT … VALUES\` of the same
+  \`INSERT … VALUES\` of many rows, the aggregates updated) against one raw multi-row \`INSERT … VALUES\` of the same
   1,000 rows (12,000 parameters, the objects serialised with \`JSON.stringify\`) into a table of the
   same columns with no secondary index.
 - getRunResults: a 1,000-row run of 1,000,000 results, against the raw \`SELECT *\` of the same rows

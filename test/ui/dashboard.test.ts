@@ -211,6 +211,42 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
     }
   });
 
+  it('pages a long run as it scrolls, and shows markup in names as text', async () => {
+    const t = new SqliteExperimentTracker('p', { file: join(dir.path, 'long.sqlite') });
+    const n = 1000;
+    const runId = 'team/<b>run</b>';
+    await t.logBatch(
+      Array.from({ length: n }, (_, i) => ({ '<img src=x onerror=alert(1)>': { score: i / n } })),
+      '<i>dataset</i>',
+      Array.from({ length: n }, (_, i) => ({ id: `row-${i}`, input: `question ${i}` })),
+      { runId },
+    );
+    const longServer = await serveUi(t, { port: 0 });
+    try {
+      const { page, problems } = await open(`/run/${encodeURIComponent(runId)}`, longServer.url);
+      await page.waitForSelector('.spacer .row [role=gridcell]');
+      expect(await page.textContent('h1')).toBe(runId);
+      expect(await page.textContent('#sample-count')).toBe('1000 samples');
+      // Only the rows in view (and a margin) are in the page.
+      expect(await page.locator('.spacer .row').count()).toBeLessThan(100);
+      await page.locator('.scroller').evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.waitForSelector('text=row-999');
+      const api = (await (
+        await fetch(`${longServer.url}/api/runs/${encodeURIComponent(runId)}/rows?limit=100000`)
+      ).json()) as { total: number; rows: unknown[] };
+      expect([api.total, api.rows.length]).toEqual([1000, 500]);
+      await page.goto(`${longServer.url}/`);
+      await page.waitForSelector('#runs tbody tr');
+      expect(await page.locator('#runs tbody').textContent()).toContain('<i>dataset</i>');
+      expect(await page.locator('img, b, i:not(.swatch)').count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await longServer.close();
+      await t.close();
+    }
+  });
+
   it('is readable in dark mode too', async () => {
     const page = await browser.newPage({ colorScheme: 'dark' });
     await page.goto(`${server.url}/run/cand`);
