@@ -211,18 +211,12 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
             <span role="gridcell" class="num">
               {row.i + 1}
             </span>
-            <span role="gridcell" title={row.sampleId}>
-              {row.sampleId}
-            </span>
-            <span role="gridcell" title={row.input}>
-              {row.input}
-            </span>
-            <span role="gridcell" title={row.output}>
-              {row.output}
-            </span>
-            <span role="gridcell" title={row.expected}>
-              {row.expected}
-            </span>
+            {[row.sampleId, row.input, row.output, row.expected].map((text, c) => (
+              // The whole (cut) text in the tooltip, as the cell ends in an ellipsis.
+              <span role="gridcell" title={text} key={c}>
+                {text}
+              </span>
+            ))}
             {metrics.map((m) => (
               <span role="gridcell" class="num" key={m}>
                 {value(row.values[m])}

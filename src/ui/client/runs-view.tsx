@@ -14,6 +14,26 @@ const SORTS: Record<SortKey, (r: RunWithStats) => number | string> = {
   n: (r) => r.stats.n,
 };
 
+/** A filter kept in the URL's `param`: one of `options`, or all. */
+function Choice(props: { label: string; param: string; value: string; options: string[] }) {
+  return (
+    <label>
+      {props.label}{' '}
+      <select
+        value={props.value}
+        onChange={(e) => setQuery({ [props.param]: e.currentTarget.value })}
+      >
+        <option value="">all</option>
+        {props.options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function RunsView({ query }: { query: URLSearchParams }) {
   const [runs, setRuns] = useState<RunWithStats[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -71,28 +91,8 @@ export function RunsView({ query }: { query: URLSearchParams }) {
     <section>
       <h1>Runs</h1>
       <div class="toolbar">
-        <label>
-          Dataset{' '}
-          <select value={dataset} onChange={(e) => setQuery({ dataset: e.currentTarget.value })}>
-            <option value="">all</option>
-            {datasets.map((d) => (
-              <option key={d} value={d}>
-                {d}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Model{' '}
-          <select value={model} onChange={(e) => setQuery({ model: e.currentTarget.value })}>
-            <option value="">all</option>
-            {models.map((m) => (
-              <option key={m} value={m}>
-                {m}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Dataset" param="dataset" value={dataset} options={datasets} />
+        <Choice label="Model" param="model" value={model} options={models} />
         <button type="button" disabled={picked.length !== 2} onClick={compare}>
           Compare the 2 selected runs
         </button>
