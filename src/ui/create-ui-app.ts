@@ -80,8 +80,9 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
     }
     kept?.stop.abort();
     const stop = new AbortController();
-    options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
-    const entry = { key, at: Date.now(), stop, table: new RunTable(tracker, run, stop.signal) };
+    // Stops with the server too, without a listener per table on the server's signal.
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const entry = { key, at: Date.now(), stop, table: new RunTable(tracker, run, signal) };
     tables.set(run.runId, entry);
     for (const [runId, old] of [...tables].slice(0, -TABLES_KEPT)) {
       old.stop.abort();
