@@ -15,10 +15,11 @@ import { encodeText, encodeValue, formatRecord, quoteCell } from '../stores/csv/
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import { compareRuns } from '../stats/compare-runs.js';
 import { runStats } from '../stats/run-stats.js';
-import { serveUi } from '../ui/serve-ui.js';
+import { LOOPBACK, serveUi } from '../ui/serve-ui.js';
 import { passAtK } from '../stats/statistics.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { samplePassed } from '../tracker/run-aggregate.js';
+import { sampleField } from '../tracker/sample-texts.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
 import { num, renderTable, shorten, styleFor } from './render.js';
@@ -175,7 +176,7 @@ const readCommands: Command[] = [
           ['sample', 'input', ...columns, 'pass'],
           records.map((r) => [
             r.sampleId,
-            shorten(r.data['input'] ?? r.data['query'], 40),
+            shorten(sampleField(r.data, 'input'), 40),
             ...columns.map((c) => {
               const v = r.values[c];
               return typeof v === 'number' ? num(v) : v === undefined ? '-' : String(v);
@@ -443,7 +444,7 @@ const ui: Command = {
     }
     const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
     const server = await serveUi(tracker, { host, port });
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    if (!LOOPBACK.includes(host)) {
       io.stderr.write(
         `evaltrack ui: listening on ${host}: whoever can reach it can read every result (there is no login)\n`,
       );

@@ -4,6 +4,7 @@
  * missing case is not a passing case), every metric with its paired difference and interval, and
  * pass/fail metrics with McNemar's exact test.
  */
+import { sampleField } from '../tracker/sample-texts.js';
 import type { ResultRecord } from '../types.js';
 import { mcnemarExact, pairedBootstrap, pairedBootstraps, seedFrom } from './statistics.js';
 import type { McNemar, PairedDifference, Pairs } from './statistics.js';
@@ -63,10 +64,6 @@ function bySample(records: readonly ResultRecord[]): Map<string, SampleValues> {
   }
   return samples;
 }
-
-const outputOf = (r: ResultRecord): unknown =>
-  r.data['actual_output'] ?? r.data['generated_response'] ?? null;
-const inputOf = (r: ResultRecord): unknown => r.data['input'] ?? r.data['query'] ?? null;
 
 /**
  * Compares `candidate` with `baseline`. `passMetric` names the pass/fail column regressions are
@@ -148,9 +145,9 @@ export function compareRuns(
       const c = cand.get(id)?.first as ResultRecord;
       const change = {
         sampleId: id,
-        input: inputOf(c),
-        baselineOutput: outputOf(b),
-        candidateOutput: outputOf(c),
+        input: sampleField(c.data, 'input'),
+        baselineOutput: sampleField(b.data, 'output'),
+        candidateOutput: sampleField(c.data, 'output'),
       };
       if (before && !after) regressions.push(change);
       else if (!before && after) improvements.push(change);

@@ -5,7 +5,7 @@
  */
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { samplePassed } from '../tracker/run-aggregate.js';
-import { sampleTexts } from './sample-texts.js';
+import { sampleTexts } from '../tracker/sample-texts.js';
 import type { FlatValue, RunSummary } from '../types.js';
 
 /** Characters of input, output and expected kept per row; the detail view reads the rest. */

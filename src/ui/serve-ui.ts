@@ -20,7 +20,8 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+/** Names of this machine only; the dashboard answers to these unless told to listen elsewhere. */
+export const LOOPBACK: readonly string[] = ['127.0.0.1', 'localhost', '::1'];
 const WILDCARD = ['0.0.0.0', '::'];
 
 /** Serves the dashboard over `tracker` until `close()`. */

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, runPath } from './api.js';
 import type { ResultRecord, RowsPage, RunDetail, RunHistograms, TableRow } from './api.js';
-import { sampleTexts } from '../sample-texts.js';
+import { sampleTexts } from '../../tracker/sample-texts.js';
 import { MetricHistogram } from './charts.js';
 import { interval, num, pct, value } from './format.js';
 import { Link, setQuery } from './router.js';
