@@ -315,7 +315,11 @@ const transferCommands: Command[] = [
       const unknown = runIds.filter((id) => !history.some((r) => r.runId === id));
       if (unknown.length > 0) throw new UsageError(`no run ${unknown.join(', ')}`);
       const wanted = new Set(runIds);
-      const progress = resultProgress(io, 'exporting', history, (r) => wanted.has(r.runId));
+      const progress = resultProgress(
+        io,
+        'exporting',
+        resultsIn(history, (r) => wanted.has(r.runId)),
+      );
       let count: number;
       if (format === 'gllm-csv') {
         const target = new CSVExperimentTracker('evaltrack', { outputDir: out });
@@ -355,12 +359,7 @@ const transferCommands: Command[] = [
       if (!from) throw new UsageError('import needs a file or a folder');
       let report: { imported: number; skipped: number };
       if (from.endsWith('.jsonl')) {
-        const progress = createProgress(await countLines(from), true, {
-          stream: io.stderr,
-          verb: 'importing',
-          unit: 'results',
-          failures: false,
-        });
+        const progress = resultProgress(io, 'importing', await countLines(from));
         try {
           report = await tracker.importResults(readJsonl(from, () => progress.add()));
         } finally {
@@ -368,7 +367,11 @@ const transferCommands: Command[] = [
         }
       } else {
         const source = new CSVExperimentTracker('evaltrack', { outputDir: from });
-        const progress = resultProgress(io, 'importing', await source.getExperimentHistory());
+        const progress = resultProgress(
+          io,
+          'importing',
+          resultsIn(await source.getExperimentHistory()),
+        );
         try {
           report = await copyResults(source, tracker, { onResult: () => progress.add() });
         } finally {
@@ -406,8 +409,10 @@ const transferCommands: Command[] = [
         const progress = resultProgress(
           io,
           'copying',
-          await source.getExperimentHistory(),
-          (r) => !runIds || runIds.includes(r.runId),
+          resultsIn(
+            await source.getExperimentHistory(),
+            (r) => !runIds || runIds.includes(r.runId),
+          ),
         );
         let report;
         try {
@@ -485,16 +490,15 @@ const rebuild: Command = {
   },
 };
 
-/** Progress over the results of the runs `history` lists (those `include` keeps), on stderr. */
-function resultProgress(
-  io: CliIo,
-  verb: string,
+/** Progress over `total` results, on stderr. */
+const resultProgress = (io: CliIo, verb: string, total: number) =>
+  createProgress(total, true, { stream: io.stderr, verb, unit: 'results', failures: false });
+
+/** The results of the runs `history` lists (those `include` keeps). */
+const resultsIn = (
   history: readonly RunSummary[],
   include: (run: RunSummary) => boolean = () => true,
-) {
-  const total = history.filter(include).reduce((n, r) => n + r.totalData, 0);
-  return createProgress(total, true, { stream: io.stderr, verb, unit: 'results', failures: false });
-}
+): number => history.filter(include).reduce((n, r) => n + r.totalData, 0);
 
 /** Our JSONL export, read back record by record. */
 async function* readJsonl(file: string, onRecord: () => void): AsyncGenerator<ResultRecord> {
