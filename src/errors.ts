@@ -28,7 +28,10 @@ export type ErrorCode =
   | 'E_LOCK_TIMEOUT'
   | 'E_DRIVER_MISSING'
   | 'E_STORE_IO'
-  | 'E_NOT_STORED';
+  | 'E_NOT_STORED'
+  | 'E_NOT_COMPARABLE'
+  | 'E_UNKNOWN_METRIC'
+  | 'E_ABORTED';
 
 /**
  * Bad input from the caller: thrown before anything is written, so a call that fails with it has

@@ -4,6 +4,7 @@ export type { EvaluateOptions, ExperimentResult } from './evaluate/evaluate.js';
 export { metricEvaluator } from './evaluate/metric-evaluator.js';
 export type {
   Evaluator,
+  EvaluatorContext,
   Metric,
   MetricArgs,
   MetricScore,

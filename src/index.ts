@@ -49,6 +49,7 @@ export { evaluate, metricEvaluator } from './evaluate.js';
 export type {
   EvaluateOptions,
   Evaluator,
+  EvaluatorContext,
   ExperimentResult,
   Metric,
   MetricArgs,

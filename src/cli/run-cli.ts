@@ -13,12 +13,20 @@ import { EvaltrackError } from '../errors.js';
 import { createProgress } from '../evaluate/progress.js';
 import { encodeText, encodeValue, formatRecord, quoteCell } from '../stores/csv/csv-codec.js';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
-import { compareRuns } from '../stats/compare-runs.js';
-import { runStats } from '../stats/run-stats.js';
+import { assertComparable, compareRuns } from '../stats/compare-runs.js';
+import type { RunComparison } from '../stats/compare-runs.js';
+import { runStats, runStatsOn } from '../stats/run-stats.js';
+import type { RunStats } from '../stats/run-stats.js';
 import { LOOPBACK, serveUi } from '../ui/serve-ui.js';
 import { passAtK } from '../stats/statistics.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
-import { samplePassed } from '../tracker/run-aggregate.js';
+import {
+  defaultMetric,
+  isPassFail,
+  metricsOf,
+  outcomeOf,
+  resultError,
+} from '../tracker/sample-outcome.js';
 import { sampleField } from '../tracker/sample-texts.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
@@ -87,9 +95,11 @@ const readCommands: Command[] = [
     name: 'runs',
     aliases: ['leaderboard'],
     summary: 'the leaderboard: one row per run, with 95% intervals',
-    usage: 'evaltrack runs [--dataset NAME] [--model NAME] [--sort updated|score] [--limit N]',
-    example: 'evaltrack runs --dataset faq --limit 10',
+    usage:
+      'evaltrack runs [--metric COLUMN] [--dataset NAME] [--model NAME] [--sort updated|score] [--limit N]',
+    example: 'evaltrack runs --dataset faq --metric judge.aggregate_success --limit 10',
     options: {
+      metric: { type: 'string' },
       dataset: { type: 'string' },
       model: { type: 'string' },
       sort: { type: 'string' },
@@ -101,32 +111,61 @@ const readCommands: Command[] = [
         runs = runs.filter((r) => r.datasetName === values['dataset']);
       if (typeof values['model'] === 'string')
         runs = runs.filter((r) => r.modelName === values['model']);
+      const metric = optionalMetric(values);
+      const rows: { run: RunSummary; stats: RunStats }[] = [];
+      for (const run of runs) {
+        rows.push({
+          run,
+          // Other columns than the leaderboard's have no saved aggregates: their results are read.
+          stats:
+            metric === undefined || metric === run.scoreColumn
+              ? runStats(run)
+              : runStatsOn(run, await tracker.getRunResults(run.runId), metric),
+        });
+      }
+      if (metric !== undefined && rows.length > 0 && rows.every((r) => r.stats.scored === 0))
+        throw new UsageError(`no run has a value on metric ${JSON.stringify(metric)}`);
       if (values['sort'] === 'score')
-        runs.sort((a, b) => (b.averageScore ?? -1) - (a.averageScore ?? -1));
+        rows.sort((a, b) => (b.stats.score ?? -1) - (a.stats.score ?? -1));
       else if (values['sort'] !== undefined && values['sort'] !== 'updated')
         throw new UsageError(`--sort must be updated or score`);
-      if (values['limit'] !== undefined) {
-        const limit = Number(values['limit']);
-        if (!Number.isInteger(limit) || limit < 1)
-          throw new UsageError('--limit must be a positive integer');
-        runs = runs.slice(0, limit);
-      }
-      const rows = runs.map((run) => ({ run, stats: runStats(run) }));
+      let shown = rows;
+      if (values['limit'] !== undefined) shown = rows.slice(0, count(values['limit'], '--limit', 1));
       if (json) {
         io.stdout.write(
-          `${JSON.stringify(rows.map(({ run, stats }, i) => ({ rank: i + 1, ...run, ...stats })))}\n`,
+          `${JSON.stringify(shown.map(({ run, stats }, i) => ({ rank: i + 1, ...run, ...stats })))}\n`,
         );
         return 0;
       }
+      const metrics = [...new Set(shown.map((r) => r.stats.metric ?? '-'))];
+      const several = metrics.length > 1;
+      io.stdout.write(
+        several
+          ? 'Each run on its leaderboard column (the metric column); choose one with --metric.\n\n'
+          : `On ${metrics[0] ?? '-'}${metric === undefined ? " (the runs' leaderboard column)" : ''}.\n\n`,
+      );
       io.stdout.write(
         renderTable(
-          ['#', 'run', 'dataset', 'model', 'n', 'score [95% CI]', 'pass rate [95% CI]', 'updated'],
-          rows.map(({ run, stats }, i) => [
+          [
+            '#',
+            'run',
+            'dataset',
+            'model',
+            ...(several ? ['metric'] : []),
+            'n',
+            'scored',
+            'score [95% CI]',
+            'pass rate [95% CI]',
+            'updated',
+          ],
+          shown.map(({ run, stats }, i) => [
             String(i + 1),
             run.runId,
             run.datasetName,
             run.modelName,
+            ...(several ? [stats.metric ?? '-'] : []),
             String(stats.n),
+            String(stats.scored),
             `${num(stats.score)}${interval(stats.scoreInterval, (x) => num(x))}`,
             `${pct(stats.passRate)}${interval(stats.passInterval)}`,
             run.updatedAt ?? '-',
@@ -138,10 +177,11 @@ const readCommands: Command[] = [
   },
   {
     name: 'show',
-    summary: "one run's samples: scores and pass/fail",
-    usage: 'evaltrack show <runId> [--failures] [--search TEXT] [--columns a,b]',
+    summary: "one run's samples: scores and pass/fail on one metric",
+    usage: 'evaltrack show <runId> [--metric COLUMN] [--failures] [--search TEXT] [--columns a,b]',
     example: 'evaltrack show support-bot_faq_3f9a1c2e --failures',
     options: {
+      metric: { type: 'string' },
       failures: { type: 'boolean' },
       search: { type: 'string' },
       columns: { type: 'string' },
@@ -149,11 +189,21 @@ const readCommands: Command[] = [
     async run({ values, positionals, io, json, tracker }) {
       const runId = positionals[0];
       if (!runId) throw new UsageError('show needs a run id');
-      const run = (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
-      let records = await runRecords(tracker, runId);
-      const passed = (r: ResultRecord): boolean | null =>
-        run ? samplePassed(r.values, run) : null;
-      if (values['failures']) records = records.filter((r) => passed(r) === false);
+      const run = await findRun(tracker, runId);
+      const all = await runRecords(tracker, runId);
+      const metric = chooseMetric(values, [run], all);
+      const passFail = isPassFail(all, metric);
+      const outcome = (r: ResultRecord) => ({
+        ...outcomeOf(r.values, metric, passFail),
+        error: resultError(r),
+      });
+      let records = all;
+      // Failures to look at: results that failed, and results an evaluator could not judge.
+      if (values['failures'])
+        records = records.filter((r) => {
+          const o = outcome(r);
+          return o.passed === false || o.error !== null;
+        });
       if (typeof values['search'] === 'string') {
         const needle = values['search'].toLowerCase();
         records = records.filter((r) => JSON.stringify(r.data).toLowerCase().includes(needle));
@@ -164,25 +214,45 @@ const readCommands: Command[] = [
           : [...new Set(records.flatMap((r) => Object.keys(r.values)))].filter((c) =>
               c.endsWith('score'),
             );
-      const repetitions = repetitionStats(records, passed);
+      const repetitions = repetitionStats(records, (r) => outcome(r).passed);
+      const tally = { passed: 0, failed: 0, unscored: 0, errors: 0 };
+      for (const r of all) {
+        const o = outcome(r);
+        if (o.error !== null) tally.errors++;
+        else if (o.passed === true) tally.passed++;
+        else if (o.passed === false) tally.failed++;
+        else tally.unscored++;
+      }
       if (json) {
         io.stdout.write(
-          `${JSON.stringify({ results: records.map((r) => ({ ...r, passed: passed(r) })), repetitions })}\n`,
+          `${JSON.stringify({
+            metric,
+            counts: { results: all.length, ...tally },
+            results: records.map((r) => ({ ...r, ...outcome(r) })),
+            repetitions,
+          })}\n`,
         );
         return 0;
       }
       io.stdout.write(
+        `${runId} on ${metric}: ${all.length} results, ${tally.passed} passed, ${tally.failed} failed, ` +
+          `${tally.unscored} not scored, ${tally.errors} evaluator errors\n\n`,
+      );
+      io.stdout.write(
         renderTable(
           ['sample', 'input', ...columns, 'pass'],
-          records.map((r) => [
-            r.sampleId,
-            shorten(sampleField(r.data, 'input'), 40),
-            ...columns.map((c) => {
-              const v = r.values[c];
-              return typeof v === 'number' ? num(v) : v === undefined ? '-' : String(v);
-            }),
-            passed(r) === null ? '-' : passed(r) ? 'pass' : 'FAIL',
-          ]),
+          records.map((r) => {
+            const o = outcome(r);
+            return [
+              r.sampleId,
+              shorten(sampleField(r.data, 'input'), 40),
+              ...columns.map((c) => {
+                const v = r.values[c];
+                return typeof v === 'number' ? num(v) : v === undefined ? '-' : String(v);
+              }),
+              o.error !== null ? 'ERROR' : o.passed === null ? '-' : o.passed ? 'pass' : 'FAIL',
+            ];
+          }),
         ),
       );
       if (repetitions) {
@@ -197,11 +267,15 @@ const readCommands: Command[] = [
   {
     name: 'compare',
     summary: 'a candidate run against a baseline, sample by sample, with intervals and McNemar',
-    usage: 'evaltrack compare <baseline> <candidate>',
-    example: 'evaltrack compare faq-main faq-new-prompt',
-    options: {},
-    async run({ positionals, io, json, tracker, style }) {
-      const cmp = await comparison(tracker, positionals);
+    usage:
+      'evaltrack compare <baseline> <candidate> [--metric COLUMN] [--allow-different-datasets]',
+    example: 'evaltrack compare faq-main faq-new-prompt --metric judge.aggregate_success',
+    options: {
+      metric: { type: 'string' },
+      'allow-different-datasets': { type: 'boolean' },
+    },
+    async run({ values, positionals, io, json, tracker, style }) {
+      const cmp = await comparison(tracker, positionals, values);
       if (json) {
         io.stdout.write(`${JSON.stringify(cmp)}\n`);
         return 0;
@@ -210,7 +284,7 @@ const readCommands: Command[] = [
         renderTable(
           ['metric', 'baseline', 'candidate', 'difference [95% CI]', 'McNemar p'],
           cmp.metrics.map((m) => [
-            m.metric,
+            m.metric === cmp.metric ? `${m.metric} *` : m.metric,
             num(m.baselineMean),
             num(m.candidateMean),
             `${num(m.difference.mean)}${interval(m.difference.interval, (x) => num(x))}`,
@@ -218,12 +292,7 @@ const readCommands: Command[] = [
           ]),
         ),
       );
-      io.stdout.write(
-        `\n${cmp.matched} samples in both runs: ${style.red(`${cmp.regressions.length} regressions`)}, ` +
-          `${style.green(`${cmp.improvements.length} improvements`)}, ${cmp.unchanged} unchanged` +
-          (cmp.passMetric ? ` (on ${cmp.passMetric})` : '') +
-          `\ncoverage gap: ${cmp.onlyBaseline.length} only in the baseline, ${cmp.onlyCandidate.length} only in the candidate\n`,
-      );
+      io.stdout.write(`\n${describeComparison(cmp, style)}`);
       for (const r of cmp.regressions) {
         io.stdout.write(
           `\n${style.bold(r.sampleId)}: ${shorten(r.input, 100)}\n  before: ${shorten(r.baselineOutput, 100)}\n  now:    ${shorten(r.candidateOutput, 100)}\n`,
@@ -236,59 +305,112 @@ const readCommands: Command[] = [
     name: 'gate',
     summary: 'exit 1 when the candidate breaks a rule against the baseline (for CI)',
     usage:
-      'evaltrack gate <baseline> <candidate> [--max-regressions N] [--min-score X] [--no-significant-drop]',
+      'evaltrack gate <baseline> <candidate> [--metric COLUMN] [--max-regressions N] [--min-score [COLUMN=]X ...] [--no-significant-drop] [--max-missing N] [--max-errors N] [--max-unscored N] [--allow-changed-inputs] [--allow-different-datasets]',
     example: 'evaltrack gate faq-main faq-new-prompt --max-regressions 0 --no-significant-drop',
     options: {
+      metric: { type: 'string' },
       'max-regressions': { type: 'string' },
-      'min-score': { type: 'string' },
+      'min-score': { type: 'string', multiple: true },
       'no-significant-drop': { type: 'boolean' },
+      'max-missing': { type: 'string' },
+      'max-errors': { type: 'string' },
+      'max-unscored': { type: 'string' },
+      'allow-changed-inputs': { type: 'boolean' },
+      'allow-different-datasets': { type: 'boolean' },
     },
-    async run({ values, positionals, io, json, tracker }) {
-      const cmp = await comparison(tracker, positionals);
+    async run({ values, positionals, io, json, tracker, style }) {
+      // Every limit is read before anything is compared: a typo is a usage error, not a verdict.
+      const limit = (flag: string, fallback: number | null): number | null =>
+        values[flag] === undefined ? fallback : count(values[flag], `--${flag}`, 0);
+      const maxRegressions = limit('max-regressions', null);
+      const maxMissing = limit('max-missing', 0) as number;
+      const maxErrors = limit('max-errors', 0) as number;
+      const maxUnscored = limit('max-unscored', 0) as number;
+      const minScores = ((values['min-score'] as unknown as string[] | undefined) ?? []).map(
+        parseMinScore,
+      );
+      const cmp = await comparison(tracker, positionals, values);
+      const [, candidateId] = positionals as [string, string];
       const failures: string[] = [];
-      const maxRegressions = values['max-regressions'];
-      if (maxRegressions !== undefined) {
-        const max = Number(maxRegressions);
-        if (!Number.isInteger(max) || max < 0)
-          throw new UsageError('--max-regressions must be an integer >= 0');
-        if (cmp.regressions.length > max) {
-          failures.push(
-            `${cmp.regressions.length} regressions on ${cmp.passMetric} (at most ${max}): ${cmp.regressions.map((r) => r.sampleId).join(', ')}`,
-          );
-        }
-      }
-      const minScore = values['min-score'];
-      if (minScore !== undefined) {
-        const min = Number(minScore);
-        if (!Number.isFinite(min)) throw new UsageError('--min-score must be a number');
-        const candidate = (await tracker.getExperimentHistory()).find(
-          (r) => r.runId === positionals[1],
+      const list = (ids: readonly string[]): string =>
+        ids.slice(0, 20).join(', ') + (ids.length > 20 ? `, and ${ids.length - 20} more` : '');
+      if (cmp.matched === 0) {
+        failures.push(
+          'no sample is in both runs with the same input and expected answer: nothing was compared',
         );
-        if ((candidate?.averageScore ?? -Infinity) < min) {
+      }
+      if (cmp.onlyBaseline.length > maxMissing) {
+        failures.push(
+          `${cmp.onlyBaseline.length} samples of the baseline are missing from the candidate (at most ${maxMissing}): ${list(cmp.onlyBaseline)}`,
+        );
+      }
+      if (cmp.candidate.errors.length > maxErrors) {
+        failures.push(
+          `${cmp.candidate.errors.length} samples of the candidate are evaluator errors (at most ${maxErrors}): ` +
+            cmp.candidate.errors
+              .slice(0, 5)
+              .map((e) => `${e.sampleId} (${shorten(e.error, 80)})`)
+              .join(', ') +
+            (cmp.candidate.errors.length > 5 ? `, and ${cmp.candidate.errors.length - 5} more` : ''),
+        );
+      }
+      if (cmp.candidate.unscored.length > maxUnscored) {
+        failures.push(
+          `${cmp.candidate.unscored.length} samples of the candidate have no value on ${cmp.metric} (at most ${maxUnscored}): ${list(cmp.candidate.unscored)}`,
+        );
+      }
+      if (cmp.changedInputs.length > 0 && !values['allow-changed-inputs']) {
+        failures.push(
+          `${cmp.changedInputs.length} samples changed their input or expected answer, so they were not compared (allow with --allow-changed-inputs): ${list(cmp.changedInputs)}`,
+        );
+      }
+      if (maxRegressions !== null) {
+        if (!cmp.hasVerdicts) {
+          throw new UsageError(
+            `${cmp.metric} has no pass/fail verdict to count regressions on; choose a pass/fail --metric`,
+          );
+        }
+        if (cmp.regressions.length > maxRegressions) {
           failures.push(
-            `score ${num(candidate?.averageScore ?? null)} of ${positionals[1]} is below ${min}`,
+            `${cmp.regressions.length} regressions on ${cmp.metric} (at most ${maxRegressions}): ${list(cmp.regressions.map((r) => r.sampleId))}`,
           );
         }
       }
-      if (values['no-significant-drop']) {
-        for (const m of cmp.metrics) {
-          if (m.difference.significantDrop) {
+      if (minScores.length > 0) {
+        const run = await findRun(tracker, candidateId);
+        const records = await tracker.getRunResults(candidateId);
+        for (const rule of minScores) {
+          const on = rule.metric ?? cmp.metric;
+          const stats = runStatsOn(run, records, on);
+          if (stats.score === null) failures.push(`${candidateId} has no value on ${on}`);
+          else if (stats.score < rule.min) {
             failures.push(
-              `${m.metric} dropped by ${num(m.difference.mean)}${interval(m.difference.interval, (x) => num(x))}`,
+              `${on} of ${candidateId} is ${num(stats.score)} over ${stats.scored} results, below ${rule.min}`,
             );
           }
         }
       }
-      if (json)
+      if (values['no-significant-drop']) {
+        const m = cmp.metrics.find((x) => x.metric === cmp.metric);
+        if (!m) failures.push(`no paired values on ${cmp.metric}: a drop cannot be ruled out`);
+        else if (m.difference.significantDrop) {
+          failures.push(
+            `${m.metric} dropped by ${num(m.difference.mean)}${interval(m.difference.interval, (x) => num(x))}`,
+          );
+        }
+      }
+      if (json) {
         io.stdout.write(
-          `${JSON.stringify({ passed: failures.length === 0, failures, comparison: cmp })}\n`,
+          `${JSON.stringify({ passed: failures.length === 0, metric: cmp.metric, failures, comparison: cmp })}\n`,
         );
-      else
+      } else {
         io.stdout.write(
-          failures.length === 0
-            ? 'gate passed\n'
-            : `gate failed:\n${failures.map((f) => `- ${f}\n`).join('')}`,
+          (failures.length === 0
+            ? `gate passed on ${cmp.metric}\n`
+            : `gate failed on ${cmp.metric}:\n${failures.map((f) => `- ${f}\n`).join('')}`) +
+            `\n${describeComparison(cmp, style)}`,
         );
+      }
       return failures.length === 0 ? 0 : 1;
     },
   },
@@ -618,17 +740,104 @@ function repetitionStats(
   };
 }
 
-async function comparison(tracker: BaseExperimentTracker, positionals: string[]) {
+/** A whole number from a flag (`''`, `1.5` and `-1` are refused, never read as 0). */
+function count(value: string | boolean | undefined, flag: string, min: number): number {
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new UsageError(`${flag} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+  return Number(text);
+}
+
+/** `--min-score 0.8` (on the deciding metric) or `--min-score judge.aggregate_score=0.8`. */
+function parseMinScore(rule: string): { metric: string | null; min: number } {
+  const at = rule.lastIndexOf('=');
+  const metric = at === -1 ? null : rule.slice(0, at).trim();
+  const text = (at === -1 ? rule : rule.slice(at + 1)).trim();
+  if (metric === '' || text === '' || !Number.isFinite(Number(text))) {
+    throw new UsageError(
+      `--min-score must be a number or COLUMN=number, got ${JSON.stringify(rule)}`,
+    );
+  }
+  return { metric, min: Number(text) };
+}
+
+/** The run named `runId`, or an error. */
+async function findRun(tracker: BaseExperimentTracker, runId: string): Promise<RunSummary> {
+  const run = (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
+  if (!run) throw new UsageError(`no run ${JSON.stringify(runId)}`);
+  return run;
+}
+
+const optionalMetric = (values: Context['values']): string | undefined => {
+  const metric = values['metric'];
+  if (metric === undefined) return undefined;
+  if (typeof metric !== 'string' || metric.trim() === '')
+    throw new UsageError('--metric must name a column');
+  return metric;
+};
+
+/**
+ * The metric that decides: `--metric`, else the leaderboard column of the first run that has one
+ * (the candidate's first). A named metric must be a column of the results.
+ */
+function chooseMetric(
+  values: Context['values'],
+  runs: readonly RunSummary[],
+  records: readonly ResultRecord[],
+): string {
+  const known = metricsOf(records);
+  const named = optionalMetric(values);
+  const metric = named ?? runs.map(defaultMetric).find((m) => m !== null);
+  if (metric === undefined) {
+    throw new UsageError(
+      `these results have no leaderboard column; choose one with --metric (${known.join(', ') || 'no metric'})`,
+    );
+  }
+  if (named !== undefined && !known.includes(named)) {
+    throw new UsageError(
+      `no result has a value on metric ${JSON.stringify(named)}; metrics: ${known.join(', ') || 'none'}`,
+    );
+  }
+  return metric;
+}
+
+async function comparison(
+  tracker: BaseExperimentTracker,
+  positionals: string[],
+  values: Context['values'],
+): Promise<RunComparison> {
   const [baselineId, candidateId] = positionals;
   if (!baselineId || !candidateId)
     throw new UsageError('give a baseline run id and a candidate run id');
-  const runs = await tracker.getExperimentHistory();
-  const passMetric = runs.find((r) => r.runId === candidateId)?.scoreColumn ?? null;
-  return compareRuns(
-    await runRecords(tracker, baselineId),
-    await runRecords(tracker, candidateId),
-    { passMetric },
-  );
+  const baselineRun = await findRun(tracker, baselineId);
+  const candidateRun = await findRun(tracker, candidateId);
+  try {
+    assertComparable(baselineRun, candidateRun, values['allow-different-datasets'] === true);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^\[evaltrack\] /, ''));
+  }
+  const baseline = await runRecords(tracker, baselineId);
+  const candidate = await runRecords(tracker, candidateId);
+  const metric = chooseMetric(values, [candidateRun, baselineRun], [...baseline, ...candidate]);
+  return compareRuns(baseline, candidate, { metric });
+}
+
+/** What a comparison paired, and what it could not: the lines under compare's and gate's verdicts. */
+function describeComparison(cmp: RunComparison, style: Style): string {
+  const lines = [
+    `on ${cmp.metric}: ${cmp.matched} samples in both runs: ${style.red(`${cmp.regressions.length} regressions`)}, ` +
+      `${style.green(`${cmp.improvements.length} improvements`)}, ${cmp.unchanged} unchanged` +
+      (cmp.hasVerdicts ? '' : ` (${cmp.metric} has no pass/fail verdict)`),
+    `coverage gap: ${cmp.onlyBaseline.length} only in the baseline, ${cmp.onlyCandidate.length} only in the candidate`,
+    `evaluator errors: ${cmp.baseline.errors.length} in the baseline, ${cmp.candidate.errors.length} in the candidate`,
+    `not scored on ${cmp.metric}: ${cmp.baseline.unscored.length} in the baseline, ${cmp.candidate.unscored.length} in the candidate`,
+  ];
+  if (cmp.changedInputs.length > 0) {
+    lines.push(
+      `changed input or expected answer (not compared): ${cmp.changedInputs.length}: ${cmp.changedInputs.slice(0, 20).join(', ')}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** Every command, in the order `--help` lists them. */

@@ -33,13 +33,21 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   /** Attempts after the first when an evaluator throws or times out. @default 2 */
   retries?: number;
-  /** How long one evaluator call may take. @default 120000 */
+  /** How long one evaluator call may take; the evaluator's `signal` aborts then. @default 120000 */
   timeoutMs?: number;
   /** Results logged per `logBatch`. @default 50 */
   batchSize?: number;
   /** A progress bar on a terminal, periodic lines otherwise (on stderr). @default true */
   progress?: boolean;
+  /**
+   * Ctrl+C (SIGINT) or SIGTERM while evaluating stops scheduling samples, logs what finished, and
+   * rejects with `E_ABORTED` naming the run to resume; a second one stops the process at once.
+   * `false` leaves the process's signals alone. @default true
+   */
+  handleSignals?: boolean;
 }
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /** What {@link evaluate} returns: gllm-evals' `ExperimentResult`, in camelCase. */
 export interface ExperimentResult {
@@ -68,6 +76,7 @@ const OPTION_KEYS = [
   'timeoutMs',
   'batchSize',
   'progress',
+  'handleSignals',
 ] as const;
 
 class EvaluatorTimeoutError extends Error {
@@ -77,17 +86,52 @@ class EvaluatorTimeoutError extends Error {
   }
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, name: string): Promise<T> {
+/**
+ * `call(signal)` with a time limit. The timer is never unref'd: a pending evaluation must keep the
+ * process alive until it settles or times out, or `node eval.mjs` would exit in silence (code 13)
+ * while an evaluator that holds no handle of its own waits. `stop` ends the wait at once (and
+ * clears the timer), so a stopped run does not linger for the time limit.
+ */
+function withTimeout<T>(
+  call: (signal: AbortSignal) => T | Promise<T>,
+  ms: number,
+  name: string,
+  stop: AbortSignal,
+): Promise<T> {
+  const attempt = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new EvaluatorTimeoutError(name, ms)), ms);
-    timer.unref();
+  let onStop = (): void => {};
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new EvaluatorTimeoutError(name, ms);
+      attempt.abort(error);
+      reject(error);
+    }, ms);
+    onStop = () => {
+      attempt.abort(stop.reason);
+      reject(stop.reason as Error);
+    };
+    stop.addEventListener('abort', onStop, { once: true });
   });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  const work = new Promise<T>((resolve) => resolve(call(attempt.signal)));
+  return Promise.race([work, limit]).finally(() => {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', onStop);
+  });
 }
 
-const pause = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms).unref());
+/** Waits `ms` before a retry (a ref'd timer, for the same reason), or less when `stop` aborts. */
+function pause(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop.addEventListener('abort', done, { once: true });
+  });
+}
 
 const positiveInt = (value: unknown, where: string, min: number): number => {
   if (!Number.isInteger(value) || (value as number) < min) {
@@ -134,16 +178,39 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
   if (opts.data === undefined)
     throw new InvalidInputError('E_INVALID_ARGUMENT', 'options.data is required');
   const { samples, name } = loadDataset(opts.data);
+  // Every sample is checked before any evaluator runs (they may be paid LLM calls): one that
+  // cannot be stored is refused with its place in the dataset, and nothing is evaluated.
+  samples.forEach((sample, i) => {
+    assertJsonable(sample, `data[${i}]`);
+    sampleIdOf(sample);
+  });
   const datasetName = checkName(
     opts.datasetName ?? name ?? defaultDatasetName(),
     'options.datasetName',
   );
+  const handleSignals = opts.handleSignals ?? true;
+  if (typeof handleSignals !== 'boolean')
+    throw new InvalidInputError('E_INVALID_ARGUMENT', 'options.handleSignals must be a boolean');
+  const signal = opts.signal;
+  signal?.throwIfAborted();
   const ownsTracker = opts.tracker === undefined;
   const tracker = opts.tracker ?? new CSVExperimentTracker('default');
   const names = evaluators.map((e, i) => e.name || `evaluator_${i}`);
-  const signal = opts.signal;
-  signal?.throwIfAborted();
   const timestamp = new Date().toISOString();
+
+  // `stop` ends every wait (time limits, retry pauses) once evaluate() is over, stopped by the
+  // caller's signal, or interrupted (Ctrl+C): nothing keeps the process alive after that.
+  const stop = new AbortController();
+  const onCallerAbort = (): void => stop.abort(signal?.reason);
+  signal?.addEventListener('abort', onCallerAbort, { once: true });
+  let interrupted: NodeJS.Signals | null = null;
+  const onProcessSignal = (which: NodeJS.Signals): void => {
+    interrupted = which;
+    stop.abort(new EvaltrackError('E_ABORTED', `evaluate() was interrupted by ${which}`));
+  };
+  // A second Ctrl+C finds no listener of ours and stops the process at once, as usual.
+  if (handleSignals) for (const s of STOP_SIGNALS) process.once(s, onProcessSignal);
+  let logged = 0;
 
   try {
     const runId =
@@ -174,21 +241,20 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       if (pending.length === 0) return logging;
       const batch = pending;
       pending = [];
-      logging = logging.then(() =>
-        tracker.logBatch(
+      logging = logging.then(async () => {
+        await tracker.logBatch(
           batch.map((b) => b.output),
           datasetName,
           batch.map((b) => b.sample),
           { runId, metadata },
-        ),
-      );
+        );
+        logged += batch.length;
+      });
       return logging;
     };
 
-    // Once evaluate() is done (finished, stopped or failed), late evaluations are not logged.
-    let stopped = false;
     const evaluateSample = async (i: number): Promise<void> => {
-      if (stopped || signal?.aborted) return;
+      if (stop.signal.aborted) return;
       const sample = samples[i] as MetricInput;
       const outputs: EvaluationOutput[] = [];
       let failed = false;
@@ -197,22 +263,24 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
         for (let attempt = 0; ; attempt++) {
           try {
             const out = await withTimeout(
-              Promise.resolve(evaluator(sample)),
+              (attemptSignal) => evaluator(sample, { signal: attemptSignal }),
               timeoutMs,
               evaluatorName,
+              stop.signal,
             );
             if (!isPlainRecord(out))
               throw new TypeError(
-                `evaluator ${evaluatorName} returned ${out === null ? 'null' : typeof out}, not an object`,
+                `evaluator ${evaluatorName} returned ${out === null ? 'null' : Array.isArray(out) ? 'an array' : typeof out}, not an object`,
               );
             // Checked now, so that one bad output fails its sample, not the batch it is logged in.
             flattenResult(out, tracker.options, `evaluator ${evaluatorName}`);
             outputs.push(out);
             break;
           } catch (error) {
-            if (signal?.aborted) return;
+            if (stop.signal.aborted) return;
             if (attempt < retries && !(error instanceof EvaltrackError)) {
-              await pause(100 * 2 ** attempt);
+              await pause(100 * 2 ** attempt, stop.signal);
+              if (stop.signal.aborted) return;
               continue;
             }
             failed = true;
@@ -227,7 +295,7 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       const merged: EvaluationOutput = {};
       for (const out of outputs) {
         for (const key of Object.keys(out)) {
-          if (key in merged) {
+          if (Object.hasOwn(merged, key)) {
             throw new InvalidInputError(
               'E_INVALID_ARGUMENT',
               `two evaluators return ${JSON.stringify(key)}; give each a name of its own`,
@@ -236,7 +304,8 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
           merged[key] = out[key];
         }
       }
-      if (stopped || signal?.aborted) return;
+      // Once evaluate() is over (finished, stopped or failed), late evaluations are not logged.
+      if (stop.signal.aborted) return;
       results[i] = outputs;
       pending.push({ output: merged, sample });
       progress.add(1, failed ? 1 : 0);
@@ -245,23 +314,31 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
 
     const limit = pLimit(concurrency);
     const all = Promise.all(todo.map((i) => limit(() => evaluateSample(i))));
-    let onAbort = (): void => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal?.reason as Error);
-      signal?.addEventListener('abort', onAbort, { once: true });
+    let onStop = (): void => {};
+    const stopped = new Promise<never>((_, reject) => {
+      onStop = () => reject(stop.signal.reason as Error);
+      stop.signal.addEventListener('abort', onStop, { once: true });
     });
-    aborted.catch(() => {}); // settled by the race below, or never
+    stopped.catch(() => {}); // settled by the race below, or never
     try {
-      await Promise.race([all, aborted]);
+      await Promise.race([all, stopped]);
     } finally {
-      stopped = true;
-      signal?.removeEventListener('abort', onAbort);
+      stop.signal.removeEventListener('abort', onStop);
+      // Late evaluations are dropped, and their waits end now.
+      if (!stop.signal.aborted) stop.abort(new EvaltrackError('E_ABORTED', 'evaluate() is over'));
       limit.clearQueue();
       progress.stop();
       // What completed is logged, even when stopped.
       await flush();
     }
     signal?.throwIfAborted();
+    if (interrupted) {
+      throw new EvaltrackError(
+        'E_ABORTED',
+        `evaluate() was interrupted by ${interrupted}: ${logged} results are logged in run ${runId}; ` +
+          `run it again with runId ${JSON.stringify(runId)} to evaluate the ${todo.length - logged} samples left`,
+      );
+    }
 
     if (opts.summaryEvaluators?.length) {
       const records = await tracker.getRunResults(runId);
@@ -295,6 +372,8 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       results,
     };
   } finally {
+    signal?.removeEventListener('abort', onCallerAbort);
+    if (handleSignals) for (const s of STOP_SIGNALS) process.off(s, onProcessSignal);
     if (ownsTracker) await tracker.close();
   }
 }

@@ -7,7 +7,11 @@
 import { InvalidInputError } from '../errors.js';
 import type { EvaluationOutput, MetricInput } from '../types.js';
 
-/** What a metric returns: a score in [0, 1] (autoevals' `Score` has this shape). */
+/**
+ * What a metric returns: a score in [0, 1] (autoevals' `Score` has this shape). `null` means the
+ * metric did not score the sample (autoevals does this when it cannot judge): the metric is kept
+ * as not scored, left out of the means, and the sample has no pass/fail verdict from it.
+ */
 export interface MetricScore {
   score: number | null;
   /** Why, when the metric says; autoevals puts it in `metadata.rationale` for LLM scorers. */
@@ -39,8 +43,17 @@ export interface MetricSpec {
   higherIsBetter?: boolean;
 }
 
+/** What `evaluate()` gives an evaluator beside the sample. */
+export interface EvaluatorContext {
+  /** Aborts when the call times out or the evaluation stops: pass it to your LLM client. */
+  signal: AbortSignal;
+}
+
 /** An evaluator: gives a sample its evaluation output, `{ <name>: { ... } }`. */
-export type Evaluator = (sample: MetricInput) => EvaluationOutput | Promise<EvaluationOutput>;
+export type Evaluator = (
+  sample: MetricInput,
+  context?: EvaluatorContext,
+) => EvaluationOutput | Promise<EvaluationOutput>;
 
 const title = (name: string): string =>
   name.charAt(0).toUpperCase() + name.slice(1).replaceAll('_', ' ');
@@ -90,25 +103,40 @@ export function metricEvaluator(
     };
     const block: Record<string, unknown> = {};
     const failed: string[] = [];
+    const unscored: string[] = [];
     let sum = 0;
+    let scored = 0;
     for (const spec of specs) {
       const out = await spec.metric(args);
       const score = out?.score;
-      if (typeof score !== 'number' || !Number.isFinite(score)) {
+      if (score !== null && (typeof score !== 'number' || !Number.isFinite(score))) {
         throw new InvalidInputError(
           'E_NON_FINITE_SCORE',
-          `metric ${spec.name} of evaluator ${name} returned score ${String(score)}; expected a finite number`,
+          `metric ${spec.name} of evaluator ${name} returned score ${String(score)}; expected a finite number or null (not scored)`,
         );
       }
-      const success = spec.higherIsBetter ? score >= spec.threshold : score <= spec.threshold;
       const rationale = out.explanation ?? out.metadata?.['rationale'];
+      const explanation = typeof rationale === 'string' ? rationale : null;
+      if (score === null) {
+        unscored.push(title(spec.name));
+        block[spec.name] = {
+          score: null,
+          success: null,
+          threshold: spec.threshold,
+          higher_is_better: spec.higherIsBetter,
+          explanation,
+        };
+        continue;
+      }
+      const success = spec.higherIsBetter ? score >= spec.threshold : score <= spec.threshold;
       block[spec.name] = {
         score,
         success,
         threshold: spec.threshold,
         higher_is_better: spec.higherIsBetter,
-        explanation: typeof rationale === 'string' ? rationale : null,
+        explanation,
       };
+      scored++;
       sum += spec.higherIsBetter ? score : 1 - score;
       if (!success) {
         failed.push(
@@ -116,14 +144,21 @@ export function metricEvaluator(
         );
       }
     }
+    // A metric that did not score leaves the verdict open unless another one failed: a sample is
+    // never passed on scores it does not have.
+    const success = failed.length > 0 ? false : unscored.length > 0 || scored === 0 ? null : true;
+    const notes = [
+      ...(failed.length > 0
+        ? [`The following metrics failed to meet expectations:\n${failed.join('\n')}`]
+        : []),
+      ...(unscored.length > 0 ? [`Not scored: ${unscored.join(', ')}.`] : []),
+    ];
     return {
       [name]: {
-        aggregate_score: specs.length === 0 ? 0 : sum / specs.length,
-        aggregate_success: specs.length > 0 && failed.length === 0,
+        aggregate_score: scored === 0 ? null : sum / scored,
+        aggregate_success: success,
         aggregate_explanation:
-          failed.length === 0 && specs.length > 0
-            ? 'All metrics met the expected values.'
-            : `The following metrics failed to meet expectations:\n${failed.join('\n')}`,
+          success === true ? 'All metrics met the expected values.' : notes.join('\n'),
         ...block,
       },
     };

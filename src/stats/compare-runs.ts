@@ -1,11 +1,14 @@
 /**
- * Two runs compared sample by sample (shared/spec/statistics.md): results paired by `sampleId`,
- * repetitions averaged per sample first, samples in one run only reported as a coverage gap (a
- * missing case is not a passing case), every metric with its paired difference and interval, and
- * pass/fail metrics with McNemar's exact test.
+ * Two runs compared sample by sample: results paired by `sampleId`, repetitions averaged per
+ * sample first, every metric with its paired difference and interval, pass/fail metrics with
+ * McNemar's exact test. Nothing missing is silently left out: samples in one run only (the
+ * coverage gap), results an evaluator failed to judge, results without a value on the deciding
+ * metric, and samples whose input or expected answer changed are each counted and listed.
  */
-import { sampleField } from '../tracker/sample-texts.js';
-import type { ResultRecord } from '../types.js';
+import { EvaltrackError } from '../errors.js';
+import { isPassFail, majorityPassed, outcomeOf, resultError } from '../tracker/sample-outcome.js';
+import { sampleField, sampleTexts } from '../tracker/sample-texts.js';
+import type { ResultRecord, RunSummary } from '../types.js';
 import { mcnemarExact, pairedBootstrap, pairedBootstraps, seedFrom } from './statistics.js';
 import type { McNemar, PairedDifference, Pairs } from './statistics.js';
 
@@ -29,29 +32,63 @@ export interface SampleChange {
   candidateOutput: unknown;
 }
 
+/** A sample one of whose results an evaluator failed to judge, with the first error. */
+export interface SampleError {
+  sampleId: string;
+  error: string;
+}
+
+/** What each run holds that the comparison could not use. */
+export interface Gaps {
+  /** Samples with a result an evaluator failed to judge. */
+  errors: SampleError[];
+  /** Samples with no value on the deciding metric (and no error): not scored. */
+  unscored: string[];
+}
+
 export interface RunComparison {
+  /** The metric regressions are decided on (named in every verdict). */
+  metric: string;
+  /** Whether samples have a pass/fail verdict on it, so regressions can be counted. */
+  hasVerdicts: boolean;
+  /** Samples in both runs, with the same input and expected answer. */
   matched: number;
   /** Samples in the baseline only, and in the candidate only: the coverage gap. */
   onlyBaseline: string[];
   onlyCandidate: string[];
+  /** Samples in both runs whose input or expected answer differ: left out of the pairing. */
+  changedInputs: string[];
+  baseline: Gaps;
+  candidate: Gaps;
   metrics: MetricComparison[];
-  /** The pass/fail metric regressions are counted on. */
-  passMetric: string | null;
   regressions: SampleChange[];
   improvements: SampleChange[];
+  /** Paired samples with a verdict in both runs that did not change. */
   unchanged: number;
 }
 
 interface SampleValues {
   first: ResultRecord;
   sums: Map<string, { total: number; count: number; binary: boolean }>;
+  /** Tries with a verdict on the deciding metric, and those that passed. */
+  verdicts: number;
+  passes: number;
+  scored: boolean;
+  error: string | null;
 }
 
-function bySample(records: readonly ResultRecord[]): Map<string, SampleValues> {
+function bySample(
+  records: readonly ResultRecord[],
+  metric: string,
+  passFail: boolean,
+): Map<string, SampleValues> {
   const samples = new Map<string, SampleValues>();
   for (const r of records) {
     let s = samples.get(r.sampleId);
-    if (!s) samples.set(r.sampleId, (s = { first: r, sums: new Map() }));
+    if (!s) {
+      s = { first: r, sums: new Map(), verdicts: 0, passes: 0, scored: false, error: null };
+      samples.set(r.sampleId, s);
+    }
     for (const [name, value] of Object.entries(r.values)) {
       const x = typeof value === 'boolean' ? Number(value) : value;
       if (typeof x !== 'number') continue;
@@ -61,40 +98,77 @@ function bySample(records: readonly ResultRecord[]): Map<string, SampleValues> {
       acc.binary &&= x === 0 || x === 1;
       s.sums.set(name, acc);
     }
+    const outcome = outcomeOf(r.values, metric, passFail);
+    if (outcome.score !== null) s.scored = true;
+    if (outcome.passed !== null) {
+      s.verdicts++;
+      if (outcome.passed) s.passes++;
+    }
+    s.error ??= resultError(r);
   }
   return samples;
 }
 
-/**
- * Compares `candidate` with `baseline`. `passMetric` names the pass/fail column regressions are
- * counted on (e.g. the runs' leaderboard column); when omitted, the first pass/fail metric.
- */
+function gapsOf(samples: Map<string, SampleValues>): Gaps {
+  const errors: SampleError[] = [];
+  const unscored: string[] = [];
+  for (const [id, s] of [...samples].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (s.error !== null) errors.push({ sampleId: id, error: s.error });
+    else if (!s.scored) unscored.push(id);
+  }
+  return { errors, unscored };
+}
+
+const sameTexts = (a: ResultRecord, b: ResultRecord): boolean => {
+  const x = sampleTexts(a);
+  const y = sampleTexts(b);
+  return x.input === y.input && x.expected === y.expected;
+};
+
+/** Options of {@link compareRuns}. */
+export interface CompareOptions {
+  /** The column regressions are decided on, e.g. the candidate's leaderboard column. */
+  metric: string;
+  resamples?: number;
+  seed?: number;
+}
+
+/** Compares `candidate` with `baseline`, deciding regressions on `options.metric`. */
 export function compareRuns(
   baseline: readonly ResultRecord[],
   candidate: readonly ResultRecord[],
-  options: { passMetric?: string | null; resamples?: number; seed?: number } = {},
+  options: CompareOptions,
 ): RunComparison {
-  const base = bySample(baseline);
-  const cand = bySample(candidate);
-  const shared = [...base.keys()].filter((id) => cand.has(id)).sort();
+  const { metric } = options;
+  // Pass/fail in both runs together: a 0 of a score that is 0.5 elsewhere is not a failure.
+  const passFail = isPassFail([...baseline, ...candidate], metric);
+  const base = bySample(baseline, metric, passFail);
+  const cand = bySample(candidate, metric, passFail);
+  const changedInputs: string[] = [];
+  const shared: string[] = [];
+  for (const id of [...base.keys()].filter((k) => cand.has(k)).sort()) {
+    const b = base.get(id) as SampleValues;
+    const c = cand.get(id) as SampleValues;
+    (sameTexts(b.first, c.first) ? shared : changedInputs).push(id);
+  }
   const metricNames = new Set<string>();
   for (const id of shared)
     for (const name of base.get(id)?.sums.keys() ?? []) metricNames.add(name);
   const seed = options.seed ?? seedFrom(`${baseline[0]?.runId ?? ''}|${candidate[0]?.runId ?? ''}`);
   const paired: (Pairs & { metric: string; binary: boolean })[] = [];
-  for (const metric of metricNames) {
+  for (const name of metricNames) {
     const b: number[] = [];
     const c: number[] = [];
     let binary = true;
     for (const id of shared) {
-      const x = base.get(id)?.sums.get(metric);
-      const y = cand.get(id)?.sums.get(metric);
+      const x = base.get(id)?.sums.get(name);
+      const y = cand.get(id)?.sums.get(name);
       if (!x || !y) continue;
       b.push(x.total / x.count);
       c.push(y.total / y.count);
       binary &&= x.binary && y.binary && x.count === 1 && y.count === 1;
     }
-    if (b.length > 0) paired.push({ metric, binary, baseline: b, candidate: c });
+    if (b.length > 0) paired.push({ metric: name, binary, baseline: b, candidate: c });
   }
   // Metrics every shared sample has (the usual case) share one set of bootstrap draws; the same
   // seed makes each interval what it would be on its own.
@@ -125,43 +199,57 @@ export function compareRuns(
       mcnemar,
     };
   });
-  const passMetric =
-    options.passMetric &&
-    metrics.some((m) => m.metric === options.passMetric && m.kind === 'pass/fail')
-      ? options.passMetric
-      : (metrics.find((m) => m.kind === 'pass/fail')?.metric ?? null);
   const regressions: SampleChange[] = [];
   const improvements: SampleChange[] = [];
   let unchanged = 0;
-  if (passMetric) {
-    for (const id of shared) {
-      const x = base.get(id)?.sums.get(passMetric);
-      const y = cand.get(id)?.sums.get(passMetric);
-      if (!x || !y) continue;
-      // With repetitions, a sample passes when most of its tries do.
-      const before = x.total / x.count >= 0.5;
-      const after = y.total / y.count >= 0.5;
-      const b = base.get(id)?.first as ResultRecord;
-      const c = cand.get(id)?.first as ResultRecord;
-      const change = {
-        sampleId: id,
-        input: sampleField(c.data, 'input'),
-        baselineOutput: sampleField(b.data, 'output'),
-        candidateOutput: sampleField(c.data, 'output'),
-      };
-      if (before && !after) regressions.push(change);
-      else if (!before && after) improvements.push(change);
-      else unchanged++;
-    }
+  let hasVerdicts = false;
+  for (const id of shared) {
+    const b = base.get(id) as SampleValues;
+    const c = cand.get(id) as SampleValues;
+    hasVerdicts ||= b.verdicts > 0 || c.verdicts > 0;
+    const before = majorityPassed(b.passes, b.verdicts);
+    const after = majorityPassed(c.passes, c.verdicts);
+    if (before === null || after === null) continue;
+    const change = {
+      sampleId: id,
+      input: sampleField(c.first.data, 'input'),
+      baselineOutput: sampleField(b.first.data, 'output'),
+      candidateOutput: sampleField(c.first.data, 'output'),
+    };
+    if (before && !after) regressions.push(change);
+    else if (!before && after) improvements.push(change);
+    else unchanged++;
   }
   return {
+    metric,
+    hasVerdicts,
     matched: shared.length,
     onlyBaseline: [...base.keys()].filter((id) => !cand.has(id)).sort(),
     onlyCandidate: [...cand.keys()].filter((id) => !base.has(id)).sort(),
+    changedInputs,
+    baseline: gapsOf(base),
+    candidate: gapsOf(cand),
     metrics,
-    passMetric,
     regressions,
     improvements,
     unchanged,
   };
+}
+
+/**
+ * Refuses to compare runs of different datasets (their sample ids name different samples) unless
+ * the caller allows it.
+ */
+export function assertComparable(
+  baseline: Pick<RunSummary, 'runId' | 'datasetName'>,
+  candidate: Pick<RunSummary, 'runId' | 'datasetName'>,
+  allowDifferentDatasets = false,
+): void {
+  if (allowDifferentDatasets || baseline.datasetName === candidate.datasetName) return;
+  throw new EvaltrackError(
+    'E_NOT_COMPARABLE',
+    `${baseline.runId} is a run of dataset ${JSON.stringify(baseline.datasetName)} and ` +
+      `${candidate.runId} of ${JSON.stringify(candidate.datasetName)}: their samples are not the same ` +
+      `(allow it with --allow-different-datasets)`,
+  );
 }

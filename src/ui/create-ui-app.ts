@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { compareRuns } from '../stats/compare-runs.js';
+import { assertComparable, compareRuns } from '../stats/compare-runs.js';
 import type { SampleChange } from '../stats/compare-runs.js';
-import { runStats } from '../stats/run-stats.js';
-import { InvalidInputError } from '../errors.js';
+import { runStats, runStatsOn } from '../stats/run-stats.js';
+import { EvaltrackError, InvalidInputError } from '../errors.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import type { RunSummary } from '../types.js';
 import { RunTable } from './run-table.js';
@@ -108,14 +108,28 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
   });
 
+  /**
+   * A run's numbers on the metric the page names (`?metric=`), else on its leaderboard column;
+   * only another column than the leaderboard's needs the run's results read.
+   */
+  const statsOf = async (run: RunSummary, metric: string | undefined) =>
+    !metric || metric === run.scoreColumn
+      ? runStats(run)
+      : runStatsOn(run, await tracker.getRunResults(run.runId), metric);
+
   app.get('/api/runs', async (c) => {
     const runs = await tracker.getExperimentHistory();
-    return c.json(runs.map((run) => ({ ...run, stats: runStats(run) })));
+    const metric = c.req.query('metric');
+    const out = [];
+    for (const run of runs) out.push({ ...run, stats: await statsOf(run, metric) });
+    return c.json(out);
   });
 
   app.get('/api/runs/:runId', async (c) => {
     const run = await findRun(c.req.param('runId'));
-    return run ? c.json({ run, stats: runStats(run) }) : notFound(c, 'such run');
+    return run
+      ? c.json({ run, stats: await statsOf(run, c.req.query('metric')) })
+      : notFound(c, 'such run');
   });
 
   app.get('/api/runs/:runId/histograms', async (c) => {
@@ -125,7 +139,7 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
     const histograms = await table.histograms();
     return c.json({
       metrics: table.metrics,
-      failures: table.rows.filter((r) => r.passed === false).length,
+      failures: await table.failures(c.req.query('metric') || run.scoreColumn),
       histograms,
     });
   });
@@ -141,6 +155,7 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
       desc: q['desc'] === '1',
       failures: q['failures'] === '1',
       search: (q['q'] ?? '').trim(),
+      metric: q['metric'] || run.scoreColumn,
     });
     return c.json(page);
   });
@@ -157,10 +172,13 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
     const baseline = await findRun(c.req.query('baseline') ?? '');
     const candidate = await findRun(c.req.query('candidate') ?? '');
     if (!baseline || !candidate) return notFound(c, 'such runs to compare');
+    assertComparable(baseline, candidate, c.req.query('allowDifferentDatasets') === '1');
+    const metric = c.req.query('metric') || candidate.scoreColumn || baseline.scoreColumn;
+    if (!metric) return c.json({ error: 'these runs have no leaderboard column: name a metric' }, 400);
     const comparison = compareRuns(
       await tracker.getRunResults(baseline.runId),
       await tracker.getRunResults(candidate.runId),
-      { passMetric: candidate.scoreColumn },
+      { metric },
     );
     // The counts are whole; the changed samples sent are the first ones, texts cut short.
     const send = (changes: SampleChange[]): SampleChange[] =>
@@ -187,7 +205,12 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
 
   app.all('/api/*', (c) => notFound(c, 'such API'));
   app.onError((e, c) => {
-    const status = e instanceof InvalidInputError ? 400 : 500;
+    const status =
+      e instanceof InvalidInputError
+        ? 400
+        : e instanceof EvaltrackError && e.code === 'E_NOT_COMPARABLE'
+          ? 409
+          : 500;
     return c.json({ error: e.message.replace(/^\[evaltrack\] /, '') }, status);
   });
   app.use(

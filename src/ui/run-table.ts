@@ -4,7 +4,7 @@
  * from memory; full texts are read one result at a time with `getResult`.
  */
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
-import { samplePassed } from '../tracker/run-aggregate.js';
+import { isPassFail, outcomeOf, resultError } from '../tracker/sample-outcome.js';
 import { sampleTexts } from '../tracker/sample-texts.js';
 import type { FlatValue, RunSummary } from '../types.js';
 
@@ -21,8 +21,10 @@ export interface TableRow {
   output: string;
   expected: string;
   values: Record<string, FlatValue>;
-  /** The run's score column as pass/fail; null when the result has none. */
+  /** Whether the result passed on the query's metric; null when it has no verdict on it. */
   passed: boolean | null;
+  /** The error an evaluator recorded instead of judging the result. */
+  error: string | null;
 }
 
 /** A histogram of one metric: equal-width bins from `min` to `max`. */
@@ -42,6 +44,8 @@ export interface RowQuery {
   failures: boolean;
   /** Text to find, anywhere in the sample (case-insensitive). */
   search: string;
+  /** The metric rows pass or fail on (`failures` keeps those that fail on it, and errors). */
+  metric: string | null;
 }
 
 /**
@@ -57,6 +61,13 @@ function compareValues(x: FlatValue | undefined, y: FlatValue | undefined): numb
 }
 
 const cut = (s: string): string => (s.length > CUT ? `${s.slice(0, CUT)}…` : s);
+
+const passedOn = (r: TableRow, metric: string | null, passFail: boolean): boolean | null =>
+  metric === null ? null : outcomeOf(r.values, metric, passFail).passed;
+
+/** A row to look at: it failed on the metric, or an evaluator could not judge it. */
+const isFailure = (r: TableRow, metric: string | null, passFail: boolean): boolean =>
+  r.error !== null || passedOn(r, metric, passFail) === false;
 
 export class RunTable {
   readonly run: RunSummary;
@@ -110,7 +121,8 @@ export class RunTable {
           output: cut(texts.output),
           expected: cut(texts.expected),
           values: r.values,
-          passed: samplePassed(r.values, this.run),
+          passed: null,
+          error: resultError(r),
         });
         if (this.rows.length % 100 === 0) {
           if (this.#waiting.length > 0) this.#wake();
@@ -139,13 +151,16 @@ export class RunTable {
 
   /** A page of rows, filtered and sorted; `total` counts all that match. */
   async page(q: RowQuery): Promise<{ total: number; rows: TableRow[]; metrics: string[] }> {
+    const passFail = await this.#passFail(q.metric);
+    const judged = (rows: TableRow[]): TableRow[] =>
+      rows.map((r) => ({ ...r, passed: passedOn(r, q.metric, passFail) }));
     if (q.sort === 'i' && !q.desc && !q.failures && q.search === '') {
       // Logging order, unfiltered: served while the rest is still being read.
       await this.#until(q.offset + q.limit);
       if (!this.#complete) {
         return {
           total: Math.max(this.run.totalData, this.rows.length),
-          rows: this.rows.slice(q.offset, q.offset + q.limit),
+          rows: judged(this.rows.slice(q.offset, q.offset + q.limit)),
           metrics: [...this.metrics],
         };
       }
@@ -154,9 +169,27 @@ export class RunTable {
     const rows = await this.#ordered(q);
     return {
       total: rows.length,
-      rows: rows.slice(q.offset, q.offset + q.limit),
+      rows: judged(rows.slice(q.offset, q.offset + q.limit)),
       metrics: [...this.metrics],
     };
+  }
+
+  /** How many rows fail on `metric`, evaluator errors included. */
+  async failures(metric: string | null): Promise<number> {
+    const passFail = await this.#passFail(metric);
+    await this.loaded;
+    return this.rows.filter((r) => isFailure(r, metric, passFail)).length;
+  }
+
+  /**
+   * Whether `metric` is pass/fail in this run: the run's summary says for its leaderboard column,
+   * so the first rows are judged at once; any other metric needs the whole run read.
+   */
+  async #passFail(metric: string | null): Promise<boolean> {
+    if (metric === null) return false;
+    if (metric === this.run.scoreColumn) return this.run.scorePassFail;
+    await this.loaded;
+    return isPassFail(this.rows, metric);
   }
 
   /**
@@ -164,10 +197,11 @@ export class RunTable {
    * or filtered 100,000-row run sorts it once.
    */
   async #ordered(q: RowQuery): Promise<TableRow[]> {
-    const key = JSON.stringify([q.sort, q.desc, q.failures, q.search]);
+    const key = JSON.stringify([q.sort, q.desc, q.failures, q.search, q.metric]);
     if (this.#lastOrder?.key === key) return this.#lastOrder.rows;
     let rows = this.rows;
-    if (q.failures) rows = rows.filter((r) => r.passed === false);
+    const passFail = await this.#passFail(q.metric);
+    if (q.failures) rows = rows.filter((r) => isFailure(r, q.metric, passFail));
     if (q.search !== '') {
       const matches = await this.#search(q.search);
       rows = rows.filter((r) => matches.has(r.i));

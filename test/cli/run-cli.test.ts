@@ -80,19 +80,20 @@ describe('evaltrack (in process)', () => {
         expect(listed[0]?.passInterval.low).toBeCloseTo(0.37553, 5); // Wilson 4/5
 
         const table = await cli(['leaderboard'], { EVALTRACK_STORE: where });
-        expect(table.stdout.split('\n')[0]).toMatch(
-          /^# +run +dataset +model +n +score \[95% CI\] +pass rate \[95% CI\] +updated$/,
+        const lines = table.stdout.split('\n');
+        expect(lines[0]).toBe("On judge.aggregate_success (the runs' leaderboard column).");
+        expect(lines[2]).toMatch(
+          /^# +run +dataset +model +n +scored +score \[95% CI\] +pass rate \[95% CI\] +updated$/,
         );
         expect(table.stdout).toContain('80.0% [37.6%, 96.4%]');
 
         const show = await cli(['show', 'base', '--failures', '--store', where]);
         expect(show.code).toBe(0);
-        expect(
-          show.stdout
-            .split('\n')
-            .slice(2, -1)
-            .map((l) => l.split(/ +/)[0]),
-        ).toEqual(['s2', 's3']);
+        const shown = show.stdout.split('\n');
+        expect(shown[0]).toBe(
+          'base on judge.aggregate_success: 5 results, 3 passed, 2 failed, 0 not scored, 0 evaluator errors',
+        );
+        expect(shown.slice(4, -1).map((l) => l.split(/ +/)[0])).toEqual(['s2', 's3']);
 
         const compare = await cli(['compare', 'base', 'cand', '--json', '--store', where]);
         const cmp = JSON.parse(compare.stdout) as {
@@ -102,14 +103,14 @@ describe('evaltrack (in process)', () => {
           regressions: { sampleId: string; input: string; baselineOutput: string }[];
           improvements: { sampleId: string }[];
           unchanged: number;
-          passMetric: string;
+          metric: string;
         };
         expect(cmp).toMatchObject({
           matched: 4,
           onlyBaseline: ['s5'],
           onlyCandidate: ['s6'],
           unchanged: 1,
-          passMetric: 'judge.aggregate_success',
+          metric: 'judge.aggregate_success',
         });
         expect(cmp.regressions).toEqual([
           {
@@ -121,23 +122,15 @@ describe('evaltrack (in process)', () => {
         ]);
         expect(cmp.improvements.map((r) => r.sampleId)).toEqual(['s2', 's3']);
 
-        expect(
-          (await cli(['gate', 'base', 'cand', '--max-regressions', '1', '--store', where])).code,
-        ).toBe(0);
-        const failed = await cli([
-          'gate',
-          'base',
-          'cand',
-          '--max-regressions',
-          '0',
-          '--min-score',
-          '0.9',
-          '--store',
-          where,
-        ]);
+        const gate = (...args: string[]) => cli(['gate', 'base', 'cand', '--store', where, ...args]);
+        expect((await gate('--max-regressions', '1', '--max-missing', '1')).code).toBe(0);
+        const failed = await gate('--max-regressions', '0', '--min-score', '0.9');
         expect(failed.code).toBe(1);
-        expect(failed.stdout).toBe(
-          'gate failed:\n- 1 regressions on judge.aggregate_success (at most 0): s1\n- score 0.800 of cand is below 0.9\n',
+        expect(failed.stdout.split('\n\n')[0]).toBe(
+          'gate failed on judge.aggregate_success:\n' +
+            '- 1 samples of the baseline are missing from the candidate (at most 0): s5\n' +
+            '- 1 regressions on judge.aggregate_success (at most 0): s1\n' +
+            '- judge.aggregate_success of cand is 0.800 over 5 results, below 0.9',
         );
       },
     );

@@ -28,16 +28,18 @@ describe('the evaltrack binary', () => {
     expect(evaltrack('runs', '--store', FIXTURE_DIR)).toEqual({
       code: 0,
       stdout: [
-        '#  run                                        dataset                   model    n        score [95% CI]    pass rate [95% CI]  updated',
-        '-  -----------------------------------------  ------------------------  -------  -  --------------------  --------------------  -------',
-        '1  default_dataset_20260511T043742Z_d83486d0  dataset_20260511T043742Z  unknown  3  0.667 [0.208, 0.939]  66.7% [20.8%, 93.9%]        -',
+        "On generation.aggregate_success (the runs' leaderboard column).",
+        '',
+        '#  run                                        dataset                   model    n  scored        score [95% CI]    pass rate [95% CI]  updated',
+        '-  -----------------------------------------  ------------------------  -------  -  ------  --------------------  --------------------  -------',
+        '1  default_dataset_20260511T043742Z_d83486d0  dataset_20260511T043742Z  unknown  3       3  0.667 [0.208, 0.939]  66.7% [20.8%, 93.9%]        -',
         '',
       ].join('\n'),
       stderr: '',
     });
     const show = evaltrack('show', FIXTURE_RUN_ID, '--failures', '--store', FIXTURE_DIR);
     expect(show.code).toBe(0);
-    expect(show.stdout.split('\n')[2]).toMatch(
+    expect(show.stdout.split('\n')[4]).toMatch(
       /^a7766df4080997a1 +Give me nocturnal creatures from the da… +0\.500 +0\.000 +1\.000 +0\.833 +FAIL$/,
     );
     expect(
@@ -52,7 +54,15 @@ describe('the evaltrack binary', () => {
       ),
     ).toEqual({
       code: 0,
-      stdout: 'gate passed\n',
+      stdout: [
+        'gate passed on generation.aggregate_success',
+        '',
+        'on generation.aggregate_success: 3 samples in both runs: 0 regressions, 0 improvements, 3 unchanged',
+        'coverage gap: 0 only in the baseline, 0 only in the candidate',
+        'evaluator errors: 0 in the baseline, 0 in the candidate',
+        'not scored on generation.aggregate_success: 0 in the baseline, 0 in the candidate',
+        '',
+      ].join('\n'),
       stderr: '',
     });
   });
@@ -68,11 +78,10 @@ describe('the evaltrack binary', () => {
     });
     await t.close();
     const gate = evaltrack('gate', 'main', 'change', '--max-regressions', '0', '--store', dir.path);
-    expect(gate).toEqual({
-      code: 1,
-      stdout: 'gate failed:\n- 1 regressions on generation.aggregate_success (at most 0): 1\n',
-      stderr: '',
-    });
+    expect(gate).toMatchObject({ code: 1, stderr: '' });
+    expect(gate.stdout.split('\n\n')[0]).toBe(
+      'gate failed on generation.aggregate_success:\n- 1 regressions on generation.aggregate_success (at most 0): 1',
+    );
     const usage = evaltrack('gate', 'main', '--store', dir.path);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(

@@ -179,7 +179,7 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
       url.searchParams.get('candidate'),
     ]).toEqual(['/compare', 'base', 'cand']);
     expect(await page.textContent('#compare-summary')).toBe(
-      '4 samples in both runs: 1 regressions, 2 improvements, 1 unchanged (on judge.aggregate_success).',
+      'On judge.aggregate_success: 4 samples in both runs: 1 regressions, 2 improvements, 1 unchanged.',
     );
     expect(await page.textContent('#coverage')).toContain(
       '1 only in the baseline (s5), 1 only in the candidate (s6)',

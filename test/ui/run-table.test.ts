@@ -4,7 +4,15 @@ import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { RunTable } from '../../dist/ui/run-table.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const page = { offset: 0, limit: 100, sort: 'i', desc: false, failures: false, search: '' };
+const page = {
+  offset: 0,
+  limit: 100,
+  sort: 'i',
+  desc: false,
+  failures: false,
+  search: '',
+  metric: 'm.aggregate_success' as string | null,
+};
 
 describe('the dashboard run table', () => {
   it('pages, filters, searches and sorts with missing values last and numbers before text', async () => {
@@ -26,6 +34,12 @@ describe('the dashboard run table', () => {
     expect(await ids({})).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
     expect(await ids({ offset: 4, limit: 1 })).toEqual(['s4']);
     expect(await ids({ failures: true })).toEqual(['s1', 's3', 's5']);
+    // On a score without a verdict beside it, nothing fails: failing needs a verdict.
+    expect(await ids({ failures: true, metric: 'm.score' })).toEqual([]);
+    expect((await table.page({ ...page, limit: 2 })).rows.map((r) => r.passed)).toEqual([
+      true,
+      false,
+    ]);
     expect(await ids({ search: 'NEEDLE' })).toEqual(['s3']);
     expect(await ids({ sort: 'm.score' })).toEqual(['s4', 's0', 's2', 's5', 's3', 's1']);
     expect(await ids({ sort: 'm.score', desc: true })).toEqual([
@@ -59,7 +73,7 @@ describe('the dashboard run table', () => {
     );
     const [run] = await t.getExperimentHistory();
     const table = new RunTable(t, run!);
-    const first = await table.page({ ...page, limit: 100 });
+    const first = await table.page({ ...page, limit: 100, metric: run!.scoreColumn });
     expect(first.rows.map((r) => r.sampleId)).toEqual(
       Array.from({ length: 100 }, (_, i) => `s${i}`),
     );

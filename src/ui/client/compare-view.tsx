@@ -5,6 +5,7 @@ import { getJson } from './api.js';
 import type { CompareResponse } from './api.js';
 import { interval, num } from './format.js';
 import { Link } from './router.js';
+import { MetricChoice } from './metric-choice.js';
 
 type Change = CompareResponse['comparison']['regressions'][number];
 
@@ -70,16 +71,18 @@ function Changes({
 export function CompareView({ query }: { query: URLSearchParams }) {
   const baseline = query.get('baseline') ?? '';
   const candidate = query.get('candidate') ?? '';
+  const metric = query.get('metric') ?? '';
   const [data, setData] = useState<CompareResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setData(null);
     setError(null);
     const params = new URLSearchParams({ baseline, candidate });
+    if (metric) params.set('metric', metric);
     getJson<CompareResponse>(`/api/compare?${params}`).then(setData, (e: Error) =>
       setError(e.message),
     );
-  }, [baseline, candidate]);
+  }, [baseline, candidate, metric]);
   if (error) return <p role="alert">Could not compare: {error}</p>;
   if (!data) return <p aria-busy="true">Comparing…</p>;
   const c = data.comparison;
@@ -92,12 +95,26 @@ export function CompareView({ query }: { query: URLSearchParams }) {
       <h1>
         {runLink(baseline)} → {runLink(candidate)}
       </h1>
+      <div class="toolbar">
+        <MetricChoice
+          value={metric}
+          options={c.metrics.map((m) => m.metric)}
+          fallback={data.candidate.scoreColumn ?? data.baseline.scoreColumn}
+        />
+      </div>
       <p id="compare-summary">
-        {c.matched} samples in both runs:{' '}
+        On {c.metric}: {c.matched} samples in both runs:{' '}
         <strong class="fail">{data.counts.regressions} regressions</strong>,{' '}
         <strong class="pass">{data.counts.improvements} improvements</strong>, {c.unchanged}{' '}
         unchanged
-        {c.passMetric ? ` (on ${c.passMetric})` : ''}.
+        {c.hasVerdicts ? '' : ` (${c.metric} has no pass/fail verdict)`}.
+      </p>
+      <p id="gaps">
+        Evaluator errors: {c.baseline.errors.length} in the baseline, {c.candidate.errors.length}{' '}
+        in the candidate. Not scored on {c.metric}: {c.baseline.unscored.length} in the baseline,{' '}
+        {c.candidate.unscored.length} in the candidate.
+        {c.changedInputs.length > 0 &&
+          ` ${c.changedInputs.length} samples changed their input or expected answer and were not compared (${c.changedInputs.slice(0, 10).join(', ')}${c.changedInputs.length > 10 ? ', …' : ''}).`}
       </p>
       <p id="coverage">
         Coverage gap: {c.onlyBaseline.length} only in the baseline

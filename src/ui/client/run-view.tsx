@@ -6,6 +6,7 @@ import { sampleTexts } from '../../tracker/sample-texts.js';
 import { MetricHistogram } from './charts.js';
 import { interval, num, pct, value } from './format.js';
 import { Link, setQuery } from './router.js';
+import { MetricChoice } from './metric-choice.js';
 
 const ROW = 32;
 
@@ -16,14 +17,20 @@ const gridColumns = (metrics: number): string =>
   } 4rem`;
 const PAGE = 100;
 
+const metricQuery = (metric: string): string =>
+  metric ? `?${new URLSearchParams({ metric })}` : '';
+
 export function RunView({ runId, query }: { runId: string; query: URLSearchParams }) {
+  const metric = query.get('metric') ?? '';
   const [detail, setDetail] = useState<RunDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     setDetail(null);
     setError(null);
-    getJson<RunDetail>(runPath(runId)).then(setDetail, (e: Error) => setError(e.message));
-  }, [runId]);
+    getJson<RunDetail>(`${runPath(runId)}${metricQuery(metric)}`).then(setDetail, (e: Error) =>
+      setError(e.message),
+    );
+  }, [runId, metric]);
   if (error)
     return (
       <p role="alert">
@@ -53,6 +60,14 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
           <dd id="run-n">{stats.n}</dd>
         </div>
         <div>
+          <dt>on</dt>
+          <dd id="run-metric">{stats.metric ?? '–'}</dd>
+        </div>
+        <div>
+          <dt>scored</dt>
+          <dd id="run-scored">{stats.scored}</dd>
+        </div>
+        <div>
           <dt>score [95% CI]</dt>
           <dd id="run-score">
             {num(stats.score)}{' '}
@@ -66,7 +81,7 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
           </dd>
         </div>
       </dl>
-      <Histograms runId={runId} />
+      <Histograms runId={runId} metric={metric} fallback={run.scoreColumn} />
       <SampleTable runId={runId} query={query} />
       {sample && <SampleDetail runId={runId} resultId={sample} />}
     </section>
@@ -74,12 +89,16 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
 }
 
 /** A histogram per metric; they need the whole run, so they come after the first rows. */
-function Histograms({ runId }: { runId: string }) {
+function Histograms(props: { runId: string; metric: string; fallback: string | null }) {
+  const { runId, metric } = props;
   const [data, setData] = useState<RunHistograms | null>(null);
   useEffect(() => {
     setData(null);
-    getJson<RunHistograms>(`${runPath(runId)}/histograms`).then(setData, () => {});
-  }, [runId]);
+    getJson<RunHistograms>(`${runPath(runId)}/histograms${metricQuery(metric)}`).then(
+      setData,
+      () => {},
+    );
+  }, [runId, metric]);
   if (!data)
     return (
       <p class="muted" aria-busy="true">
@@ -88,9 +107,12 @@ function Histograms({ runId }: { runId: string }) {
     );
   return (
     <>
-      <p class="muted" id="failures">
-        {data.failures} failures
-      </p>
+      <div class="toolbar">
+        <MetricChoice value={metric} options={data.metrics} fallback={props.fallback} />
+        <p class="muted" id="failures">
+          {data.failures} failures (failed on the metric, or an evaluator error)
+        </p>
+      </div>
       <div class="histograms">
         {data.histograms.map((h) => (
           <MetricHistogram key={h.metric} h={h} />
@@ -105,7 +127,8 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
   const search = query.get('q') ?? '';
   const sort = query.get('sort') ?? 'i';
   const desc = query.get('desc') === '1';
-  const key = `${runId}|${failures}|${search}|${sort}|${desc}`;
+  const metric = query.get('metric') ?? '';
+  const key = `${runId}|${failures}|${search}|${sort}|${desc}|${metric}`;
   const [total, setTotal] = useState<number | null>(null);
   const [metrics, setMetrics] = useState<string[]>([]);
   const [failed, setFailed] = useState<string | null>(null);
@@ -149,6 +172,7 @@ function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }
       if (desc) params.set('desc', '1');
       if (failures) params.set('failures', '1');
       if (search) params.set('q', search);
+      if (metric) params.set('metric', metric);
       getJson<RowsPage>(`${runPath(runId)}/rows?${params}`).then(
         (page) => {
           asked.delete(p);

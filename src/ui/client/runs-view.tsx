@@ -5,6 +5,7 @@ import type { RunWithStats } from './api.js';
 import { ScoreOverTime } from './charts.js';
 import { interval, num, pct, when } from './format.js';
 import { Link, navigate, setQuery } from './router.js';
+import { MetricChoice } from './metric-choice.js';
 
 type SortKey = 'updated' | 'score' | 'pass' | 'n';
 const SORTS: Record<SortKey, (r: RunWithStats) => number | string> = {
@@ -35,11 +36,13 @@ function Choice(props: { label: string; param: string; value: string; options: s
 }
 
 export function RunsView({ query }: { query: URLSearchParams }) {
+  const metric = query.get('metric') ?? '';
   const [runs, setRuns] = useState<RunWithStats[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    getJson<RunWithStats[]>('/api/runs').then(setRuns, (e: Error) => setError(e.message));
-  }, []);
+    const q = metric ? `?${new URLSearchParams({ metric })}` : '';
+    getJson<RunWithStats[]>(`/api/runs${q}`).then(setRuns, (e: Error) => setError(e.message));
+  }, [metric]);
   if (error) return <p role="alert">Could not load the runs: {error}</p>;
   if (!runs) return <p aria-busy="true">Loading runs…</p>;
 
@@ -82,9 +85,9 @@ export function RunsView({ query }: { query: URLSearchParams }) {
     const [a, b] = picked.map((id) => runs.find((r) => r.runId === id) as RunWithStats);
     if (!a || !b) return;
     const [base, cand] = (a.updatedAt ?? '') <= (b.updatedAt ?? '') ? [a, b] : [b, a];
-    navigate(
-      `/compare?baseline=${encodeURIComponent(base.runId)}&candidate=${encodeURIComponent(cand.runId)}`,
-    );
+    const params = new URLSearchParams({ baseline: base.runId, candidate: cand.runId });
+    if (metric) params.set('metric', metric);
+    navigate(`/compare?${params}`);
   };
 
   return (
@@ -93,6 +96,11 @@ export function RunsView({ query }: { query: URLSearchParams }) {
       <div class="toolbar">
         <Choice label="Dataset" param="dataset" value={dataset} options={datasets} />
         <Choice label="Model" param="model" value={model} options={models} />
+        <MetricChoice
+          value={metric}
+          options={[...new Set(runs.flatMap((r) => (r.scoreColumn ? [r.scoreColumn] : [])))]}
+          fallback={null}
+        />
         <button type="button" disabled={picked.length !== 2} onClick={compare}>
           Compare the 2 selected runs
         </button>
@@ -100,6 +108,13 @@ export function RunsView({ query }: { query: URLSearchParams }) {
           {shown.length} of {runs.length} runs
         </span>
       </div>
+      <p class="muted" id="runs-metric">
+        {metric
+          ? `Scores and pass rates on ${metric}.`
+          : `Scores and pass rates on each run's leaderboard column: ${[
+              ...new Set(shown.map((r) => r.stats.metric ?? '–')),
+            ].join(', ')}.`}
+      </p>
       <ScoreOverTime runs={shown} />
       <table class="grid" id="runs">
         <thead>
