@@ -130,7 +130,8 @@ const readCommands: Command[] = [
       else if (values['sort'] !== undefined && values['sort'] !== 'updated')
         throw new UsageError(`--sort must be updated or score`);
       let shown = rows;
-      if (values['limit'] !== undefined) shown = rows.slice(0, count(values['limit'], '--limit', 1));
+      if (values['limit'] !== undefined)
+        shown = rows.slice(0, count(values['limit'], '--limit', 1));
       if (json) {
         io.stdout.write(
           `${JSON.stringify(shown.map(({ run, stats }, i) => ({ rank: i + 1, ...run, ...stats })))}\n`,
@@ -338,6 +339,8 @@ const readCommands: Command[] = [
         failures.push(
           'no sample is in both runs with the same input and expected answer: nothing was compared',
         );
+      } else if (cmp.paired === 0) {
+        failures.push(`no sample has a value on ${cmp.metric} in both runs: nothing was compared`);
       }
       if (cmp.onlyBaseline.length > maxMissing) {
         failures.push(
@@ -351,7 +354,9 @@ const readCommands: Command[] = [
               .slice(0, 5)
               .map((e) => `${e.sampleId} (${shorten(e.error, 80)})`)
               .join(', ') +
-            (cmp.candidate.errors.length > 5 ? `, and ${cmp.candidate.errors.length - 5} more` : ''),
+            (cmp.candidate.errors.length > 5
+              ? `, and ${cmp.candidate.errors.length - 5} more`
+              : ''),
         );
       }
       if (cmp.candidate.unscored.length > maxUnscored) {
@@ -827,7 +832,7 @@ function describeComparison(cmp: RunComparison, style: Style): string {
   const lines = [
     `on ${cmp.metric}: ${cmp.matched} samples in both runs: ${style.red(`${cmp.regressions.length} regressions`)}, ` +
       `${style.green(`${cmp.improvements.length} improvements`)}, ${cmp.unchanged} unchanged` +
-      (cmp.hasVerdicts ? '' : ` (${cmp.metric} has no pass/fail verdict)`),
+      (cmp.hasVerdicts || cmp.paired === 0 ? '' : ` (${cmp.metric} has no pass/fail verdict)`),
     `coverage gap: ${cmp.onlyBaseline.length} only in the baseline, ${cmp.onlyCandidate.length} only in the candidate`,
     `evaluator errors: ${cmp.baseline.errors.length} in the baseline, ${cmp.candidate.errors.length} in the candidate`,
     `not scored on ${cmp.metric}: ${cmp.baseline.unscored.length} in the baseline, ${cmp.candidate.unscored.length} in the candidate`,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
@@ -201,6 +202,8 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
   // `stop` ends every wait (time limits, retry pauses) once evaluate() is over, stopped by the
   // caller's signal, or interrupted (Ctrl+C): nothing keeps the process alive after that.
   const stop = new AbortController();
+  // Every evaluation in flight waits on it (a time limit, a retry pause).
+  setMaxListeners(concurrency + 10, stop.signal);
   const onCallerAbort = (): void => stop.abort(signal?.reason);
   signal?.addEventListener('abort', onCallerAbort, { once: true });
   let interrupted: NodeJS.Signals | null = null;
@@ -321,7 +324,10 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
     });
     stopped.catch(() => {}); // settled by the race below, or never
     try {
-      await Promise.race([all, stopped]);
+      // Stopped is not failed: what finished is logged below, and the reason thrown after.
+      await Promise.race([all, stopped]).catch((error: unknown) => {
+        if (!stop.signal.aborted) throw error;
+      });
     } finally {
       stop.signal.removeEventListener('abort', onStop);
       // Late evaluations are dropped, and their waits end now.

@@ -53,6 +53,8 @@ export interface RunComparison {
   hasVerdicts: boolean;
   /** Samples in both runs, with the same input and expected answer. */
   matched: number;
+  /** Of those, the samples with a value on the deciding metric in both runs: what was compared. */
+  paired: number;
   /** Samples in the baseline only, and in the candidate only: the coverage gap. */
   onlyBaseline: string[];
   onlyCandidate: string[];
@@ -203,10 +205,12 @@ export function compareRuns(
   const improvements: SampleChange[] = [];
   let unchanged = 0;
   let hasVerdicts = false;
+  let pairedOnMetric = 0;
   for (const id of shared) {
     const b = base.get(id) as SampleValues;
     const c = cand.get(id) as SampleValues;
     hasVerdicts ||= b.verdicts > 0 || c.verdicts > 0;
+    if (b.scored && c.scored) pairedOnMetric++;
     const before = majorityPassed(b.passes, b.verdicts);
     const after = majorityPassed(c.passes, c.verdicts);
     if (before === null || after === null) continue;
@@ -224,6 +228,7 @@ export function compareRuns(
     metric,
     hasVerdicts,
     matched: shared.length,
+    paired: pairedOnMetric,
     onlyBaseline: [...base.keys()].filter((id) => !cand.has(id)).sort(),
     onlyCandidate: [...cand.keys()].filter((id) => !base.has(id)).sort(),
     changedInputs,

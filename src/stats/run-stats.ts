@@ -66,7 +66,8 @@ export function runStatsOn(
     }
   }
   const mean = scored > 0 ? sum / scored : null;
-  const sd = scored > 1 ? Math.sqrt(Math.max(0, (sumSq - scored * (mean ?? 0) ** 2) / (scored - 1))) : null;
+  const sd =
+    scored > 1 ? Math.sqrt(Math.max(0, (sumSq - scored * (mean ?? 0) ** 2) / (scored - 1))) : null;
   return {
     metric,
     n: run.totalData,

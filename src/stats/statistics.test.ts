@@ -104,6 +104,26 @@ describe('bootstrap', () => {
     });
   });
 
+  it('takes the 2.5th and 97.5th percentiles: each bound where theory puts it, and exact', () => {
+    // 200 samples, 60% passing in the baseline: the mean difference against all-pass is −0.4 with
+    // standard error sqrt(0.24 / 200) = 0.03464, so a 95% interval of about −0.4 ± 0.0679.
+    const baseline = Array.from({ length: 200 }, () => 1);
+    const candidate = baseline.map((_, i) => (i % 10 < 6 ? 1 : 0));
+    const d = pairedBootstrap(baseline, candidate);
+    expect(d.interval!.low).toBeCloseTo(-0.4 - 0.0679, 2);
+    expect(d.interval!.high).toBeCloseTo(-0.4 + 0.0679, 2);
+    // The seeded draws make the bounds exact (resampled means are multiples of 1/200).
+    expect(d).toEqual({
+      n: 200,
+      mean: -0.4,
+      interval: { low: -0.465, high: -0.33 },
+      significantDrop: true,
+    });
+    // Two pairs, differences 0 and 1: resampled means 0, 0.5, 1 with chances 1/4, 1/2, 1/4, so
+    // the 2.5th percentile is 0 and the 97.5th is 1.
+    expect(pairedBootstrap([0, 0], [0, 1]).interval).toEqual({ low: 0, high: 1 });
+  });
+
   it('flags a drop whose whole interval is below zero, and only then', () => {
     const baseline = Array.from({ length: 100 }, () => 1);
     const worse = baseline.map((_, i) => (i < 40 ? 0 : 1));

@@ -192,6 +192,29 @@ export function describeTrackerContract(
       await t.close();
     });
 
+    it('counts a result accurate only when every evaluator passed, wherever the failure is', async () => {
+      const t = fresh();
+      const two = (a: boolean, b: boolean) => ({
+        rag: { aggregate_success: a },
+        judge: { aggregate_success: b },
+      });
+      await t.logBatch(
+        [two(false, true), two(true, false), two(true, true), two(false, false)],
+        'faq',
+        [sample(1), sample(2), sample(3), sample(4)],
+        { runId: 'both' },
+      );
+      const [run] = await t.getExperimentHistory();
+      expect(run).toMatchObject({
+        scoreColumn: 'rag.aggregate_success',
+        averageScore: 0.5,
+        successCount: 1,
+        successTotal: 4,
+        summaryResult: { accuracy: 0.25 },
+      });
+      await t.close();
+    });
+
     it('gives averageScore null when no result has the score', async () => {
       const t = fresh();
       t.log({ m: { score: 1 } }, 'd', sample(1));

@@ -174,7 +174,8 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
     if (!baseline || !candidate) return notFound(c, 'such runs to compare');
     assertComparable(baseline, candidate, c.req.query('allowDifferentDatasets') === '1');
     const metric = c.req.query('metric') || candidate.scoreColumn || baseline.scoreColumn;
-    if (!metric) return c.json({ error: 'these runs have no leaderboard column: name a metric' }, 400);
+    if (!metric)
+      return c.json({ error: 'these runs have no leaderboard column: name a metric' }, 400);
     const comparison = compareRuns(
       await tracker.getRunResults(baseline.runId),
       await tracker.getRunResults(candidate.runId),

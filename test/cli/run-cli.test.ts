@@ -122,7 +122,8 @@ describe('evaltrack (in process)', () => {
         ]);
         expect(cmp.improvements.map((r) => r.sampleId)).toEqual(['s2', 's3']);
 
-        const gate = (...args: string[]) => cli(['gate', 'base', 'cand', '--store', where, ...args]);
+        const gate = (...args: string[]) =>
+          cli(['gate', 'base', 'cand', '--store', where, ...args]);
         expect((await gate('--max-regressions', '1', '--max-missing', '1')).code).toBe(0);
         const failed = await gate('--max-regressions', '0', '--min-score', '0.9');
         expect(failed.code).toBe(1);

@@ -110,8 +110,8 @@ export function CompareView({ query }: { query: URLSearchParams }) {
         {c.hasVerdicts ? '' : ` (${c.metric} has no pass/fail verdict)`}.
       </p>
       <p id="gaps">
-        Evaluator errors: {c.baseline.errors.length} in the baseline, {c.candidate.errors.length}{' '}
-        in the candidate. Not scored on {c.metric}: {c.baseline.unscored.length} in the baseline,{' '}
+        Evaluator errors: {c.baseline.errors.length} in the baseline, {c.candidate.errors.length} in
+        the candidate. Not scored on {c.metric}: {c.baseline.unscored.length} in the baseline,{' '}
         {c.candidate.unscored.length} in the candidate.
         {c.changedInputs.length > 0 &&
           ` ${c.changedInputs.length} samples changed their input or expected answer and were not compared (${c.changedInputs.slice(0, 10).join(', ')}${c.changedInputs.length > 10 ? ', …' : ''}).`}
