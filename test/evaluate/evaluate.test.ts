@@ -123,6 +123,45 @@ describe('evaluate()', () => {
     await tracker.close();
   });
 
+  it('resumes a dataset that lists a sample twice: one stored result covers one occurrence', async () => {
+    using dir = tempDir();
+    const tracker = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const a = { id: 'a', input: 'same question', actual_output: 'x', expected_output: 'x' };
+    const b = { id: 'b', input: 'other question', actual_output: 'y', expected_output: 'z' };
+    await tracker.logBatch([{ exact: { score: 1 } }], 'qa', [a], { runId: 'r' });
+    const seen: string[] = [];
+    const counting = async (sample: MetricInput) => {
+      seen.push(String(sample['id']));
+      return { exact: { score: 1 } };
+    };
+    const out = await evaluate({
+      data: [a, a, b],
+      evaluators: [counting],
+      tracker,
+      runId: 'r',
+      progress: false,
+      handleSignals: false,
+    });
+    expect(seen.sort()).toEqual(['a', 'b']);
+    expect((await tracker.getRunResults('r')).map((r) => r.sampleId).sort()).toEqual([
+      'a',
+      'a',
+      'b',
+    ]);
+    // A second resume finds all three and evaluates nothing.
+    seen.length = 0;
+    await evaluate({
+      data: [a, a, b],
+      evaluators: [counting],
+      tracker,
+      runId: 'r',
+      progress: false,
+    });
+    expect(seen).toEqual([]);
+    expect(out.results.map((r) => r.length)).toEqual([1, 1, 1]);
+    await tracker.close();
+  });
+
   it('reads samples from JSONL and CSV files, named after the file', async () => {
     using dir = tempDir();
     const rows = samples(5);

@@ -191,6 +191,37 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
     expect(await page.locator('.changes.regression .change').count()).toBe(1);
     expect(await page.locator('.changes.regression ins').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, 'compare.png'), fullPage: true });
+    // Another metric, chosen on the page, is kept in the URL and named in the verdict.
+    await page.selectOption('#metric', 'judge.quality.score');
+    await page.waitForFunction(() =>
+      document.querySelector('#compare-summary')?.textContent?.startsWith('On judge.quality.score'),
+    );
+    expect(new URL(page.url()).searchParams.get('metric')).toBe('judge.quality.score');
+    expect(await page.textContent('#compare-summary')).toBe(
+      'On judge.quality.score: 4 samples in both runs: 1 regressions, 2 improvements, 1 unchanged.',
+    );
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('runs and a run on the metric named in the URL', async () => {
+    const { page, problems } = await open('/?metric=judge.quality.score');
+    await page.waitForSelector('#runs tbody tr');
+    expect(await page.textContent('#runs-metric')).toBe(
+      'Scores and pass rates on judge.quality.score.',
+    );
+    const rows = await page.$$eval('#runs tbody tr', (trs) =>
+      trs.map((tr) => [...tr.children].map((c) => c.textContent)),
+    );
+    // cand: scores 0.5, 1, 1, 1, 1: mean 0.9 ± t(0.975, 4) · 0.2236 / √5 = 0.2776; 4 of 5 passed
+    // by the judge's own verdict (quality.success).
+    expect(rows.find((r) => r[2] === 'cand')?.slice(6, 8)).toEqual([
+      '0.900 [0.622, 1.178]',
+      '80.0% [37.6%, 96.4%]',
+    ]);
+    await page.goto(`${server.url}/run/cand?metric=judge.quality.score&failures=1`);
+    await page.waitForSelector('#run-metric');
+    expect(await page.textContent('#run-metric')).toBe('judge.quality.score');
     expect(problems).toEqual([]);
     await page.close();
   });
