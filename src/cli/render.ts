@@ -16,15 +16,31 @@ export function styleFor(isTTY: boolean, env: Record<string, string | undefined>
   return isTTY && env['NO_COLOR'] === undefined && !env['CI'] ? coloured : plain;
 }
 
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides
+ * spelled out (`\n`, `\r`, `\t`, `\u001b`): stored text shown to a person can then neither
+ * move the cursor, clear the screen, write the clipboard, nor reorder what is shown around it.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Stored text made safe for a terminal: every control character as a visible escape. */
+export const visible = (s: string): string =>
+  s.replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 // Escape sequences are not part of a cell's width.
 const ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g');
 const width = (s: string): number => s.replace(ESCAPE, '').length;
 
-/** A table with a header and aligned columns; numbers right-aligned. */
+/** A table with a header and aligned columns; numbers right-aligned; stored text made visible. */
 export function renderTable(
-  headers: readonly string[],
-  rows: readonly (readonly string[])[],
+  rawHeaders: readonly string[],
+  rawRows: readonly (readonly string[])[],
 ): string {
+  // Cells hold stored text (names, ids, values): never styled, always made visible.
+  const headers = rawHeaders.map(visible);
+  const rows = rawRows.map((r) => r.map(visible));
   const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const numeric = headers.map(
     (_, i) =>
@@ -49,6 +65,6 @@ export const num = (x: number | null | undefined, digits = 3): string =>
 
 /** Text cut to `n` characters on one line. */
 export const shorten = (x: unknown, n = 60): string => {
-  const s = (typeof x === 'string' ? x : (JSON.stringify(x) ?? '')).replace(/\s+/g, ' ');
+  const s = visible((typeof x === 'string' ? x : (JSON.stringify(x) ?? '')).replace(/\s+/g, ' '));
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 };

@@ -30,7 +30,7 @@ import {
 import { sampleField } from '../tracker/sample-texts.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
-import { num, renderTable, shorten, styleFor } from './render.js';
+import { num, renderTable, shorten, styleFor, visible } from './render.js';
 import type { Style } from './render.js';
 
 /** Where a command reads and writes. */
@@ -143,7 +143,7 @@ const readCommands: Command[] = [
       io.stdout.write(
         several
           ? 'Each run on its leaderboard column (the metric column); choose one with --metric.\n\n'
-          : `On ${metrics[0] ?? '-'}${metric === undefined ? " (the runs' leaderboard column)" : ''}.\n\n`,
+          : `On ${visible(metrics[0] ?? '-')}${metric === undefined ? " (the runs' leaderboard column)" : ''}.\n\n`,
       );
       io.stdout.write(
         renderTable(
@@ -236,7 +236,7 @@ const readCommands: Command[] = [
         return 0;
       }
       io.stdout.write(
-        `${runId} on ${metric}: ${all.length} results, ${tally.passed} passed, ${tally.failed} failed, ` +
+        `${visible(runId)} on ${visible(metric)}: ${all.length} results, ${tally.passed} passed, ${tally.failed} failed, ` +
           `${tally.unscored} not scored, ${tally.errors} evaluator errors\n\n`,
       );
       io.stdout.write(
@@ -296,7 +296,7 @@ const readCommands: Command[] = [
       io.stdout.write(`\n${describeComparison(cmp, style)}`);
       for (const r of cmp.regressions) {
         io.stdout.write(
-          `\n${style.bold(r.sampleId)}: ${shorten(r.input, 100)}\n  before: ${shorten(r.baselineOutput, 100)}\n  now:    ${shorten(r.candidateOutput, 100)}\n`,
+          `\n${style.bold(visible(r.sampleId))}: ${shorten(r.input, 100)}\n  before: ${shorten(r.baselineOutput, 100)}\n  now:    ${shorten(r.candidateOutput, 100)}\n`,
         );
       }
       return 0;
@@ -411,8 +411,8 @@ const readCommands: Command[] = [
       } else {
         io.stdout.write(
           (failures.length === 0
-            ? `gate passed on ${cmp.metric}\n`
-            : `gate failed on ${cmp.metric}:\n${failures.map((f) => `- ${f}\n`).join('')}`) +
+            ? `gate passed on ${visible(cmp.metric)}\n`
+            : `gate failed on ${visible(cmp.metric)}:\n${failures.map((f) => `- ${visible(f)}\n`).join('')}`) +
             `\n${describeComparison(cmp, style)}`,
         );
       }
@@ -829,17 +829,18 @@ async function comparison(
 
 /** What a comparison paired, and what it could not: the lines under compare's and gate's verdicts. */
 function describeComparison(cmp: RunComparison, style: Style): string {
+  const metric = visible(cmp.metric);
   const lines = [
-    `on ${cmp.metric}: ${cmp.matched} samples in both runs: ${style.red(`${cmp.regressions.length} regressions`)}, ` +
+    `on ${metric}: ${cmp.matched} samples in both runs: ${style.red(`${cmp.regressions.length} regressions`)}, ` +
       `${style.green(`${cmp.improvements.length} improvements`)}, ${cmp.unchanged} unchanged` +
-      (cmp.hasVerdicts || cmp.paired === 0 ? '' : ` (${cmp.metric} has no pass/fail verdict)`),
+      (cmp.hasVerdicts || cmp.paired === 0 ? '' : ` (${metric} has no pass/fail verdict)`),
     `coverage gap: ${cmp.onlyBaseline.length} only in the baseline, ${cmp.onlyCandidate.length} only in the candidate`,
     `evaluator errors: ${cmp.baseline.errors.length} in the baseline, ${cmp.candidate.errors.length} in the candidate`,
-    `not scored on ${cmp.metric}: ${cmp.baseline.unscored.length} in the baseline, ${cmp.candidate.unscored.length} in the candidate`,
+    `not scored on ${metric}: ${cmp.baseline.unscored.length} in the baseline, ${cmp.candidate.unscored.length} in the candidate`,
   ];
   if (cmp.changedInputs.length > 0) {
     lines.push(
-      `changed input or expected answer (not compared): ${cmp.changedInputs.length}: ${cmp.changedInputs.slice(0, 20).join(', ')}`,
+      `changed input or expected answer (not compared): ${cmp.changedInputs.length}: ${visible(cmp.changedInputs.slice(0, 20).join(', '))}`,
     );
   }
   return `${lines.join('\n')}\n`;
