@@ -121,9 +121,14 @@ export function withFileLock<T>(path: string, fn: () => T, timeoutMs = 60_000): 
     }
     try {
       writeSync(fd, token);
-    } finally {
+    } catch (e) {
+      // A full disk: an empty lock file left here would keep every writer out until it counts
+      // as stale, so it goes, and the caller sees why.
       closeSync(fd);
+      unlinkSync(path);
+      throw new StoreIoError(`cannot write the lock file ${path}`, e);
     }
+    closeSync(fd);
     break;
   }
   try {
