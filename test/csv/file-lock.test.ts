@@ -1,7 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { CSVExperimentTracker } from 'evaltrack/csv';
+import { gllmResult } from 'evaltrack/testing';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const LOCK_MODULE = resolve(
@@ -41,4 +46,25 @@ describe('the folder lock', () => {
     expect(await holder).toBe('in,done');
     expect(await inWorker(lock, 0, 50)).toBe('in,done');
   });
+
+  // No wall clock: lockTimeoutMs is an hour, so a tracker that waited for it instead of taking
+  // the lock over would run into this test's timeout.
+  it('takes over a lock left by a dead process without waiting for the lock timeout', async () => {
+    using dir = tempDir();
+    const lock = join(dir.path, '.evaltrack.lock');
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path, lockTimeoutMs: 3_600_000 });
+    const runId = await t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 1 }]);
+    // A real process of this host that has exited: its pid is free (or a new process's, which
+    // then has another start time).
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    expect(dead).toBeGreaterThan(0);
+    writeFileSync(lock, `${dead}@${hostname()} 1 0 ${Date.now()} killed\n`);
+    // Both calls need the lock: logContext() to save the context, a new metric for a new header.
+    await t.logContext({ prompt: 'v3' }, { runId });
+    t.log({ judge: { fresh: { score: 1 } } }, 'd', { id: 2 }, { runId });
+    expect(existsSync(lock)).toBe(false);
+    const [run] = await t.getExperimentHistory();
+    await t.close();
+    expect(run).toMatchObject({ runId, totalData: 2, context: { prompt: 'v3' } });
+  }, 20_000);
 });
