@@ -27,7 +27,8 @@ export function tmpfs(bytes: number): { path: string; readOnly(): void } & Dispo
     path: dir.path,
     readOnly: () => execFileSync('mount', ['-o', 'remount,ro', dir.path]),
     [Symbol.dispose]: () => {
-      execFileSync('umount', [dir.path]);
+      // Lazily: a tracker a failed test left open must not keep the mount.
+      execFileSync('umount', ['--lazy', dir.path]);
       dir[Symbol.dispose]();
     },
   };
