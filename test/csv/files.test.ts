@@ -340,11 +340,19 @@ describe('leaderboard.csv for other readers', () => {
     await expect(t.logContext({ git: 'abc' }, { runId })).rejects.toMatchObject({
       code: 'E_NOT_STORED',
     });
+    // A batch whose results are written resolves (rejecting would have them logged twice).
+    await expect(t.logBatch([gllmResult(0, 1, 0)], 'd', [{ id: 2 }], { runId })).resolves.toBe(
+      runId,
+    );
     const closing = t.close();
     await expect(closing).rejects.toMatchObject({ code: 'E_NOT_STORED', pendingRunChanges: 1 });
     await expect(closing).rejects.toThrow(`run "${runId}": context (git)`);
     rmSync(lock);
-    expect((await other.getExperimentHistory())[0]?.context).toEqual({ prompt: 'v3' });
+    expect((await other.getExperimentHistory())[0]).toMatchObject({
+      totalData: 2,
+      context: { prompt: 'v3' },
+    });
+    expect((await other.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 2]);
     await other.close();
   });
 

@@ -203,6 +203,8 @@ export class CsvStore implements ResultStore {
   #ranges: OwnRange[] = [];
   readonly #patches: [string, RunPatch][] = [];
   #dirty = false;
+  /** Whether results were written since the last `sync()`. */
+  #appendedSinceSync = false;
   /** When leaderboard.csv was last rewritten by this store. */
   #persistedAt = Date.now();
   readonly #reported = new Set<string>();
@@ -254,6 +256,7 @@ export class CsvStore implements ResultStore {
         : new StoreIoError(`cannot write ${this.resultsPath}`, e);
     }
     this.#dirty = true;
+    this.#appendedSinceSync = true;
     // Keep leaderboard.csv current for other readers while log() runs on, without waiting.
     if (Date.now() - this.#persistedAt > 2000) this.#tryPersist();
   }
@@ -297,19 +300,23 @@ export class CsvStore implements ResultStore {
    * derived leaderboard could not be refreshed (the lock held too long, a read-only folder), that
    * is a warning, as reads fold what it lacks, and failing would make a caller store them twice.
    * Run context exists nowhere else: when it cannot be saved, this rejects with
-   * `UnstoredResultsError` and keeps it for the next call. A summary evaluators' result is kept
-   * the same way, with a warning, and is the caller's concern only at `close()`.
+   * `UnstoredResultsError` and keeps it for the next call, unless this call wrote results. A
+   * summary evaluators' result is kept the same way, with a warning; `close()` rejects for both.
    */
   async sync(): Promise<void> {
-    this.#syncOrThrow(false);
+    // A call that wrote results (logBatch, alog) resolves: they are stored, and rejecting would
+    // make its caller store them twice. Context still unsaved then waits for the next call.
+    const wroteResults = this.#appendedSinceSync;
+    this.#appendedSinceSync = false;
+    this.#syncOrThrow(false, wroteResults);
   }
 
-  #syncOrThrow(closing: boolean): void {
+  #syncOrThrow(closing: boolean, wroteResults = false): void {
     if (!this.#dirty) return;
     try {
       this.#locked(() => this.#persist());
     } catch (e) {
-      const given = this.#patches.filter(([, p]) => p.context !== undefined);
+      const given = wroteResults ? [] : this.#patches.filter(([, p]) => p.context !== undefined);
       if (given.length > 0 || (closing && this.#patches.length > 0)) {
         const runs = (closing ? this.#patches : given).map(
           ([runId, p]) =>
