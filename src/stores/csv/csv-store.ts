@@ -316,6 +316,7 @@ export class CsvStore implements ResultStore {
     try {
       this.#locked(() => this.#persist());
     } catch (e) {
+      const why = (e as Error).message.replace(/^\[evaltrack\] /, '');
       const given = wroteResults ? [] : this.#patches.filter(([, p]) => p.context !== undefined);
       if (given.length > 0 || (closing && this.#patches.length > 0)) {
         const runs = (closing ? this.#patches : given).map(
@@ -328,7 +329,7 @@ export class CsvStore implements ResultStore {
             ].join(' and ')}`,
         );
         throw new UnstoredResultsError(
-          `run changes not stored in ${this.#dir}: ${(e as Error).message}. Not stored: ${runs.join('; ')}. ` +
+          `run changes not stored in ${this.#dir}: ${why}. Not stored: ${runs.join('; ')}. ` +
             (closing
               ? 'Every result is stored; log these changes again once the folder can be written.'
               : 'Every result is stored; the changes are kept and written by the next call that can.'),
@@ -338,7 +339,7 @@ export class CsvStore implements ResultStore {
         );
       }
       this.#warn(
-        `leaderboard.csv in ${this.#dir} was not refreshed: ${(e as Error).message}; the results are stored, ` +
+        `leaderboard.csv in ${this.#dir} was not refreshed: ${why}; the results are stored, ` +
           `and ${this.#patches.length > 0 ? 'the run summary is kept and ' : ''}the leaderboard is refreshed by the next call that can`,
         'EVALTRACK_LEADERBOARD_STALE',
       );
