@@ -108,6 +108,59 @@ describe('the files on disk', () => {
     expect(raw).toContain(',-0.5,');
   });
 
+  it('keeps a lone \\r in every text column exactly, for our reader and Python csv', async () => {
+    using dir = tempDir();
+    const cr = (name: string) => `${name} a\rb`;
+    const t = new CSVExperimentTracker(cr('project'), {
+      outputDir: dir.path,
+      companionFields: ['success', 'explanation'],
+    });
+    const result = { judge: { score: 1, success: true, explanation: cr('explanation') } };
+    const data = { id: cr('sample'), input: cr('input') };
+    const metadata = { evaluator_name: cr('evaluator'), model_name: cr('model') };
+    const runId = await t.logBatch([result], cr('dataset'), [data], {
+      runId: cr('run'),
+      metadata,
+    });
+    const [record] = await t.getRunResults(runId);
+    await t.close();
+    expect(record).toMatchObject({
+      runId: cr('run'),
+      datasetName: cr('dataset'),
+      evaluatorName: cr('evaluator'),
+      modelName: cr('model'),
+      sampleId: cr('sample'),
+      values: { 'judge.score': 1, 'judge.success': true, 'judge.explanation': cr('explanation') },
+      data,
+      metadata,
+      evaluationResult: result,
+    });
+    const view = readWithPython(dir.path);
+    expect(view.rows).toEqual([
+      expect.objectContaining({
+        run_id: cr('run'),
+        dataset_name: cr('dataset'),
+        evaluator_name: cr('evaluator'),
+        model_name: cr('model'),
+        sample_id: cr('sample'),
+        project_name: cr('project'),
+        'judge.explanation': cr('explanation'),
+        data,
+        metadata,
+        evaluation_result: result,
+      }),
+    ]);
+    expect(view.leaderboard).toEqual([
+      expect.objectContaining({
+        run_id: cr('run'),
+        dataset_name: cr('dataset'),
+        evaluator_name: cr('evaluator'),
+        model_name: cr('model'),
+        project_name: cr('project'),
+      }),
+    ]);
+  });
+
   it('grows the header for a new metric, keeping every value under its name', async () => {
     using dir = tempDir();
     const t = new CSVExperimentTracker('p', { outputDir: dir.path });
@@ -261,6 +314,76 @@ describe('leaderboard.csv for other readers', () => {
     rmSync(join(dir.path, '.evaltrack.lock'));
     await slow.close();
     await t.close();
+  });
+
+  it('rejects logContext() and close() when the lock is held too long, and keeps the context until it can be saved', async () => {
+    using dir = tempDir();
+    const lock = join(dir.path, '.evaltrack.lock');
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path, lockTimeoutMs: 50 });
+    const runId = await t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 1 }]);
+    // A live process (the parent of this test process) holds the lock past lockTimeoutMs.
+    writeFileSync(lock, `${process.ppid}@${hostname()} 0 x\n`);
+    await expect(t.logContext({ prompt: 'v3' }, { runId })).rejects.toMatchObject({
+      code: 'E_NOT_STORED',
+      results: [],
+      pendingRunChanges: 1,
+      cause: { code: 'E_LOCK_TIMEOUT' },
+    });
+    // Not stored, as the rejection said; kept, and saved by the next call that can.
+    const other = new CSVExperimentTracker('p', { outputDir: dir.path });
+    expect((await other.getExperimentHistory())[0]?.context).toEqual({});
+    rmSync(lock);
+    await t.flush();
+    expect((await other.getExperimentHistory())[0]?.context).toEqual({ prompt: 'v3' });
+
+    writeFileSync(lock, `${process.ppid}@${hostname()} 0 x\n`);
+    await expect(t.logContext({ git: 'abc' }, { runId })).rejects.toMatchObject({
+      code: 'E_NOT_STORED',
+    });
+    // A batch whose results are written resolves (rejecting would have them logged twice).
+    await expect(t.logBatch([gllmResult(0, 1, 0)], 'd', [{ id: 2 }], { runId })).resolves.toBe(
+      runId,
+    );
+    const closing = t.close();
+    await expect(closing).rejects.toMatchObject({ code: 'E_NOT_STORED', pendingRunChanges: 1 });
+    await expect(closing).rejects.toThrow(`run "${runId}": context (git)`);
+    rmSync(lock);
+    expect((await other.getExperimentHistory())[0]).toMatchObject({
+      totalData: 2,
+      context: { prompt: 'v3' },
+    });
+    expect((await other.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 2]);
+    await other.close();
+  });
+
+  it('with summary evaluators, a stored batch resolves under a held lock, and close() rejects naming the summary', async () => {
+    using dir = tempDir();
+    const lock = join(dir.path, '.evaltrack.lock');
+    const warnings: string[] = [];
+    const t = new CSVExperimentTracker('p', {
+      outputDir: dir.path,
+      lockTimeoutMs: 50,
+      summaryEvaluators: [(results) => ({ n: results.length })],
+      onWarning: (_m, code) => warnings.push(code),
+    });
+    const runId = await t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 1 }]);
+    writeFileSync(lock, `${process.ppid}@${hostname()} 0 x\n`);
+    // Its results are stored: rejecting would make the caller log them twice.
+    await expect(t.logBatch([gllmResult(0, 1, 0)], 'd', [{ id: 2 }], { runId })).resolves.toBe(
+      runId,
+    );
+    expect(warnings).toContain('EVALTRACK_LEADERBOARD_STALE');
+    const closing = t.close();
+    await expect(closing).rejects.toMatchObject({ code: 'E_NOT_STORED', results: [] });
+    await expect(closing).rejects.toThrow(`run "${runId}": summary`);
+    rmSync(lock);
+    const reader = new CSVExperimentTracker('p', { outputDir: dir.path });
+    expect((await reader.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 2]);
+    expect((await reader.getExperimentHistory())[0]?.summaryResult).toEqual({
+      accuracy: 0.5,
+      n: 1,
+    });
+    await reader.close();
   });
 
   it('quotes and escapes metric names in the header like any text', async () => {

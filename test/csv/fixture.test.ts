@@ -1,9 +1,18 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { copyResults } from 'evaltrack';
 import { CSVExperimentTracker } from 'evaltrack/csv';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { readWithPython } from '../helpers/python.js';
-import { FIXTURE_DIR, FIXTURE_RUN_ID, fixtureCopy, folderBytes } from '../helpers/temp-dir.js';
+import {
+  FIXTURE_DIR,
+  FIXTURE_RUN_ID,
+  fixtureCopy,
+  folderBytes,
+  tempDir,
+} from '../helpers/temp-dir.js';
 
 const SCORE_COLUMNS = [
   'generation.completeness.score',
@@ -76,7 +85,13 @@ describe('the gllm-evals fixture, written by Python', () => {
     expect(records[0]?.values['generation.completeness.success']).toBe(false);
     expect(records[0]?.timestamp).toBe('2026-05-11T11:37:58.197195');
     expect(records[0]?.evaluationResult).toBeNull();
-    expect(new Set(records.map((r) => r.resultId)).size).toBe(3);
+    // Made from the rows' content, the same as by earlier versions (so a folder copied before
+    // is not copied twice).
+    expect(records.map((r) => r.resultId)).toEqual([
+      '019e16d4-62b5-7dd5-a4de-2832a24b69ca',
+      '019e16d4-62b7-73d1-a939-4c757713b3c2',
+      '019e16d4-62b9-74b3-80eb-595ff63df072',
+    ]);
     expect(new Set(records.map((r) => r.sampleId)).size).toBe(3);
   });
 
@@ -148,5 +163,47 @@ describe('the gllm-evals fixture, written by Python', () => {
     expect(view.rows[0]?.['generation.tone.score']).toBe('');
     expect(view.leaderboard?.map((r) => r['run_id'])).toEqual([runId, FIXTURE_RUN_ID]);
     expect(view.leaderboard?.[1]?.['summary_result']).toBe('{"accuracy": 0.67}');
+  });
+
+  it('gives distinct rows of one sample at one time distinct ids, so a copy keeps them all', async () => {
+    using dir = tempDir();
+    // As the Python tracker writes them: no result id. Two evaluators' rows for one sample in the
+    // same microsecond, and the first row once more (a sample logged twice).
+    const script = `
+import csv, json, sys
+header = ['run_id', 'dataset_name', 'timestamp', 'evaluator_name', 'model_name',
+          'judge.score', 'lexical.score', 'data', 'metadata']
+data = json.dumps({'input': 'q1', 'expected_output': 'a1'})
+rows = [['run_1', 'ds', '2026-05-11T11:37:58.197195', 'judge', 'm', '1.0', '', data, '{}'],
+        ['run_1', 'ds', '2026-05-11T11:37:58.197195', 'lexical', 'm', '', '0.25', data, '{}']]
+with open(sys.argv[1] + '/experiment_results.csv', 'w', newline='', encoding='utf-8') as f:
+    w = csv.writer(f)
+    w.writerow(header)
+    w.writerows(rows + rows[:1])
+`;
+    execFileSync('python3', ['-c', script, dir.path]);
+    const csv = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const records = await csv.getRunResults('run_1');
+    expect(records.map((r) => [r.evaluatorName, r.values])).toEqual([
+      ['judge', { 'judge.score': 1 }],
+      ['lexical', { 'lexical.score': 0.25 }],
+      ['judge', { 'judge.score': 1 }],
+    ]);
+    expect(new Set(records.map((r) => r.sampleId)).size).toBe(1);
+    expect(new Set(records.map((r) => r.resultId)).size).toBe(3);
+    // Every read gives the same ids.
+    expect((await csv.getRunResults('run_1')).map((r) => r.resultId)).toEqual(
+      records.map((r) => r.resultId),
+    );
+
+    const db = new SqliteExperimentTracker('p', { file: `${dir.path}/copy.sqlite` });
+    expect(await copyResults(csv, db)).toEqual({ runs: 1, imported: 3, skipped: 0 });
+    expect(await copyResults(csv, db)).toEqual({ runs: 1, imported: 0, skipped: 3 });
+    const copied = await db.getRunResults('run_1');
+    expect(copied.map((r) => [r.resultId, r.evaluatorName, r.values])).toEqual(
+      records.map((r) => [r.resultId, r.evaluatorName, r.values]),
+    );
+    expect((await db.getExperimentHistory())[0]?.totalData).toBe(3);
+    await Promise.all([csv.close(), db.close()]);
   });
 });

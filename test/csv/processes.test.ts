@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { gllmResult } from 'evaltrack/testing';
 import { readWithPython } from '../helpers/python.js';
+import { expectLeaderboardToEqualRefold } from '../helpers/refold.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runWriter, WRITER } from '../helpers/writer-process.js';
 
@@ -56,6 +57,28 @@ describe('several processes and crashes', () => {
         expect(row[`ev.m${other}.score`]).toBe('');
     }
     expect(view.leaderboard).toHaveLength(4);
+  });
+
+  it('2 processes logging into the same runs: the leaderboard equals a refold of the results', async () => {
+    using dir = tempDir();
+    await Promise.all(['0', '1'].map((w) => runWriter([dir.path, w, '1000', 'shared'])));
+    const t = new CSVExperimentTracker('check', { outputDir: dir.path });
+    const ids = [
+      ...(await t.getRunResults('shared-0')),
+      ...(await t.getRunResults('shared-1')),
+    ].map((r) => r.data['id']);
+    expect(ids).toHaveLength(2000);
+    expect(new Set(ids)).toEqual(
+      new Set(['0', '1'].flatMap((w) => [...Array(1000).keys()].map((i) => `${w}-${i}`))),
+    );
+    await expectLeaderboardToEqualRefold(t, ['shared-0', 'shared-1']);
+    await t.close();
+    // leaderboard.csv, as Python reads it, says the same.
+    const board = readWithPython(dir.path).leaderboard ?? [];
+    expect(board.map((r) => [r['run_id'], r['total_data'], r['average_score']]).sort()).toEqual([
+      ['shared-0', '1000', '0.5'],
+      ['shared-1', '1000', '0.5'],
+    ]);
   });
 
   it('keeps every result whose log() returned when the process is killed with SIGKILL', async () => {

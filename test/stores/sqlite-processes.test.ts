@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import { expectLeaderboardToEqualRefold } from '../helpers/refold.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runWriter, WRITER } from '../helpers/writer-process.js';
 
@@ -23,6 +24,21 @@ describe('sqlite: several processes and crashes', () => {
     expect(
       history.map((r) => [r.runId, r.totalData, r.averageScore, r.summaryResult]).sort(),
     ).toEqual(['0', '1', '2', '3'].map((w) => [`run-${w}`, 2000, 0.5, { accuracy: 0.5 }]));
+  });
+
+  it('2 processes logging into the same runs: the leaderboard equals a refold of the results', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'shared.sqlite');
+    await Promise.all(['0', '1'].map((w) => runWriter([`sqlite:${file}`, w, '1000', 'shared'])));
+    const t = new SqliteExperimentTracker('check', { file });
+    const ids = [
+      ...(await t.getRunResults('shared-0')),
+      ...(await t.getRunResults('shared-1')),
+    ].map((r) => r.data['id']);
+    expect(ids).toHaveLength(2000);
+    expect(new Set(ids).size).toBe(2000);
+    await expectLeaderboardToEqualRefold(t, ['shared-0', 'shared-1']);
+    await t.close();
   });
 
   it('keeps whole batches only when the process is killed during logBatch', async () => {

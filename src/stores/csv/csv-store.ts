@@ -25,12 +25,18 @@ import {
   openSync,
   readSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { EvaltrackError, LockTimeoutError, StoreIoError } from '../../errors.js';
+import {
+  EvaltrackError,
+  LockTimeoutError,
+  StoreIoError,
+  UnstoredResultsError,
+} from '../../errors.js';
 import { inResultOrder } from '../../tracker/flatten-result.js';
 import type { ColumnKind, FlatColumn, FlattenConfig } from '../../tracker/flatten-result.js';
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
@@ -69,11 +75,14 @@ import {
   gluedToTornRecord,
   readHeader,
   recordText,
+  PartialWriteError,
   scanSync,
+  truncateOwnTail,
   writeAll,
 } from './results-file.js';
 import type { RawRecord } from './record-reader.js';
 import {
+  DerivedIds,
   extendHeader,
   JSON_COLUMNS,
   LEADING_COLUMNS,
@@ -152,6 +161,23 @@ function sameNames(a: readonly FlatColumn[], b: readonly FlatColumn[]): boolean 
   return true;
 }
 
+/** A result as a reader gets it back, for errors that hand back what was not stored. */
+function toResultRecord(r: PreparedResult): ResultRecord {
+  return {
+    resultId: r.resultId,
+    sampleId: r.sampleId,
+    runId: r.runId,
+    datasetName: r.datasetName,
+    timestamp: r.timestamp,
+    evaluatorName: r.evaluatorName,
+    modelName: r.modelName,
+    values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
+    data: r.data,
+    metadata: r.metadata,
+    evaluationResult: r.keepEvaluationResult ? r.evaluationResult : null,
+  };
+}
+
 /** A header record: names quoted and formula-escaped like any text (metric keys are user text). */
 const formatHeader = (names: readonly string[]): string =>
   formatRecord(names.map((n) => encodeText(n, `column name ${JSON.stringify(n)}`)));
@@ -177,10 +203,14 @@ export class CsvStore implements ResultStore {
   #ranges: OwnRange[] = [];
   readonly #patches: [string, RunPatch][] = [];
   #dirty = false;
+  /** Whether results were written since the last `sync()`. */
+  #appendedSinceSync = false;
   /** When leaderboard.csv was last rewritten by this store. */
   #persistedAt = Date.now();
   readonly #reported = new Set<string>();
   #writeBuffer = Buffer.allocUnsafe(64 * 1024);
+  /** Where each row of the last encoded batch ends in its buffer. */
+  readonly #rowEnds: number[] = [];
   #lastPlacement:
     { layout: ResultsLayout; columns: readonly FlatColumn[]; at: number[] } | undefined;
   // The identity cells repeat from one result to the next: encode each once.
@@ -226,6 +256,7 @@ export class CsvStore implements ResultStore {
         : new StoreIoError(`cannot write ${this.resultsPath}`, e);
     }
     this.#dirty = true;
+    this.#appendedSinceSync = true;
     // Keep leaderboard.csv current for other readers while log() runs on, without waiting.
     if (Date.now() - this.#persistedAt > 2000) this.#tryPersist();
   }
@@ -264,15 +295,52 @@ export class CsvStore implements ResultStore {
     this.#dirty = true;
   }
 
+  /**
+   * Saves the aggregates and run changes. Results are in the results file already: when only the
+   * derived leaderboard could not be refreshed (the lock held too long, a read-only folder), that
+   * is a warning, as reads fold what it lacks, and failing would make a caller store them twice.
+   * Run context exists nowhere else: when it cannot be saved, this rejects with
+   * `UnstoredResultsError` and keeps it for the next call, unless this call wrote results. A
+   * summary evaluators' result is kept the same way, with a warning; `close()` rejects for both.
+   */
   async sync(): Promise<void> {
+    // A call that wrote results (logBatch, alog) resolves: they are stored, and rejecting would
+    // make its caller store them twice. Context still unsaved then waits for the next call.
+    const wroteResults = this.#appendedSinceSync;
+    this.#appendedSinceSync = false;
+    this.#syncOrThrow(false, wroteResults);
+  }
+
+  #syncOrThrow(closing: boolean, wroteResults = false): void {
     if (!this.#dirty) return;
     try {
       this.#locked(() => this.#persist());
     } catch (e) {
-      // The results are written; only the derived leaderboard waits (reads stay exact, as they
-      // fold what it lacks). Failing here would make a caller retry and store them twice.
+      const why = (e as Error).message.replace(/^\[evaltrack\] /, '');
+      const given = wroteResults ? [] : this.#patches.filter(([, p]) => p.context !== undefined);
+      if (given.length > 0 || (closing && this.#patches.length > 0)) {
+        const runs = (closing ? this.#patches : given).map(
+          ([runId, p]) =>
+            `run ${JSON.stringify(runId)}: ${[
+              ...(p.context === undefined
+                ? []
+                : [`context (${Object.keys(p.context).join(', ') || 'empty'})`]),
+              ...(p.summary === undefined ? [] : ['summary']),
+            ].join(' and ')}`,
+        );
+        throw new UnstoredResultsError(
+          `run changes not stored in ${this.#dir}: ${why}. Not stored: ${runs.join('; ')}. ` +
+            (closing
+              ? 'Every result is stored; log these changes again once the folder can be written.'
+              : 'Every result is stored; the changes are kept and written by the next call that can.'),
+          [],
+          runs.length,
+          e,
+        );
+      }
       this.#warn(
-        `leaderboard.csv in ${this.#dir} was not refreshed: ${(e as Error).message}; it will be at the next write`,
+        `leaderboard.csv in ${this.#dir} was not refreshed: ${why}; the results are stored, ` +
+          `and ${this.#patches.length > 0 ? 'the run summary is kept and ' : ''}the leaderboard is refreshed by the next call that can`,
         'EVALTRACK_LEADERBOARD_STALE',
       );
     }
@@ -341,6 +409,7 @@ export class CsvStore implements ResultStore {
       if (!runId.isWellFormed()) return;
       wanted.push(Buffer.from(encodeText(runId, 'runId')));
       const reader = new RecordReader(header.end);
+      const ids = new DerivedIds();
       let pos = header.end;
       while (pos < size) {
         const space = reader.space();
@@ -363,8 +432,10 @@ export class CsvStore implements ResultStore {
           }
           // The byte comparison can be fooled by escapes (run `=x` is stored as `'=x`).
           if (layout.runIdOf(cells) !== runId) continue;
-          yield layout.toResultRecord(cells, (text, column) =>
-            this.#parseJson(text, column, r.fileStart),
+          yield layout.toResultRecord(
+            cells,
+            (text, column) => this.#parseJson(text, column, r.fileStart),
+            ids,
           );
         }
       }
@@ -375,8 +446,10 @@ export class CsvStore implements ResultStore {
           if (cells.length !== layout.names.length) {
             this.#reportDamaged(r, reader.resyncAfter(r), cells.length, layout.names.length);
           } else if (layout.runIdOf(cells) === runId) {
-            yield layout.toResultRecord(cells, (text, column) =>
-              this.#parseJson(text, column, r.fileStart),
+            yield layout.toResultRecord(
+              cells,
+              (text, column) => this.#parseJson(text, column, r.fileStart),
+              ids,
             );
           }
         }
@@ -388,9 +461,10 @@ export class CsvStore implements ResultStore {
     }
   }
 
+  /** Syncs and closes; rejects with `UnstoredResultsError` naming any run change not stored. */
   async close(): Promise<void> {
     try {
-      await this.sync();
+      this.#syncOrThrow(true);
     } finally {
       if (this.#fd !== undefined) {
         // Power-loss durability for everything written, once, rather than per row.
@@ -471,6 +545,8 @@ export class CsvStore implements ResultStore {
       pos += buf.write(s, pos, 'utf8');
     };
     const fixedAt = layout.fixedAt;
+    const rowEnds = this.#rowEnds;
+    rowEnds.length = results.length;
     const row: string[] = new Array<string>(names.length);
     // A batch shares one metadata object: serialise it once.
     let lastMetadata: unknown;
@@ -509,6 +585,7 @@ export class CsvStore implements ResultStore {
       // write of its own, so that the row's string is not copied again to append it.
       put(row.join(','));
       put(CRLF);
+      rowEnds[k] = pos;
     }
     this.#writeBuffer = buf;
     return buf.subarray(0, pos);
@@ -568,13 +645,7 @@ export class CsvStore implements ResultStore {
     const fd = this.#fd;
     if (fd === undefined) throw new StoreIoError('results file is not open');
     const buf = this.#encodeRows(results, cells, placed);
-    try {
-      writeAll(fd, buf);
-    } catch (e) {
-      // Part of the rows may be on disk: reopen before the next write, which repairs the tail.
-      this.#closeFd();
-      throw e;
-    }
+    this.#appendOrTakeBack(fd, buf, results);
     // Keep the buffer for the next batch, but not the memory of one huge one (e.g. 10 MB cells).
     if (this.#writeBuffer.length > 32 * 1024 * 1024) {
       this.#writeBuffer = Buffer.allocUnsafe(64 * 1024);
@@ -593,8 +664,64 @@ export class CsvStore implements ResultStore {
     else if (gluedToTornRecord(fd, st.size, buf)) {
       // Another writer was killed in the middle of a record and ours went on the end of it:
       // unreadable there, so write it again (the damaged record is reported and set aside).
-      writeAll(fd, buf);
+      this.#appendOrTakeBack(fd, buf, results);
       this.#lastEnd += buf.length;
+    }
+  }
+
+  /**
+   * Appends a call's rows. When the write fails part-way (a full disk), the bytes that landed are
+   * cut off the end of the file again, so that readers see none of the call's results and a retry
+   * stores each once; the next write starts from a clean end, with nothing to repair.
+   */
+  #appendOrTakeBack(fd: number, buf: Buffer, results: readonly PreparedResult[]): void {
+    try {
+      writeAll(fd, buf);
+      return;
+    } catch (e) {
+      const written = e instanceof PartialWriteError ? e.written : 0;
+      const cause = e instanceof PartialWriteError ? e.cause : e;
+      const rowEnds = this.#rowEnds;
+      let takenBack = false;
+      try {
+        takenBack = truncateOwnTail(fd, buf, written) && this.#isAtPath(fd);
+      } catch {
+        // Not taken back: found below, row by row.
+      }
+      this.#closeFd();
+      if (takenBack) {
+        throw new StoreIoError(
+          `cannot write ${this.resultsPath}; none of the ${results.length} result(s) of this call was stored`,
+          cause,
+        );
+      }
+      // Another writer appended after our rows, or a rewrite replaced the file, before they could
+      // be cut off: say exactly which results are not stored.
+      const unstored = results.filter(
+        (r, k) => (rowEnds[k] ?? Infinity) > written || !this.#fileHolds(r.resultId),
+      );
+      throw new UnstoredResultsError(
+        `cannot write ${this.resultsPath}: ${results.length - unstored.length} of the ${results.length} result(s) of this call were stored, ` +
+          `${unstored.length} were not (in error.results; importResults() stores them once)`,
+        unstored.map(toResultRecord),
+        0,
+        cause,
+      );
+    }
+  }
+
+  /** Whether `fd` is the file at the results path (no rewrite renamed another over it). */
+  #isAtPath(fd: number): boolean {
+    const st = statSync(this.resultsPath, { throwIfNoEntry: false });
+    const own = fstatSync(fd);
+    return st !== undefined && st.ino === own.ino && st.dev === own.dev;
+  }
+
+  #fileHolds(resultId: string): boolean {
+    try {
+      return this.#fileContains(resultId);
+    } catch {
+      return false;
     }
   }
 
@@ -705,6 +832,10 @@ export class CsvStore implements ResultStore {
     const tmp = `${this.resultsPath}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     const outFd = openSync(tmp, 'ax+');
     const setAside: Buffer[] = [];
+    // Until the rename, the copy and the second name are ours alone to remove when this fails
+    // (a full disk): left behind, the copy would keep the space that the next attempt needs.
+    let backup: string | undefined;
+    let renamed = false;
     try {
       const header = readHeader(oldFd);
       const oldNames = header?.names ?? [];
@@ -753,9 +884,10 @@ export class CsvStore implements ResultStore {
       const folded = fstatSync(outFd);
       // The old file keeps a second name until its late rows are copied below: if this process
       // dies in between, the next writer finds it and copies them (#recoverRewrites).
-      const backup = `${this.resultsPath}${REWRITE_SUFFIX}${first.position}-${process.pid}-${randomBytes(4).toString('hex')}`;
+      backup = `${this.resultsPath}${REWRITE_SUFFIX}${first.position}-${process.pid}-${randomBytes(4).toString('hex')}`;
       linkSync(this.resultsPath, backup);
       renameSync(tmp, this.resultsPath);
+      renamed = true;
       // Rows appended to the old file while we copied: copy them too (folded later, by offset).
       const drained = scanSync(
         oldFd,
@@ -792,6 +924,12 @@ export class CsvStore implements ResultStore {
       };
       writeFileAtomic(this.statePath, JSON.stringify(state));
       writeFileAtomic(this.leaderboardPath, formatLeaderboard(state.runs));
+    } catch (e) {
+      if (!renamed) {
+        rmSync(tmp, { force: true });
+        if (backup !== undefined) rmSync(backup, { force: true });
+      }
+      throw e;
     } finally {
       closeSync(outFd);
       closeSync(oldFd);
@@ -807,9 +945,14 @@ export class CsvStore implements ResultStore {
    */
   #recoverRewrites(): void {
     const base = basename(this.resultsPath);
+    // Temporary files are only made under the lock, which we hold: any found is a dead or failed
+    // writer's.
+    const temporary = [base, basename(this.leaderboardPath), basename(this.statePath)].map(
+      (f) => `${f}.tmp-`,
+    );
     for (const name of readdirSync(this.#dir)) {
-      if (name.startsWith(`${base}.tmp-`)) {
-        unlinkSync(join(this.#dir, name));
+      if (temporary.some((t) => name.startsWith(t))) {
+        rmSync(join(this.#dir, name), { force: true });
         continue;
       }
       const offset = name.startsWith(base + REWRITE_SUFFIX)

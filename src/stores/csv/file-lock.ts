@@ -3,7 +3,15 @@
  * extension, a repair, a leaderboard refresh), never per appended row. `open(O_EXCL)` creates it
  * atomically; a lock whose process is gone (killed while holding it) is taken over.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { LockTimeoutError, StoreIoError } from '../../errors.js';
@@ -121,9 +129,14 @@ export function withFileLock<T>(path: string, fn: () => T, timeoutMs = 60_000): 
     }
     try {
       writeSync(fd, token);
-    } finally {
+    } catch (e) {
+      // A full disk: an empty lock file left here would keep every writer out until it counts
+      // as stale, so it goes, and the caller sees why.
       closeSync(fd);
+      rmSync(path, { force: true });
+      throw new StoreIoError(`cannot write the lock file ${path}`, e);
     }
+    closeSync(fd);
     break;
   }
   try {

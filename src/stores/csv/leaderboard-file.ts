@@ -4,7 +4,7 @@
  * is not a sum), so the exact sums live in a small JSON file beside it.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { pyFloatRepr, toPythonJson } from '../../tracker/python-format.js';
 import { compareRunsByUpdate, emptyAggregate, toRunSummary } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
@@ -55,8 +55,14 @@ export interface LeaderboardState {
 /** Writes a file so that readers see the old or the new content, never a mix. */
 export function writeFileAtomic(path: string, content: string): void {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, content, { flag: 'wx' });
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, content, { flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (e) {
+    // A full disk: a half-written copy left behind would only take more of the space.
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 export function readState(path: string): LeaderboardState | null {

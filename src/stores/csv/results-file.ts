@@ -3,7 +3,7 @@
  * append whole, tell a torn end from a write still landing, fingerprint it.
  */
 import { createHash } from 'node:crypto';
-import { fstatSync, readSync, writeSync } from 'node:fs';
+import { fstatSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { bomLength, parseRecord, unescapeText } from './csv-codec.js';
 import { sleep } from './file-lock.js';
 import { RecordReader } from './record-reader.js';
@@ -51,11 +51,41 @@ export function gluedToTornRecord(fd: number, size: number, rows: Buffer): boole
   return false;
 }
 
+/** A write that failed after `written` bytes of it had landed (a full disk, say). */
+export class PartialWriteError extends Error {
+  readonly written: number;
+
+  constructor(written: number, cause: unknown) {
+    super(`write failed after ${written} bytes`, { cause });
+    this.written = written;
+  }
+}
+
+/** Writes all of `buf`; on failure, throws {@link PartialWriteError} saying how much landed. */
 export function writeAll(fd: number, buf: Buffer): void {
-  // One write() is what keeps concurrent appends whole; a short write (disk full) is finished
-  // rather than lost, and reported by the next read if it tore.
-  let done = writeSync(fd, buf);
-  while (done < buf.length) done += writeSync(fd, buf, done);
+  // One write() is what keeps concurrent appends whole; a short write is finished if it can be.
+  let done = 0;
+  try {
+    done = writeSync(fd, buf);
+    while (done < buf.length) done += writeSync(fd, buf, done);
+  } catch (e) {
+    throw new PartialWriteError(done, e);
+  }
+}
+
+/**
+ * Takes back the last `written` bytes of `buf` from the end of the file of `fd`, if they are
+ * still its last bytes (nobody appended after them). Returns whether it did.
+ */
+export function truncateOwnTail(fd: number, buf: Buffer, written: number): boolean {
+  if (written === 0) return true;
+  const size = fstatSync(fd).size;
+  if (size < written) return false;
+  const tail = Buffer.allocUnsafe(written);
+  if (readSync(fd, tail, 0, written, size - written) !== written) return false;
+  if (tail.compare(buf, 0, written) !== 0) return false;
+  ftruncateSync(fd, size - written);
+  return true;
 }
 
 /** Reads the header record at the start of a file: its names and the offset after it. */

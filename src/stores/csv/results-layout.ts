@@ -99,6 +99,29 @@ const JSON_TEXT_COLUMNS = new Set<string>(['data', 'metadata', 'evaluation_resul
 
 const FIXED = new Set<string>([...LEADING_COLUMNS, ...JSON_COLUMNS, ...OWN_COLUMNS]);
 
+/**
+ * Ids for rows written without one (by the Python tracker), made while reading a file from its
+ * start, in order. A row's id is made from its content, so every read and every copy gives it
+ * the same id. The first row with a given run, dataset, time, data and metadata keeps the id
+ * those alone gave in earlier versions (so a folder copied before is not copied twice); a later
+ * one also hashes its evaluator, model and every cell, and how many identical rows came before it
+ * (its position), so two distinct rows never share an id.
+ */
+export class DerivedIds {
+  readonly #seen = new Map<string, number>();
+
+  /** The id of the next row read, given its legacy key and its full content. */
+  next(timestamp: string, legacyKey: string, content: () => string): string {
+    const before = this.#seen.get(legacyKey) ?? 0;
+    this.#seen.set(legacyKey, before + 1);
+    if (before === 0) return resultIdFromContent(timestamp, legacyKey);
+    const full = `${legacyKey}\u0000${content()}`;
+    const position = this.#seen.get(full) ?? 0;
+    this.#seen.set(full, position + 1);
+    return resultIdFromContent(timestamp, `${full}\u0000#${position}`);
+  }
+}
+
 /** Reads records of one header as results and as leaderboard input. */
 export class ResultsLayout {
   readonly names: readonly string[];
@@ -170,6 +193,7 @@ export class ResultsLayout {
   toResultRecord(
     cells: readonly string[],
     parseJson: (text: string, column: string) => unknown,
+    ids: DerivedIds = new DerivedIds(),
   ): ResultRecord {
     const runId = this.runIdOf(cells);
     const datasetName = unescapeText(this.#cell(cells, 'dataset_name'));
@@ -180,9 +204,17 @@ export class ResultsLayout {
     const data = (dataText === '' ? {} : parseJson(dataText, 'data')) as Record<string, unknown>;
     const resultId =
       this.#cell(cells, 'result_id') ||
-      resultIdFromContent(
+      ids.next(
         timestamp,
         [runId, datasetName, timestamp, dataText, metadataText].join('\u0000'),
+        () =>
+          // Every non-empty cell under its name: the same whatever columns a rewrite added.
+          JSON.stringify(
+            this.names
+              .map((n, i) => [n, cells[i] ?? ''])
+              .filter(([, c]) => c !== '')
+              .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0)),
+          ),
       );
     return {
       resultId,
