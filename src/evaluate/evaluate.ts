@@ -206,9 +206,10 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
   setMaxListeners(concurrency + 10, stop.signal);
   const onCallerAbort = (): void => stop.abort(signal?.reason);
   signal?.addEventListener('abort', onCallerAbort, { once: true });
-  let interrupted: NodeJS.Signals | null = null;
+  // An object, not a `let`: the handler sets it after the checks that read it are compiled.
+  const interruption: { by: NodeJS.Signals | null } = { by: null };
   const onProcessSignal = (which: NodeJS.Signals): void => {
-    interrupted = which;
+    interruption.by = which;
     stop.abort(new EvaltrackError('E_ABORTED', `evaluate() was interrupted by ${which}`));
   };
   // A second Ctrl+C finds no listener of ours and stops the process at once, as usual.
@@ -338,10 +339,10 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       await flush();
     }
     signal?.throwIfAborted();
-    if (interrupted) {
+    if (interruption.by) {
       throw new EvaltrackError(
         'E_ABORTED',
-        `evaluate() was interrupted by ${interrupted}: ${logged} results are logged in run ${runId}; ` +
+        `evaluate() was interrupted by ${interruption.by}: ${logged} results are logged in run ${runId}; ` +
           `run it again with runId ${JSON.stringify(runId)} to evaluate the ${todo.length - logged} samples left`,
       );
     }

@@ -1,7 +1,7 @@
 // The regression gate cannot pass on missing evidence: every rule checked through the command
 // line, on results logged by the real trackers (and by evaluate() for a judge outage).
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from 'evaltrack';

@@ -17,6 +17,7 @@ const run = (...args: string[]) =>
 const CLIPBOARD = '\u001b]52;c;ZXZpbA==\u0007';
 const CLEAR = '\u001b[2J\u001b[H';
 // Every control character of C0 and C1, DEL, and a right-to-left override.
+// eslint-disable-next-line no-control-regex
 const ALL_CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
 
 describe('text from a store on a terminal', () => {

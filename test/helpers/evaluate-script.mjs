@@ -1,6 +1,7 @@
 // evaluate() as a user runs it: `node evaluate-script.mjs <scenario> <folder> [runId]`, nothing
 // else keeping the process alive. Each scenario's evaluator fails in one way; the test reads the
 // folder afterwards. Prints `ready` on stdout when the `sigint` scenario wants its Ctrl+C.
+/* global setImmediate */
 import { evaluate, metricEvaluator } from 'evaltrack';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 
