@@ -44,3 +44,17 @@ export interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
   run(ctx: Context): Promise<number>;
 }
+
+/**
+ * A command that cannot do what it was asked, reported as one line without the usage: exit code
+ * 2 when the command line asks for something refused before anything is read or written (an
+ * existing output without `--force`, a missing source), 1 when the work itself failed.
+ */
+export class ExitError extends EvaltrackError {
+  constructor(
+    readonly exitCode: 1 | 2,
+    message: string,
+  ) {
+    super('E_INVALID_ARGUMENT', message);
+  }
+}

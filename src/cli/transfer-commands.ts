@@ -1,101 +1,116 @@
 /** The commands that move results between stores and files: export, import and copy. */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
 import { copyResults } from '../copy-results.js';
 import { createProgress } from '../evaluate/progress.js';
-import { encodeText, encodeValue, formatRecord, quoteCell } from '../stores/csv/csv-codec.js';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
-import type { ResultRecord, RunSummary } from '../types.js';
-import { UsageError } from './command.js';
+import type { RunSummary } from '../types.js';
+import { ExitError, UsageError } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { openStore } from './open-store.js';
+import { fileOutput, folderOutput, stdoutOutput, storePlaces } from './export-output.js';
+import type { ExportOutput } from './export-output.js';
+import { flatCsvHeader, flatCsvRow } from './flat-csv.js';
+import { NoStoreError, openStore } from './open-store.js';
+import {
+  BadLineError,
+  checkExportFile,
+  countLines,
+  exportFormatOf,
+  readExportFile,
+} from './read-export-file.js';
 
-/** Commands that move results between stores and files, or repair a store. */
-export const transferCommands: Command[] = [
+const commands: Command[] = [
   {
     name: 'export',
     summary: 'runs to a file: our JSONL, a flat CSV, or a gllm-evals folder',
-    usage: 'evaltrack export <runId...|--all> --format jsonl|csv|gllm-csv --out <file|folder>',
+    usage:
+      'evaltrack export <runId...|--all> [--format jsonl|csv|gllm-csv] [--out <file|folder|->] [--force]',
     example: 'evaltrack export --all --format jsonl --out results.jsonl',
-    options: { all: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      all: { type: 'boolean' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+    },
     async run({ values, positionals, io, json, tracker }) {
       const format = values['format'] ?? 'jsonl';
-      const out = values['out'];
-      if (typeof out !== 'string') throw new UsageError('export needs --out');
       if (format !== 'jsonl' && format !== 'csv' && format !== 'gllm-csv') {
         throw new UsageError('--format must be jsonl, csv or gllm-csv');
       }
+      const outValue = values['out'];
+      const out = typeof outValue === 'string' && outValue !== '-' ? outValue : null;
+      if (format === 'gllm-csv' && out === null) {
+        throw new UsageError('--format gllm-csv writes a folder: name it with --out');
+      }
+      const force = values['force'] === true;
       const history = await tracker.getExperimentHistory();
       const runIds = values['all'] ? history.map((r) => r.runId).reverse() : positionals;
       if (runIds.length === 0) throw new UsageError('name runs to export, or --all');
       const unknown = runIds.filter((id) => !history.some((r) => r.runId === id));
       if (unknown.length > 0) throw new UsageError(`no run ${unknown.join(', ')}`);
       const wanted = new Set(runIds);
-      const progress = resultProgress(
-        io,
-        'exporting',
-        resultsIn(history, (r) => wanted.has(r.runId)),
-      );
+      const total = resultsIn(history, (r) => wanted.has(r.runId));
+      const store = await storePlaces(tracker);
       let count: number;
       if (format === 'gllm-csv') {
-        const target = new CSVExperimentTracker('evaltrack', { outputDir: out });
+        const folder = await folderOutput(out as string, force, store);
+        const progress = resultProgress(io, 'exporting', total);
         try {
-          const report = await copyResults(tracker, target, {
-            runIds,
-            onResult: () => progress.add(),
-          });
-          count = report.imported + report.skipped;
+          const target = new CSVExperimentTracker('evaltrack', { outputDir: folder.dir });
+          try {
+            const report = await copyResults(tracker, target, {
+              runIds,
+              onResult: () => progress.add(),
+            });
+            count = report.imported + report.skipped;
+          } finally {
+            await target.close();
+          }
+          await folder.commit();
+        } catch (e) {
+          await folder.abort();
+          throw e;
         } finally {
           progress.stop();
-          await target.close();
         }
       } else {
+        const output =
+          out === null ? stdoutOutput(io.stdout) : await fileOutput(out, format, force, store);
+        const progress = resultProgress(io, 'exporting', total);
         try {
-          count = await exportFile(tracker, runIds, format, out, () => progress.add());
+          count = await exportFile(tracker, runIds, format, output, () => progress.add());
+        } catch (e) {
+          await output.abort();
+          throw e;
         } finally {
           progress.stop();
         }
       }
-      io.stdout.write(
+      // With the results on stdout, the summary goes to stderr, so that stdout stays data.
+      const report = out === null ? io.stderr : io.stdout;
+      report.write(
         json
-          ? `${JSON.stringify({ runs: runIds.length, results: count, out })}\n`
-          : `exported ${count} results of ${runIds.length} runs to ${out}\n`,
+          ? `${JSON.stringify({ runs: runIds.length, results: count, out: out ?? '-' })}\n`
+          : `exported ${count} results of ${runIds.length} runs to ${out ?? 'stdout'}\n`,
       );
       return 0;
     },
   },
   {
     name: 'import',
-    summary: 'results from our JSONL export or a gllm-evals folder; never twice',
-    usage: 'evaltrack import <file.jsonl|folder>',
+    summary: 'results from an export (JSONL, flat CSV) or another store; never twice',
+    usage: 'evaltrack import <file.jsonl|file.csv|folder|sqlite:file>',
     example: 'evaltrack import ./old_experiments --store sqlite:evals.sqlite',
     options: {},
     async run({ positionals, io, json, tracker }) {
       const from = positionals[0];
-      if (!from) throw new UsageError('import needs a file or a folder');
-      let report: { imported: number; skipped: number };
-      if (from.endsWith('.jsonl')) {
-        const progress = resultProgress(io, 'importing', await countLines(from));
-        try {
-          report = await tracker.importResults(readJsonl(from, () => progress.add()));
-        } finally {
-          progress.stop();
-        }
-      } else {
-        const source = new CSVExperimentTracker('evaltrack', { outputDir: from });
-        const progress = resultProgress(
-          io,
-          'importing',
-          resultsIn(await source.getExperimentHistory()),
-        );
-        try {
-          report = await copyResults(source, tracker, { onResult: () => progress.add() });
-        } finally {
-          progress.stop();
-          await source.close();
-        }
-      }
+      if (!from) throw new UsageError('import needs a file or a store');
+      const format = exportFormatOf(from);
+      // A folder is a store whatever its name; a .jsonl or .csv name that is not one, an export.
+      const report =
+        format !== null && !isFolder(from)
+          ? await importFile(from, format, tracker, io)
+          : await importStore(from, tracker, io);
       io.stdout.write(
         json
           ? `${JSON.stringify(report)}\n`
@@ -119,9 +134,11 @@ export const transferCommands: Command[] = [
       const to = values['to'];
       if (typeof from !== 'string' || typeof to !== 'string')
         throw new UsageError('copy needs --from and --to');
-      const source = await openStore(from);
-      const target = await openStore(to);
+      // The source must be there; only the target may be created.
+      const source = await openStore(from, 'evaltrack', { create: false });
+      let target: BaseExperimentTracker | undefined;
       try {
+        target = await openStore(to);
         const runIds = values['run'] as unknown as string[] | undefined;
         const progress = resultProgress(
           io,
@@ -146,12 +163,111 @@ export const transferCommands: Command[] = [
             : `copied ${report.runs} runs: ${report.imported} results, ${report.skipped} already there\n`,
         );
       } finally {
-        await Promise.all([source.close(), target.close()]);
+        await Promise.all([source.close(), target?.close()]);
       }
       return 0;
     },
   },
 ];
+
+/** Commands that move results between stores and files. */
+export const transferCommands: readonly Command[] = commands.map(reportingExits);
+
+/**
+ * Reports {@link ExitError} and {@link NoStoreError} as one line with their exit code, without the
+ * usage text that a {@link UsageError} brings.
+ */
+function reportingExits(command: Command): Command {
+  return {
+    ...command,
+    async run(ctx) {
+      try {
+        return await command.run(ctx);
+      } catch (e) {
+        if (!(e instanceof ExitError || e instanceof NoStoreError)) throw e;
+        ctx.io.stderr.write(
+          `evaltrack ${command.name}: ${e.message.replace(/^\[evaltrack\] /, '')}\n`,
+        );
+        return e instanceof ExitError ? e.exitCode : 2;
+      }
+    },
+  };
+}
+
+/**
+ * Imports an export file in two passes: the whole file is read and every result checked first, so
+ * a bad line stores nothing; then the results are stored.
+ */
+async function importFile(
+  file: string,
+  format: 'jsonl' | 'csv',
+  tracker: BaseExperimentTracker,
+  io: CliIo,
+): Promise<{ imported: number; skipped: number }> {
+  if (!isFile(file)) throw new ExitError(2, `no file at ${file}`);
+  let results: number;
+  const checking = createProgress(await countLines(file), true, {
+    stream: io.stderr,
+    verb: 'checking',
+    unit: 'lines',
+    failures: false,
+  });
+  try {
+    results = await checkExportFile(file, format, (n) => checking.add(n));
+  } catch (e) {
+    if (e instanceof BadLineError)
+      throw new ExitError(1, `${e.file} line ${e.line}: ${e.reason}; nothing was imported`);
+    throw e;
+  } finally {
+    checking.stop();
+  }
+  const progress = resultProgress(io, 'importing', results);
+  const records = async function* () {
+    for await (const r of readExportFile(file, format)) {
+      progress.add();
+      yield r.record;
+    }
+  };
+  try {
+    return await tracker.importResults(records());
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Imports every run of another store, which must exist. */
+async function importStore(
+  from: string,
+  tracker: BaseExperimentTracker,
+  io: CliIo,
+): Promise<{ imported: number; skipped: number }> {
+  const source = await openStore(from, 'evaltrack', { create: false });
+  try {
+    const progress = resultProgress(
+      io,
+      'importing',
+      resultsIn(await source.getExperimentHistory()),
+    );
+    try {
+      return await copyResults(source, tracker, { onResult: () => progress.add() });
+    } finally {
+      progress.stop();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+const kindOf = (path: string): 'file' | 'folder' | null => {
+  try {
+    const s = statSync(path);
+    return s.isDirectory() ? 'folder' : s.isFile() ? 'file' : null;
+  } catch {
+    return null;
+  }
+};
+const isFile = (path: string): boolean => kindOf(path) === 'file';
+const isFolder = (path: string): boolean => kindOf(path) === 'folder';
 
 /** Progress over `total` results, on stderr. */
 const resultProgress = (io: CliIo, verb: string, total: number) =>
@@ -163,36 +279,14 @@ const resultsIn = (
   include: (run: RunSummary) => boolean = () => true,
 ): number => history.filter(include).reduce((n, r) => n + r.totalData, 0);
 
-/** Our JSONL export, read back record by record. */
-async function* readJsonl(file: string, onRecord: () => void): AsyncGenerator<ResultRecord> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    onRecord();
-    yield JSON.parse(line) as ResultRecord;
-  }
-}
-
-/** The records of a JSONL file, for the progress total: one pass that only counts newlines. */
-async function countLines(file: string): Promise<number> {
-  let lines = 0;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
-  }
-  return lines;
-}
-
-/** Streams runs to a JSONL or flat CSV file; resolves with the number of results. */
+/** Streams runs as JSONL or flat CSV to `output` and commits it; resolves with the number of results. */
 async function exportFile(
   tracker: BaseExperimentTracker,
   runIds: string[],
   format: 'jsonl' | 'csv',
-  out: string,
+  output: ExportOutput,
   onResult: () => void,
 ): Promise<number> {
-  const stream = createWriteStream(out);
-  const write = (s: string): Promise<void> =>
-    stream.write(s) ? Promise.resolve() : new Promise((r) => stream.once('drain', () => r()));
   let count = 0;
   let columns: string[] = [];
   if (format === 'csv') {
@@ -202,51 +296,15 @@ async function exportFile(
       for await (const r of tracker.iterateRunResults(runId))
         for (const n of Object.keys(r.values)) names.add(n);
     columns = [...names];
-    const header = [
-      'result_id',
-      'sample_id',
-      'run_id',
-      'dataset_name',
-      'timestamp',
-      'evaluator_name',
-      'model_name',
-      ...columns,
-      'data',
-      'metadata',
-      'evaluation_result',
-    ];
-    await write(formatRecord(header.map((h) => encodeText(h, 'column name'))));
+    await output.write(flatCsvHeader(columns));
   }
   for (const runId of runIds) {
     for await (const r of tracker.iterateRunResults(runId)) {
       count++;
       onResult();
-      if (format === 'jsonl') {
-        await write(`${JSON.stringify(r)}\n`);
-      } else {
-        await write(
-          formatRecord([
-            r.resultId,
-            encodeText(r.sampleId, 'sampleId'),
-            encodeText(r.runId, 'runId'),
-            encodeText(r.datasetName, 'datasetName'),
-            r.timestamp,
-            encodeText(r.evaluatorName, 'evaluatorName'),
-            encodeText(r.modelName, 'modelName'),
-            ...columns.map((c) => {
-              const v = r.values[c];
-              return v === undefined ? '' : encodeValue(v, c);
-            }),
-            quoteCell(JSON.stringify(r.data)),
-            quoteCell(JSON.stringify(r.metadata)),
-            r.evaluationResult === null ? '' : quoteCell(JSON.stringify(r.evaluationResult)),
-          ]),
-        );
-      }
+      await output.write(format === 'jsonl' ? `${JSON.stringify(r)}\n` : flatCsvRow(r, columns));
     }
   }
-  await new Promise<void>((resolve, reject) =>
-    stream.end((e?: Error | null) => (e ? reject(e) : resolve())),
-  );
+  await output.commit();
   return count;
 }
