@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -117,6 +118,10 @@ describe('evaltrack export: never over a store, never a half file (issue 12.6)',
     using dir = tempDir();
     const db = await sqliteStore(dir.path);
     symlinkSync(db, join(dir.path, 'link.jsonl'));
+    linkSync(db, join(dir.path, 'hard.jsonl'));
+    symlinkSync(dir.path, join(dir.path, 'via'));
+    // Closed cleanly, the database has no WAL file: the name alone must be recognised.
+    expect(existsSync(`${db}-wal`)).toBe(false);
     expect(countSqlite(db)).toBe(60);
     const attempts: [string, string, string[]][] = [
       ['evals.sqlite', 'jsonl', []], // the report's case: it destroyed the database
@@ -125,6 +130,8 @@ describe('evaltrack export: never over a store, never a half file (issue 12.6)',
       ['evals.sqlite-wal', 'jsonl', ['--force']],
       ['evals.sqlite-shm', 'jsonl', ['--force']],
       ['link.jsonl', 'jsonl', ['--force']], // a symbolic link to the database
+      ['hard.jsonl', 'jsonl', ['--force']], // a hard link to it
+      ['via/evals.sqlite-wal', 'jsonl', ['--force']], // its WAL, not there, through a linked folder
     ];
     for (const [out, format, force] of attempts) {
       const args = ['export', '--all', '--format', format, '--out', out, ...force];
@@ -146,6 +153,7 @@ describe('evaltrack export: never over a store, never a half file (issue 12.6)',
     const store = new CSVExperimentTracker('p', { outputDir: join(dir.path, 'store') });
     await seed(store);
     await store.close();
+    symlinkSync(join(dir.path, 'store'), join(dir.path, 'via'));
     const before = folderBytes(join(dir.path, 'store'));
     expect(await countCsv(join(dir.path, 'store'))).toBe(60);
     // The command of the report, which said "exported 0 results" and destroyed all 60.
@@ -154,6 +162,8 @@ describe('evaltrack export: never over a store, never a half file (issue 12.6)',
       ['store/experiment_results.csv', ['--force']],
       ['store/leaderboard.csv', ['--force']],
       ['./store/../store/.evaltrack-state.json', ['--force']],
+      // The lock file, there only while held, through a linked folder: the name must be recognised.
+      ['via/.evaltrack.lock', ['--force']],
     ];
     for (const [out, force] of attempts) {
       const r = evaltrack(dir.path, [
