@@ -25,6 +25,7 @@ import { evaluateSection } from './evaluate-section.mjs';
 import { cliSection } from './cli-section.mjs';
 import { postgresSection } from './postgres-section.mjs';
 import { uiSection } from './ui-section.mjs';
+import { leavesSection } from './leaves-section.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const scale = QUICK ? 0.1 : 1;
@@ -302,6 +303,7 @@ await cliSection({ root, pool, bigFile, scale, note });
 await uiSection({ root, pool, bigFile, scale, note });
 await postgresSection({ pool, scale, note });
 await evaluateSection({ root, pool, scale, note });
+await leavesSection({ root, note });
 rmSync(root, { recursive: true, force: true });
 
 const NOTES = `How each figure is taken:
@@ -368,6 +370,11 @@ command opens the database, and \`runs\` puts intervals on every run from its su
 \`compare\` of two runs of 10,000 shared samples (2,000 bootstrap resamples per metric) against
 reading the two runs; \`export --all\` to JSONL in a process of its own, its peak memory above its
 size at start.
+
+Many score leaves (\`bench/leaves-section.mjs\`, also \`node bench/leaves-section.mjs\` on its own):
+\`log()\` of one result of one evaluator with 5,000 metrics (a score and a \`success\` each, 10,002
+columns), median of 7 after a first log that writes the header, next to the same with 1,000
+metrics: linear time gives a ratio of about 5, quadratic 25.
 
 On this shared 2-core machine the CSV log ratio moved between 0.47 and 0.61 across runs of the
 same code; the table is one run.

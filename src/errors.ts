@@ -52,8 +52,9 @@ export class InvalidInputError extends EvaltrackError {
     >,
     message: string,
     path?: string,
+    options?: { cause?: unknown },
   ) {
-    super(code, message);
+    super(code, message, options);
     this.path = path;
   }
 }

@@ -299,8 +299,9 @@ export function describeTrackerContract(
         {
           generation: {
             aggregate_success: true,
-            x: { score: -0.5, success: 'maybe' },
-            y: { score: '0.5', success: 'True' },
+            x: { score: -0.5, success: 0 },
+            y: { score: null, success: true },
+            z: { score: 0.5, success: null },
           },
         },
         'd',
@@ -338,17 +339,37 @@ export function describeTrackerContract(
         'generation.aggregate_score',
         'generation.aggregate_success',
       ]);
+      // A null score is "not scored": no column, and its companions none either.
       expect(second?.values).toEqual({
         'generation.x.score': -0.5,
-        'generation.y.score': '0.5',
-        'generation.x.success': 'maybe',
-        'generation.y.success': 'True',
+        'generation.z.score': 0.5,
+        'generation.x.success': 0,
         'generation.aggregate_success': 1,
       });
+      expect(Object.keys(second!.values)).toEqual([
+        'generation.x.score',
+        'generation.z.score',
+        'generation.x.success',
+        'generation.aggregate_success',
+      ]);
       expect(second?.evaluatorName).toBe('generation');
       expect(first?.resultId).toMatch(UUID_V7);
       expect(second!.resultId > first!.resultId).toBe(true);
       expect(first?.timestamp).toMatch(ISO_UTC);
+      await t.close();
+    });
+
+    it('keeps text companions (an explanation) as text, whatever they look like', async () => {
+      const t = fresh({ companionFields: ['success', 'explanation'] });
+      const texts = ['0.5', 'True', 'false', '=1+1', "'x", '-1', 'maybe'];
+      const runId = await t.logBatch(
+        texts.map((explanation) => ({ m: { score: 1, success: true, explanation } })),
+        'd',
+        texts.map((_, i) => sample(i)),
+      );
+      const records = await t.getRunResults(runId);
+      expect(records.map((r) => r.values['m.explanation'])).toEqual(texts);
+      expect(records.map((r) => r.values['m.success'])).toEqual(texts.map(() => true));
       await t.close();
     });
 
@@ -376,7 +397,7 @@ export function describeTrackerContract(
       const huge = `${'lorem, "ipsum"\r\n'.repeat(70_000)}end`;
       const data = {
         id: 'u',
-        input: 'naïve café 中文 العربية 🎉 👩‍👩‍👧, a lone \ud800 and \udfff, tab\t, NUL \u0000',
+        input: 'naïve café 中文 العربية 🎉 👩‍👩‍👧, a pair \ud83d\ude00, tab\t, NUL \u0000',
         formula: '=HYPERLINK("http://x")',
         huge,
       };
@@ -560,6 +581,431 @@ export function describeTrackerContract(
         () => target.open(target.newLocation(), 'p', { scoreKey: '' }),
         'E_INVALID_ARGUMENT',
       );
+    });
+  });
+
+  describe(`${name}: input rules`, () => {
+    /** Expects `call` to be refused with `code` at `path`, as an {@link InvalidInputError}. */
+    async function expectRefused(
+      call: () => unknown,
+      code: string,
+      path: string,
+    ): Promise<InvalidInputError> {
+      const error = await expectError(call, code);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).path).toBe(path);
+      expect(error.message).toMatch(/^\[evaltrack\] /);
+      return error as InvalidInputError;
+    }
+
+    // The results file's own columns; no score or companion column may take their names.
+    const FILE_COLUMNS = [
+      'run_id',
+      'dataset_name',
+      'timestamp',
+      'evaluator_name',
+      'model_name',
+      'data',
+      'metadata',
+      'result_id',
+      'sample_id',
+      'project_name',
+      'evaluation_result',
+    ];
+
+    it('refuses a score or companion column named like a column of the results file', async () => {
+      const location = target.newLocation();
+      for (const column of FILE_COLUMNS) {
+        const t = target.open(location, 'proj', { scoreKey: column });
+        await expectRefused(
+          () => t.log({ [column]: 1 }, 'd', sample(1)),
+          'E_INVALID_ARGUMENT',
+          `evaluationResult.${column}`,
+        );
+        await t.close();
+      }
+      const t = target.open(location, 'proj', { companionFields: ['success', ...FILE_COLUMNS] });
+      for (const column of FILE_COLUMNS) {
+        await expectRefused(
+          () => t.log({ score: 1, [column]: 2 }, 'd', sample(1)),
+          'E_INVALID_ARGUMENT',
+          `evaluationResult.${column}`,
+        );
+        await expectRefused(
+          () =>
+            t.logBatch([{ m: { score: 1 } }, { score: 1, [column]: 'x' }], 'd', [
+              sample(1),
+              sample(2),
+            ]),
+          'E_INVALID_ARGUMENT',
+          `evaluationResults[1].${column}`,
+        );
+      }
+      expect(await t.getExperimentHistory()).toEqual([]);
+      // Below the top level the same names are ordinary columns.
+      const runId = t.log({ judge: { score: 1, data: 2, timestamp: 3 } }, 'd', sample(1));
+      const [record] = await t.getRunResults(runId);
+      expect(record?.values).toEqual({ 'judge.score': 1, 'judge.data': 2, 'judge.timestamp': 3 });
+      // Results stored before this rule cannot carry such a column into this store either.
+      const copy = { ...record!, resultId: `${record!.resultId}-copy`, values: { timestamp: 1 } };
+      await expectRefused(
+        () => t.importResults([copy]),
+        'E_INVALID_ARGUMENT',
+        'records[0].values.timestamp',
+      );
+      expect((await t.getRunResults(runId)).map((r) => r.resultId)).toEqual([record!.resultId]);
+      await t.close();
+    });
+
+    it('refuses lone surrogates in every name and text, with the path, in every store', async () => {
+      await expectRefused(
+        () => target.open(target.newLocation(), 'proj\ud800'),
+        'E_NOT_SERIALIZABLE',
+        'projectName',
+      );
+      const t = fresh({ companionFields: ['success', 'explanation'] });
+      const ok = { m: { score: 1 } };
+      const cases: [() => unknown, string][] = [
+        [() => t.log(ok, 'd', sample(1), { runId: 'run\ud800' }), 'options.runId'],
+        [() => t.log(ok, 'd\udfff', sample(1)), 'datasetName'],
+        [
+          () => t.log(ok, 'd', sample(1), { metadata: { model_name: 'gpt\ud800' } }),
+          'options.metadata.model_name',
+        ],
+        [
+          () => t.log(ok, 'd', sample(1), { metadata: { evaluator_name: '\udc00judge' } }),
+          'options.metadata.evaluator_name',
+        ],
+        [
+          () => t.log(ok, 'd', sample(1), { metadata: { notes: ['a', 'b\ud800'] } }),
+          'options.metadata.notes[1]',
+        ],
+        [() => t.log(ok, 'd', { id: 's\ud800', input: 'q' }), 'data.id'],
+        [() => t.log(ok, 'd', { input: 'question \udfff' }), 'data.input'],
+        [() => t.log(ok, 'd', { ...sample(1), ['key\ud800']: 1 }), 'data.key\ud800'],
+        [
+          () => t.log({ ['judge\ud800']: { score: 1 } }, 'd', sample(1)),
+          'evaluationResult.judge\ud800',
+        ],
+        [
+          () => t.log({ m: { score: 1, explanation: 'why \udfff' } }, 'd', sample(1)),
+          'evaluationResult.m.explanation',
+        ],
+        [
+          () => t.log({ m: { score: 1, context: [{ text: '\ud800' }] } }, 'd', sample(1)),
+          'evaluationResult.m.context[0].text',
+        ],
+        [() => t.logBatch([ok, ok], 'd', [sample(1), { input: '\ud800' }]), 'data[1].input'],
+        [() => t.logContext({ prompt: 'v\ud800' }, { datasetName: 'd' }), 'context.prompt'],
+        [() => t.logContext({ k: 1 }, { runId: 'r\ud800', datasetName: 'd' }), 'options.runId'],
+      ];
+      for (const [call, path] of cases) await expectRefused(call, 'E_NOT_SERIALIZABLE', path);
+      expect(await t.getExperimentHistory()).toEqual([]);
+      // Nor can an imported result bring one in.
+      const runId = t.log(ok, 'd', sample(1));
+      const [record] = await t.getRunResults(runId);
+      for (const [field, path] of [
+        [{ sampleId: 's\ud800' }, 'records[0].sampleId'],
+        [{ modelName: 'm\ud800' }, 'records[0].modelName'],
+        [{ data: { input: '\udfff' } }, 'records[0].data.input'],
+        [{ values: { 'm.score': 1, 'm.note': 'x\ud800' } }, 'records[0].values.m.note'],
+      ] as const) {
+        const copy = { ...record!, resultId: `${record!.resultId}-copy`, ...field };
+        await expectRefused(() => t.importResults([copy]), 'E_NOT_SERIALIZABLE', path);
+      }
+      expect(await t.getRunResults(runId)).toEqual([record]);
+      await t.close();
+    });
+
+    it('refuses a score that is not a number or a boolean, and takes null as not scored', async () => {
+      const t = fresh();
+      const cases: [Record<string, unknown>, string][] = [
+        [{ m: { score: 'true' } }, 'evaluationResult.m.score'],
+        [{ m: { score: '1' } }, 'evaluationResult.m.score'],
+        [{ m: { score: '' } }, 'evaluationResult.m.score'],
+        [{ m: { score: new Date(0) } }, 'evaluationResult.m.score'],
+        [{ m: { score: { value: 1 } } }, 'evaluationResult.m.score'],
+        [{ m: { score: [1] } }, 'evaluationResult.m.score'],
+        [{ m: { score: 1, success: 'True' } }, 'evaluationResult.m.success'],
+        [{ m: { score: 1, success: {} } }, 'evaluationResult.m.success'],
+        [{ m: { aggregate_success: 'true' } }, 'evaluationResult.m.aggregate_success'],
+        [{ m: { aggregate_score: '0.9' } }, 'evaluationResult.m.aggregate_score'],
+      ];
+      for (const [result, path] of cases) {
+        const error = await expectRefused(
+          () => t.log(result, 'd', sample(1)),
+          'E_INVALID_ARGUMENT',
+          path,
+        );
+        expect(error.message).toMatch(/a score must be a number or a boolean/);
+      }
+      await expectRefused(
+        () => t.logBatch([gllmResult(1, 1, 0), { m: { score: '1' } }], 'd', [sample(1), sample(2)]),
+        'E_INVALID_ARGUMENT',
+        'evaluationResults[1].m.score',
+      );
+      const exact = fresh({ scoreKey: 'm.accuracy' });
+      await expectRefused(
+        () => exact.log({ m: { accuracy: '0.9' } }, 'd', sample(1)),
+        'E_INVALID_ARGUMENT',
+        'evaluationResult.m.accuracy',
+      );
+      await exact.close();
+      expect(await t.getExperimentHistory()).toEqual([]);
+
+      const runId = t.log(
+        { m: { score: null, success: null, aggregate_success: null, aggregate_score: null } },
+        'd',
+        sample(1),
+      );
+      const [record] = await t.getRunResults(runId);
+      expect(record?.values).toEqual({});
+      const [run] = await t.getExperimentHistory();
+      expect(run).toMatchObject({
+        totalData: 1,
+        scoredCount: 0,
+        averageScore: null,
+        successTotal: 0,
+        summaryResult: {},
+      });
+      await t.close();
+    });
+
+    it('refuses two score leaves of one name (a key with a dot in it)', async () => {
+      const t = fresh();
+      await expectRefused(
+        () => t.log({ 'a.b': { score: 1 }, a: { b: { score: 2 } } }, 'd', sample(1)),
+        'E_INVALID_ARGUMENT',
+        'evaluationResult.a.b.score',
+      );
+      await expectRefused(
+        () => t.log({ m: { a: { b: { score: 2 } }, 'a.b': { score: 1 } } }, 'd', sample(1)),
+        'E_INVALID_ARGUMENT',
+        'evaluationResult.m.a.b.score',
+      );
+      expect(await t.getExperimentHistory()).toEqual([]);
+      await t.close();
+    });
+
+    it('keeps __proto__ keys as data everywhere, and never touches Object.prototype', async () => {
+      const hostile = '{"__proto__": {"polluted": 1}}';
+      const location = target.newLocation();
+      const options = {
+        scoreKey: 'polluted',
+        includeEvalResult: false,
+        summaryEvaluators: [
+          (results: readonly Record<string, unknown>[]) => ({
+            ...(JSON.parse(hostile) as object),
+            first: results[0],
+          }),
+        ],
+      };
+      const t = target.open(location, 'proj', options);
+      try {
+        const runId = await t.logBatch(
+          [JSON.parse(hostile) as Record<string, unknown>],
+          'd',
+          [JSON.parse(`{"id": "p1", "__proto__": {"polluted": 2}}`) as Record<string, unknown>],
+          { metadata: JSON.parse('{"__proto__": {"polluted": 3}}') as Record<string, unknown> },
+        );
+        await t.logContext(JSON.parse('{"__proto__": {"polluted": 4}}') as Record<string, unknown>);
+        for (const reader of [t, target.open(location, 'proj', options)]) {
+          const [record] = await reader.getRunResults(runId);
+          expect(JSON.stringify(record?.values)).toBe('{"__proto__.polluted":1}');
+          expect(JSON.stringify(record?.data)).toBe('{"id":"p1","__proto__":{"polluted":2}}');
+          expect(JSON.stringify(record?.metadata)).toBe('{"__proto__":{"polluted":3}}');
+          expect(Object.getPrototypeOf(record?.data)).toBe(Object.prototype);
+          expect(record?.sampleId).toBe('p1');
+          const [run] = await reader.getExperimentHistory();
+          expect(JSON.stringify(run?.context)).toBe('{"__proto__":{"polluted":4}}');
+          // The summary evaluator saw the result rebuilt from its columns, key for key.
+          expect(JSON.stringify(run?.summaryResult)).toBe(
+            '{"__proto__":{"polluted":1},"first":{"__proto__":{"polluted":1}}}',
+          );
+          expect(Object.getPrototypeOf(run?.summaryResult)).toBe(Object.prototype);
+          if (reader !== t) await reader.close();
+        }
+        // A column named `__proto__` itself, ranked by, is a column like any other.
+        const named = fresh({
+          scoreKey: '__proto__',
+          leaderboardScoreKey: '__proto__',
+          includeEvalResult: false,
+          summaryEvaluators: [(results) => ({ first: results[0] })],
+        });
+        const other = named.log(
+          JSON.parse('{"__proto__": 0.5}') as Record<string, unknown>,
+          'd',
+          sample(1),
+        );
+        const [own] = await named.getRunResults(other);
+        expect(JSON.stringify(own?.values)).toBe('{"__proto__":0.5}');
+        await named.flush();
+        const [ranked] = await named.getExperimentHistory();
+        expect(ranked).toMatchObject({ scoreColumn: '__proto__', averageScore: 0.5 });
+        expect(JSON.stringify(ranked?.summaryResult)).toBe('{"first":{"__proto__":0.5}}');
+        await named.close();
+        expect(Object.hasOwn(Object.prototype, 'polluted')).toBe(false);
+        expect(({} as Record<string, unknown>)['polluted']).toBe(undefined);
+      } finally {
+        // So that one store's failure does not spread to every later test.
+        delete (Object.prototype as Record<string, unknown>)['polluted'];
+        await t.close();
+      }
+    });
+
+    it('refuses nesting deeper than 500 levels with E_INVALID_ARGUMENT and its path', async () => {
+      const nest = (levels: number): Record<string, unknown> => {
+        let v: Record<string, unknown> = { leaf: true };
+        for (let i = 1; i < levels; i++) v = { a: v };
+        return v;
+      };
+      const deepPath = (levels: number) => '.a'.repeat(levels);
+      const t = fresh();
+      const cases: [() => unknown, string][] = [
+        [() => t.log(gllmResult(1, 1, 0), 'd', nest(501)), `data${deepPath(500)}`],
+        [() => t.log(gllmResult(1, 1, 0), 'd', nest(6000)), `data${deepPath(500)}`],
+        [
+          () => t.log({ m: { score: 1, deep: nest(499) } }, 'd', sample(1)),
+          `evaluationResult.m.deep${deepPath(498)}`,
+        ],
+        [
+          () => t.log({ m: { score: 1, deep: nest(6000) } }, 'd', sample(1)),
+          `evaluationResult.m.deep${deepPath(498)}`,
+        ],
+        [
+          () => t.log(gllmResult(1, 1, 0), 'd', sample(1), { metadata: nest(6000) }),
+          `options.metadata${deepPath(500)}`,
+        ],
+        [() => t.logContext(nest(6000), { datasetName: 'd' }), `context${deepPath(500)}`],
+      ];
+      for (const [call, path] of cases) {
+        const error = await expectRefused(call, 'E_INVALID_ARGUMENT', path);
+        expect(error.message).toMatch(/more than 500 levels/);
+      }
+      const exact = fresh({ scoreKey: ['m', 'score'] });
+      await expectRefused(
+        () => exact.log({ m: { score: 1, deep: nest(6000) } }, 'd', sample(1)),
+        'E_INVALID_ARGUMENT',
+        `evaluationResult.m.deep${deepPath(498)}`,
+      );
+      await exact.close();
+      expect(await t.getExperimentHistory()).toEqual([]);
+      // 500 levels are stored and read back exactly.
+      const data = nest(500);
+      const result = { m: { score: 1, deep: nest(498) } };
+      const runId = await t.logBatch([result], 'd', [data], { metadata: nest(500) });
+      const [record] = await t.getRunResults(runId);
+      expect(record?.data).toEqual(data);
+      expect(record?.evaluationResult).toEqual(result);
+      expect(record?.metadata).toEqual(nest(500));
+      await t.close();
+    });
+
+    it('gives a typed error, with the path, for a getter or toJSON that throws', async () => {
+      const t = fresh();
+      const boom = () => {
+        throw new RangeError('boom');
+      };
+      const data = { ...sample(1) };
+      Object.defineProperty(data, 'secret', { get: boom, enumerable: true });
+      const cases: [() => unknown, string][] = [
+        [() => t.log(gllmResult(1, 1, 0), 'd', data), 'data.secret'],
+        [
+          () => t.log({ m: { score: 1, extra: { toJSON: boom } } }, 'd', sample(1)),
+          'evaluationResult.m.extra',
+        ],
+        [
+          () =>
+            t.log(
+              {
+                m: {
+                  get score(): number {
+                    return boom();
+                  },
+                },
+              },
+              'd',
+              sample(1),
+            ),
+          'evaluationResult.m.score',
+        ],
+        [
+          () => t.log(gllmResult(1, 1, 0), 'd', sample(1), { metadata: { at: { toJSON: boom } } }),
+          'options.metadata.at',
+        ],
+        [() => t.logContext({ v: { toJSON: boom } }, { datasetName: 'd' }), 'context.v'],
+      ];
+      for (const [call, path] of cases) {
+        const error = await expectRefused(call, 'E_NOT_SERIALIZABLE', path);
+        expect(error.message).toMatch(/RangeError: boom/);
+        expect((error.cause as Error).message).toBe('boom');
+      }
+      expect(await t.getExperimentHistory()).toEqual([]);
+      await t.close();
+    });
+
+    it('says what a wrong value is: "got undefined", "got an object"', async () => {
+      const t = fresh();
+      const cases: [() => unknown, string][] = [
+        [
+          () => t.log(gllmResult(1, 1, 0), undefined as never, sample(1)),
+          'datasetName must be a non-empty string, got undefined',
+        ],
+        [
+          () => t.log(gllmResult(1, 1, 0), {} as never, sample(1)),
+          'datasetName must be a non-empty string, got an object',
+        ],
+        [
+          () => t.log(undefined as never, 'd', sample(1)),
+          'evaluationResult must be an object, got undefined',
+        ],
+        [() => t.log(gllmResult(1, 1, 0), 'd', 3 as never), 'data must be an object, got a number'],
+      ];
+      for (const [call, message] of cases) {
+        const error = await expectError(call, 'E_INVALID_ARGUMENT');
+        expect(error.message).toBe(`[evaltrack] ${message}`);
+      }
+      await t.close();
+    });
+
+    it('reads 2,500 results of one run back in exact order, imported ones too, once each', async () => {
+      const runId = 'big-run';
+      const batch = (from: number, n: number) => ({
+        results: Array.from({ length: n }, (_, i) => gllmResult((from + i) % 2, 1, 0)),
+        data: Array.from({ length: n }, (_, i) => sample(from + i)),
+      });
+      const t = fresh();
+      const other = fresh();
+      let b = batch(0, 1000);
+      await t.logBatch(b.results, 'd', b.data, { runId });
+      b = batch(1000, 500);
+      await other.logBatch(b.results, 'd', b.data, { runId });
+      const foreign = await other.getRunResults(runId);
+      await other.close();
+      // Out of order: odd positions backwards, then even ones; logged before the results after.
+      const imported = [
+        ...foreign.filter((_, i) => i % 2 === 1).reverse(),
+        ...foreign.filter((_, i) => i % 2 === 0),
+      ];
+      expect(await t.importResults(imported)).toEqual({ imported: 500, skipped: 0 });
+      b = batch(1500, 1000);
+      await t.logBatch(b.results, 'd', b.data, { runId });
+      expect(await t.importResults(imported.slice(0, 100))).toEqual({ imported: 0, skipped: 100 });
+      const records = await t.getRunResults(runId);
+      const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `s${from + i}`);
+      expect(records.map((r) => r.sampleId)).toEqual([
+        ...ids(0, 1000),
+        ...imported.map((r) => r.sampleId),
+        ...ids(1500, 1000),
+      ]);
+      expect(records.slice(1000, 1500)).toEqual(imported);
+      expect(new Set(records.map((r) => r.resultId)).size).toBe(2500);
+      const streamed: string[] = [];
+      for await (const r of t.iterateRunResults(runId)) streamed.push(r.resultId);
+      expect(streamed).toEqual(records.map((r) => r.resultId));
+      const [run] = await t.getExperimentHistory();
+      expect(run).toMatchObject({ runId, totalData: 2500, successCount: 1250, successTotal: 2500 });
+      await t.close();
     });
   });
 

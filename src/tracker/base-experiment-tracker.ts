@@ -15,13 +15,16 @@ import {
   checkOptions,
   checkRecord,
   checkStringList,
+  checkWellFormed,
   isPlainRecord,
+  setOwn,
 } from './check-input.js';
 import {
   firstEvaluatorName,
   flattenResult,
   inResultOrder,
   kindOfColumn,
+  RESERVED_COLUMNS,
   unflattenValues,
 } from './flatten-result.js';
 import type { FlatColumn, FlattenConfig } from './flatten-result.js';
@@ -517,10 +520,21 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     const values = checkRecord(record.values, `${where}.values`);
     const columns: FlatColumn[] = [];
     for (const [name, value] of Object.entries(values)) {
+      // Values read from files may be text (Python wrote them); the names and text must still
+      // be storable everywhere, a copy to CSV included.
       if (!(typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value))) {
         throw new InvalidInputError(
           'E_NON_FINITE_SCORE',
           `${where}.values.${name} is ${String(value)}; values must be finite numbers, booleans or text`,
+          `${where}.values.${name}`,
+        );
+      }
+      checkWellFormed(name, `${where}.values.${name}`);
+      if (typeof value === 'string') checkWellFormed(value, `${where}.values.${name}`);
+      if (RESERVED_COLUMNS.has(name)) {
+        throw new InvalidInputError(
+          'E_INVALID_ARGUMENT',
+          `${where}.values has a column named ${JSON.stringify(name)}, one of the results file's own columns; rename it before importing`,
           `${where}.values.${name}`,
         );
       }
@@ -606,7 +620,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
         );
       }
       assertJsonable(out, `summary evaluator ${evaluator.name || '(anonymous)'}`);
-      Object.assign(summary, out);
+      for (const key of Object.keys(out)) setOwn(summary, key, out[key]);
     }
     return summary;
   }

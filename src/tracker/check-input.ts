@@ -4,8 +4,48 @@ import { InvalidInputError } from '../errors.js';
 export const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const describe = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+/** What a value is, for messages: `null`, `undefined`, `an array`, `an object`, `a number`… */
+export const describe = (v: unknown): string => {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Date) return 'a Date';
+  const type = typeof v;
+  return type === 'object' ? 'an object' : `a ${type}`;
+};
+
+/**
+ * Sets an own property, `__proto__` included: plain assignment of that key would replace the
+ * object's prototype (or, on a node reached through it, write into `Object.prototype`).
+ */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(obj, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else obj[key] = value;
+}
+
+/** An own property's value; inherited ones (`constructor`, `__proto__`…) are not data. */
+export const ownValue = (obj: Record<string, unknown>, key: string): unknown =>
+  Object.hasOwn(obj, key) ? obj[key] : undefined;
+
+/**
+ * Refuses text that UTF-8 cannot hold (a lone surrogate): SQLite and PostgreSQL would store it
+ * as U+FFFD, so an id would no longer find what was stored under it, and CSV cannot hold it.
+ */
+export function checkWellFormed(value: string, where: string): string {
+  if (!value.isWellFormed()) {
+    throw new InvalidInputError(
+      'E_NOT_SERIALIZABLE',
+      `${where} holds a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot store`,
+      where,
+    );
+  }
+  return value;
+}
 
 export function checkRecord(value: unknown, where: string): Record<string, unknown> {
   if (!isPlainRecord(value)) {
@@ -26,7 +66,7 @@ export function checkName(value: unknown, where: string): string {
       where,
     );
   }
-  return value;
+  return checkWellFormed(value, where);
 }
 
 /** Rejects option keys the callee does not know, so a typo is an error rather than a silent default. */

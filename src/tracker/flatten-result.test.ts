@@ -64,12 +64,17 @@ describe('flattenResult', () => {
 
   it('writes extra companions asked for, and skips null and empty values', () => {
     const cols = flattenResult(
-      { m: { score: null }, n: { score: 0.25, explanation: 'why', success: '' } },
+      {
+        m: { score: null, explanation: 'not scored' },
+        n: { score: 0.25, explanation: 'why', success: null },
+        o: { score: 0.5, explanation: '' },
+      },
       { scoreKey: 'score', companionFields: ['success', 'explanation'], extraScoreKeys: [] },
       'r',
     );
     expect(cols.map((c) => [c.name, c.value])).toEqual([
       ['n.score', 0.25],
+      ['o.score', 0.5],
       ['n.explanation', 'why'],
     ]);
   });

@@ -2,8 +2,9 @@
  * The score-key rules, written once for every store: which leaves of an evaluator output become
  * columns, under which dotted names, in which order.
  */
-import { InvalidInputError } from '../errors.js';
-import { assertJsonable } from './python-format.js';
+import { EvaltrackError, InvalidInputError } from '../errors.js';
+import { describe, ownValue, setOwn } from './check-input.js';
+import { assertJsonable, MAX_NESTING } from './python-format.js';
 import type { EvaluationOutput, FlatValue } from '../types.js';
 
 /** The group a column belongs to, in the order groups appear in a results file. */
@@ -31,8 +32,42 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Only JSON leaves a CSV cell can hold are columns; `null` and `''` mean "no value". */
-function leafValue(v: unknown, where: string, name: string): FlatValue | undefined {
+/**
+ * The results file's own columns (csv-format.md). No score or companion column may take one of
+ * these names, in any store: in a CSV file it would overwrite that column, and a result stored
+ * elsewhere must stay copyable to CSV.
+ */
+export const RESERVED_COLUMNS: ReadonlySet<string> = new Set([
+  'run_id',
+  'dataset_name',
+  'timestamp',
+  'evaluator_name',
+  'model_name',
+  'data',
+  'metadata',
+  'result_id',
+  'sample_id',
+  'project_name',
+  'evaluation_result',
+]);
+
+/** The companion field that is a verdict, and so must be a boolean or a number like a score. */
+const VERDICT_FIELD = 'success';
+
+/** How a leaf is checked: a score (or verdict) must be a number or a boolean; text is kept. */
+type LeafRule = 'score' | 'text';
+
+const shortly = (v: unknown): string =>
+  typeof v === 'string'
+    ? `the text ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`
+    : describe(v);
+
+/**
+ * A leaf's column value, or `undefined` for no value: `null` and a missing key mean "not scored".
+ * A score that is not a finite number or a boolean is refused, never stored as a failure; other
+ * companions (an `explanation`) keep their text, and leave out what a cell cannot hold.
+ */
+function leafValue(v: unknown, where: string, name: string, rule: LeafRule): FlatValue | undefined {
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) {
       throw new InvalidInputError(
@@ -44,19 +79,25 @@ function leafValue(v: unknown, where: string, name: string): FlatValue | undefin
     return v;
   }
   if (typeof v === 'boolean') return v;
-  if (typeof v === 'string' && v !== '') return v;
-  return undefined;
+  if (v === null || v === undefined) return undefined;
+  if (rule === 'text') return typeof v === 'string' && v !== '' ? v : undefined;
+  throw new InvalidInputError(
+    'E_INVALID_ARGUMENT',
+    `${where}.${name} is ${shortly(v)}; a score must be a number or a boolean (null: not scored)`,
+    `${where}.${name}`,
+  );
 }
 
 const join = (base: string, key: string): string => (base === '' ? key : `${base}.${key}`);
 
 /** A value JSON holds as it is: the checks of {@link assertJsonable} have nothing to add. */
 const isJsonLeaf = (v: unknown): boolean =>
-  typeof v === 'string' ||
-  typeof v === 'boolean' ||
-  v === null ||
-  v === undefined ||
-  (typeof v === 'number' && Number.isFinite(v));
+  typeof v === 'string'
+    ? v.isWellFormed()
+    : typeof v === 'boolean' ||
+      v === null ||
+      v === undefined ||
+      (typeof v === 'number' && Number.isFinite(v));
 
 /** An object JSON writes key by key (not a Map, a Date or another object with `toJSON`). */
 const isPlainJson = (v: object): boolean =>
@@ -72,27 +113,46 @@ export function exactScorePath(scoreKey: string | readonly string[]): readonly s
 /**
  * Flattens one evaluator output into its columns: score columns first (in the order their leaves
  * appear), then companions, then extra score keys. It also checks, on the same walk, that the
- * output is one JSON can hold (as {@link assertJsonable}), so a result is traversed once. `where`
- * names the input in error messages.
+ * output is one JSON can hold (as {@link assertJsonable}: nesting, lone surrogates, getters that
+ * throw), so a result is traversed once. Time is linear in the size of the output. `where` names
+ * the input in error messages.
  */
 export function flattenResult(
   result: EvaluationOutput,
   config: FlattenConfig,
   where: string,
 ): FlatColumn[] {
+  try {
+    return flatten(result, config, where);
+  } catch (e) {
+    if (e instanceof EvaltrackError) throw e;
+    // A getter, toJSON or proxy threw: the full check finds where, and throws a typed error.
+    assertJsonable(result, where);
+    throw new InvalidInputError(
+      'E_NOT_SERIALIZABLE',
+      `${where} could not be read (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`,
+      where,
+      { cause: e },
+    );
+  }
+}
+
+function flatten(result: EvaluationOutput, config: FlattenConfig, where: string): FlatColumn[] {
   const scores: FlatColumn[] = [];
   const companions: FlatColumn[] = [];
-  const seen: string[] = [];
+  const seen = new Set<string>();
   // Values JSON cannot hold are reported after the scores, whose errors say more.
   const problems: (() => void)[] = [];
 
-  // `base` is the dotted path of `parent`; paths are built as strings, not arrays, as this runs
-  // for every logged result.
-  const addScore = (parent: Json, base: string, leaf: string): void => {
-    const name = join(base, leaf);
-    const value = leafValue(parent[leaf], where, name);
-    if (value === undefined) return;
-    if (seen.includes(name)) {
+  const claim = (name: string): void => {
+    if (RESERVED_COLUMNS.has(name)) {
+      throw new InvalidInputError(
+        'E_INVALID_ARGUMENT',
+        `${where}.${name} would be a column named ${JSON.stringify(name)}, one of the results file's own columns (${[...RESERVED_COLUMNS].join(', ')}); rename the key or choose another scoreKey or companionFields`,
+        `${where}.${name}`,
+      );
+    }
+    if (seen.has(name)) {
       // Keys with dots in them (`{"a.b": {...}}` beside `{a: {b: {...}}}`): two leaves, one name.
       throw new InvalidInputError(
         'E_INVALID_ARGUMENT',
@@ -100,14 +160,24 @@ export function flattenResult(
         `${where}.${name}`,
       );
     }
-    seen.push(name);
+    seen.add(name);
+  };
+
+  // `base` is the dotted path of `parent`; paths are built as strings, not arrays, as this runs
+  // for every logged result.
+  const addScore = (parent: Json, base: string, leaf: string): void => {
+    const name = join(base, leaf);
+    const value = leafValue(ownValue(parent, leaf), where, name, 'score');
+    if (value === undefined) return;
+    claim(name);
     scores.push({ name, kind: 'score', value });
     for (const field of config.companionFields) {
       if (field === leaf) continue;
       const cname = join(base, field);
-      const cvalue = leafValue(parent[field], where, cname);
-      if (cvalue === undefined || seen.includes(cname)) continue;
-      seen.push(cname);
+      const rule = field === VERDICT_FIELD ? 'score' : 'text';
+      const cvalue = leafValue(ownValue(parent, field), where, cname, rule);
+      if (cvalue === undefined || seen.has(cname)) continue;
+      claim(cname);
       companions.push({ name: cname, kind: 'companion', value: cvalue });
     }
   };
@@ -116,31 +186,35 @@ export function flattenResult(
   if (exact) {
     assertJsonable(result, where);
     let parent: unknown = result;
-    for (const key of exact.slice(0, -1)) parent = isObject(parent) ? parent[key] : undefined;
+    for (const key of exact.slice(0, -1))
+      parent = isObject(parent) ? ownValue(parent, key) : undefined;
     if (isObject(parent)) {
       addScore(parent, exact.slice(0, -1).join('.'), exact[exact.length - 1] ?? '');
     }
   } else {
     const key = config.scoreKey as string;
     const ancestors: object[] = [];
-    const visit = (obj: Json, base: string): void => {
+    const visit = (obj: Json, base: string, depth: number): void => {
       if (ancestors.includes(obj)) {
         problems.push(() => assertJsonable(result, where)); // names the cycle
         return;
       }
+      // Refused with its path before the stack runs out.
+      if (depth > MAX_NESTING) return assertJsonable(result, where);
       ancestors.push(obj);
       for (const k in obj) {
         if (!Object.hasOwn(obj, k)) continue;
+        if (!k.isWellFormed()) problems.push(() => assertJsonable(result, where));
         const v = obj[k];
-        if (isObject(v) && isPlainJson(v)) visit(v, join(base, k));
-        else {
-          if (k === key) addScore(obj, base, k);
-          if (!isJsonLeaf(v)) problems.push(() => assertJsonable(v, `${where}.${join(base, k)}`));
+        if (k === key) addScore(obj, base, k);
+        if (isObject(v) && isPlainJson(v)) visit(v, join(base, k), depth + 1);
+        else if (!isJsonLeaf(v)) {
+          problems.push(() => assertJsonable(v, `${where}.${join(base, k)}`, depth + 1));
         }
       }
       ancestors.pop();
     };
-    visit(result, '');
+    visit(result, '', 1);
   }
 
   const extras: FlatColumn[] = [];
@@ -149,9 +223,9 @@ export function flattenResult(
     if (!isObject(block)) continue;
     for (const key of config.extraScoreKeys) {
       const name = `${evaluator}.${key}`;
-      const value = leafValue(block[key], where, name);
-      if (value === undefined || seen.includes(name)) continue;
-      seen.push(name);
+      const value = leafValue(ownValue(block, key), where, name, 'score');
+      if (value === undefined || seen.has(name)) continue;
+      seen.add(name);
       extras.push({
         name,
         kind: 'extra',
@@ -210,10 +284,16 @@ export function unflattenValues(values: Record<string, FlatValue>): EvaluationOu
     const path = name.split('.');
     let node = out;
     for (const key of path.slice(0, -1)) {
-      const next = node[key];
-      node = isObject(next) ? next : (node[key] = {});
+      // Keys are data: `__proto__` is a key like any other, never the way to Object.prototype.
+      const next = ownValue(node, key);
+      if (isObject(next)) node = next;
+      else {
+        const child: Json = {};
+        setOwn(node, key, child);
+        node = child;
+      }
     }
-    node[path[path.length - 1] ?? name] = value;
+    setOwn(node, path[path.length - 1] ?? name, value);
   }
   return out;
 }

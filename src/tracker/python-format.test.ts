@@ -74,9 +74,11 @@ describe('toPythonJson', () => {
     expect(toPythonJson(value, 'value')).toBe(expected);
   });
 
-  it('escapes lone surrogates so they survive the round trip', () => {
+  it('escapes lone surrogates in a string literal, and refuses them in stored JSON', () => {
     expect(pyJsonString('a\ud800b')).toBe('"a\\ud800b"');
-    expect(JSON.parse(toPythonJson({ s: '\udfff' }, 'v'))).toEqual({ s: '\udfff' });
+    expect(() => toPythonJson({ s: '\udfff' }, 'v')).toThrow(
+      expect.objectContaining({ code: 'E_NOT_SERIALIZABLE', path: 'v.s' }),
+    );
   });
 
   it('refuses what JSON cannot hold, naming where it is', () => {

@@ -63,23 +63,41 @@ function pyJsonNumber(x: number): string {
 }
 
 /**
- * Throws {@link InvalidInputError} (naming where, from `path`) for what JSON cannot hold: BigInt,
- * functions, symbols, NaN/Infinity, cycles, Maps, Sets and typed arrays, and `undefined` inside
- * arrays. `undefined` object properties are fine: JSON leaves them out.
+ * The deepest nesting of objects and arrays a stored JSON value may have (the value itself is
+ * level 1). Python's `json` module fails near 1,000 levels (994 at the top of the stack, fewer
+ * inside a caller's frames); 500 leaves room for the code around it.
  */
-export function assertJsonable(value: unknown, path: string): void {
+export const MAX_NESTING = 500;
+
+/**
+ * Throws {@link InvalidInputError} (naming where, from `path`) for what JSON cannot hold: BigInt,
+ * functions, symbols, NaN/Infinity, cycles, Maps, Sets and typed arrays, `undefined` inside
+ * arrays, and text with a lone surrogate (in values or keys), all `E_NOT_SERIALIZABLE`, as is a
+ * getter or `toJSON` that throws (the error is the `cause`); nesting deeper than
+ * {@link MAX_NESTING} levels is `E_INVALID_ARGUMENT`. `undefined` object properties are fine: JSON
+ * leaves them out. `level` is the nesting level of `value` within the stored value.
+ */
+export function assertJsonable(value: unknown, path: string, level = 1): void {
   // The path is a stack of keys, spelled out only when something is wrong: this runs over every
   // logged sample, and allocating a path per value would cost more than the check.
   const keys: (string | number)[] = [];
   // Objects on the way down, for cycles; nesting is shallow, so an array beats a Set.
   const ancestors: object[] = [];
-  function fail(what: string): never {
-    const at = path + keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
-    throw new InvalidInputError('E_NOT_SERIALIZABLE', `${at} ${what}`, at);
+  const at = (): string =>
+    path + keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+  function fail(
+    what: string,
+    code: 'E_NOT_SERIALIZABLE' | 'E_INVALID_ARGUMENT' = 'E_NOT_SERIALIZABLE',
+    cause?: unknown,
+  ): never {
+    const where = at();
+    throw new InvalidInputError(code, `${where} ${what}`, where, { cause });
   }
-  const walk = (v: unknown): void => {
+  const walk = (v: unknown, depth: number): void => {
     switch (typeof v) {
       case 'string':
+        if (!v.isWellFormed()) fail(LONE_SURROGATE);
+        return;
       case 'boolean':
       case 'undefined':
         return;
@@ -92,9 +110,15 @@ export function assertJsonable(value: unknown, path: string): void {
         fail(`is a ${typeof v}, which JSON cannot hold`);
     }
     if (v === null) return;
+    if (depth > MAX_NESTING) {
+      fail(
+        `is nested more than ${MAX_NESTING} levels deep, the most evaltrack stores (Python's json cannot read much deeper)`,
+        'E_INVALID_ARGUMENT',
+      );
+    }
     if (ancestors.includes(v)) fail('refers back to itself (a cycle)');
     if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
-      walk((v as { toJSON: () => unknown }).toJSON());
+      walk((v as { toJSON: () => unknown }).toJSON(), depth);
       return;
     }
     ancestors.push(v);
@@ -103,7 +127,7 @@ export function assertJsonable(value: unknown, path: string): void {
         keys.push(i);
         const item: unknown = v[i];
         if (item === undefined) fail('is undefined, which JSON cannot hold in an array');
-        walk(item);
+        walk(item, depth + 1);
         keys.pop();
       }
     } else {
@@ -115,14 +139,27 @@ export function assertJsonable(value: unknown, path: string): void {
       for (const key in v) {
         if (!Object.hasOwn(v, key)) continue;
         keys.push(key);
-        walk((v as Record<string, unknown>)[key]);
+        if (!key.isWellFormed()) fail(`is a key that ${LONE_SURROGATE}`);
+        walk((v as Record<string, unknown>)[key], depth + 1);
         keys.pop();
       }
     }
     ancestors.pop();
   };
-  walk(value);
+  try {
+    walk(value, level);
+  } catch (e) {
+    if (e instanceof InvalidInputError) throw e;
+    // A getter, a toJSON or a proxy threw: `keys` still names where.
+    fail(
+      `could not be read (a getter or toJSON threw: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`,
+      'E_NOT_SERIALIZABLE',
+      e,
+    );
+  }
 }
+
+const LONE_SURROGATE = 'holds a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot store';
 
 /** Escapes non-ASCII characters of JSON text as `\uXXXX`, as Python's `ensure_ascii` does. */
 export function asciiJson(json: string): string {

@@ -5,6 +5,7 @@
  */
 import type { FlatValue, RunSummary } from '../types.js';
 import type { RunPatch } from './result-store.js';
+import { setOwn } from './check-input.js';
 import { pyRound } from './python-format.js';
 
 /** What a store keeps per run, enough to extend it one result at a time. */
@@ -231,7 +232,7 @@ export function toRunSummary(a: RunAggregate): RunSummary {
   const summaryResult: Record<string, unknown> = {};
   if (a.accuracyTotal > 0)
     summaryResult['accuracy'] = pyRound(a.accuracyPassed / a.accuracyTotal, 2);
-  Object.assign(summaryResult, a.summaryExtra);
+  for (const key of Object.keys(a.summaryExtra)) setOwn(summaryResult, key, a.summaryExtra[key]);
   return {
     runId: a.runId,
     datasetName: a.datasetName,

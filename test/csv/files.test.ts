@@ -12,7 +12,8 @@ const TRICKY = [
   'CR\rLF\nCRLF\r\nend',
   'tab\there',
   'unicode: naïve café – ü ß 中文 العربية',
-  'emoji: 🎉👩‍👩‍👧 and a lone high \ud83d and low \ude00 surrogate',
+  // Lone surrogates are refused by every tracker (the contract suite), so they are not here.
+  'emoji: 🎉👩‍👩‍👧 and a pair \ud83d\ude00',
   '=HYPERLINK("http://evil.example","click")',
   '+1',
   '-1+2',

@@ -37,14 +37,21 @@ describe('copyResults', () => {
 
   it('gives every store the same values, field for field, for the same results', async () => {
     using dir = tempDir();
-    const csv = new CSVExperimentTracker('p', { outputDir: join(dir.path, 'csv') });
+    // Text that looks typed in a value column: an explanation kept as a companion.
+    const csv = new CSVExperimentTracker('p', {
+      outputDir: join(dir.path, 'csv'),
+      companionFields: ['success', 'explanation'],
+    });
     const run = await csv.logBatch(
-      [gllmResult(0.5, 1, 0), { judge: { score: '0.5', success: 'True', note: 'x' } }],
+      [
+        gllmResult(0.5, 1, 0),
+        { judge: { score: 0.5, success: true, explanation: 'True', note: 'x' } },
+      ],
       'd',
       [
         {
           id: 'a',
-          input: 'naïve “quotes”, commas\r\nand 🎉 and \ud800',
+          input: 'naïve “quotes”, commas\r\nand 🎉 and a pair \ud83d\ude00',
           nested: { n: [1, -0.5, null] },
         },
         { id: 'b', input: '=HYPERLINK("x")', expected_output: '-1+2' },

@@ -19,13 +19,29 @@ describe('the dashboard run table', () => {
     using dir = tempDir();
     const t = new SqliteExperimentTracker('p', { file: join(dir.path, 't.sqlite') });
     const values = [0.5, undefined, 1, 'n/a', 0, true];
-    const runId = await t.logBatch(
-      values.map((v, i) => ({
-        m: { aggregate_success: i % 2 === 0, ...(v === undefined ? {} : { score: v }) },
-      })),
-      'd',
-      values.map((_, i) => ({ id: `s${i}`, input: i === 3 ? 'the Needle here' : `q${i}` })),
-    );
+    const result = (v: (typeof values)[number], i: number) => ({
+      m: { aggregate_success: i % 2 === 0, ...(v === undefined ? {} : { score: v }) },
+    });
+    const sample = (i: number) => ({ id: `s${i}`, input: i === 3 ? 'the Needle here' : `q${i}` });
+    const runId = 'run';
+    for (const [i, v] of values.entries()) {
+      if (typeof v !== 'string') {
+        await t.logBatch([result(v, i)], 'd', [sample(i)], { runId });
+        continue;
+      }
+      // Text under a score key is refused at log time, but files (Python's) can hold it.
+      const [like] = await t.getRunResults(runId);
+      await t.importResults([
+        {
+          ...like!,
+          resultId: `text-${i}`,
+          sampleId: `s${i}`,
+          values: { 'm.score': v, 'm.aggregate_success': 0 },
+          data: sample(i),
+          evaluationResult: result(v, i),
+        },
+      ]);
+    }
     const [run] = await t.getExperimentHistory();
     const table = new RunTable(t, run!);
     const ids = async (q: Partial<typeof page>) =>

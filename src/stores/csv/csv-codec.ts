@@ -37,6 +37,22 @@ export function encodeText(s: string, where: string): string {
   return quoteCell(FORMULA.test(s) ? `'${s}` : s);
 }
 
+/** The most characters Python's `csv` module reads in one field, unless raised (`csv.field_size_limit()`). */
+export const PYTHON_CSV_FIELD_LIMIT = 131_072;
+
+/**
+ * Whether Python's `csv` module, at its default limit, refuses `cell` (as written: quoted or
+ * not). Python counts the characters of the unquoted field, code points, not UTF-16 units.
+ */
+export function overPythonFieldLimit(cell: string): boolean {
+  if (cell.length <= PYTHON_CSV_FIELD_LIMIT) return false;
+  const field = cell.startsWith('"') ? cell.slice(1, -1).replaceAll('""', '"') : cell;
+  if (field.length > 2 * PYTHON_CSV_FIELD_LIMIT) return true;
+  let chars = 0;
+  for (const _ of field) chars++;
+  return chars > PYTHON_CSV_FIELD_LIMIT;
+}
+
 /** Undoes the formula escape of {@link encodeText}. */
 export function unescapeText(s: string): string {
   return s.charCodeAt(0) === 0x27 && FORMULA.test(s.slice(1)) ? s.slice(1) : s;

@@ -55,7 +55,9 @@ import {
   encodeText,
   encodeValue,
   formatRecord,
+  overPythonFieldLimit,
   parseRecord,
+  PYTHON_CSV_FIELD_LIMIT,
   quoteCell,
 } from './csv-codec.js';
 import { withFileLock } from './file-lock.js';
@@ -215,6 +217,8 @@ export class CsvStore implements ResultStore {
     { layout: ResultsLayout; columns: readonly FlatColumn[]; at: number[] } | undefined;
   // The identity cells repeat from one result to the next: encode each once.
   readonly #encoded = new Map<string, string>();
+  // Columns already reported as holding a cell too large for Python's csv module.
+  readonly #warnedLarge = new Set<string>();
 
   constructor(options: CsvStoreOptions) {
     this.#dir = options.outputDir;
@@ -581,6 +585,10 @@ export class CsvStore implements ResultStore {
       for (let c = 0; c < at.length; c++) {
         row[at[c] as number] = small[fixedAt.length + c] as string;
       }
+      for (let i = 0; i < row.length; i++) {
+        if ((row[i] as string).length > PYTHON_CSV_FIELD_LIMIT)
+          this.#checkCellSize(names[i], row[i], r);
+      }
       // One string, one encode per row: cheaper than a write call per piece. The line end is a
       // write of its own, so that the row's string is not copied again to append it.
       put(row.join(','));
@@ -589,6 +597,17 @@ export class CsvStore implements ResultStore {
     }
     this.#writeBuffer = buf;
     return buf.subarray(0, pos);
+  }
+
+  /** Warns, once per column, of a cell Python's `csv` module cannot read without a raised limit. */
+  #checkCellSize(column: string | undefined, cell: string | undefined, r: PreparedResult): void {
+    if (column === undefined || cell === undefined || this.#warnedLarge.has(column)) return;
+    if (!overPythonFieldLimit(cell)) return;
+    this.#warnedLarge.add(column);
+    this.#warn(
+      `a cell of column ${JSON.stringify(column)} (result ${r.resultId} of run ${JSON.stringify(r.runId)}) holds more than ${PYTHON_CSV_FIELD_LIMIT.toLocaleString('en')} characters, more than Python's csv module reads by default: Python readers of ${this.resultsPath} must call csv.field_size_limit(sys.maxsize) first (pandas and evaltrack read it as it is); further cells of this column are not reported`,
+      'EVALTRACK_LARGE_CELL',
+    );
   }
 
   /** Opens the results file for appending, creating it, or repairing a torn tail, first. */

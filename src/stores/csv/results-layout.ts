@@ -45,24 +45,34 @@ function groupOf(name: string, config: FlattenConfig): Group {
 /**
  * The header after adding `columns` that it lacks: each new column goes after the last column of
  * its own group or an earlier one, so groups stay in csv-format.md's order and old columns keep
- * their relative order.
+ * their relative order. Several new columns at one place keep their order within a group, earlier
+ * groups first. Linear in the header and the columns: a result may add thousands of them.
  */
 export function extendHeader(
   header: readonly string[],
   columns: readonly { name: string; kind: ColumnKind | 'leading' | 'json' | 'own' }[],
   config: FlattenConfig,
 ): string[] {
-  const names = [...header];
-  const ranks = names.map((n) => RANK[groupOf(n, config)]);
-  const present = new Set(names);
+  const groups = Object.keys(RANK).length;
+  // After which old column each group's new columns go: after the last one of a group not later.
+  const insertAt = new Array<number>(groups).fill(0);
+  for (let i = 0; i < header.length; i++) {
+    const rank = RANK[groupOf(header[i] ?? '', config)];
+    for (let r = rank; r < groups; r++) insertAt[r] = i + 1;
+  }
+  const added: string[][] = Array.from({ length: groups }, () => []);
+  const present = new Set(header);
   for (const { name, kind } of columns) {
     if (present.has(name)) continue;
     present.add(name);
-    const rank = RANK[kind];
-    let at = 0;
-    for (let i = 0; i < ranks.length; i++) if ((ranks[i] ?? 0) <= rank) at = i + 1;
-    names.splice(at, 0, name);
-    ranks.splice(at, 0, rank);
+    added[RANK[kind]]?.push(name);
+  }
+  const names: string[] = [];
+  for (let at = 0; at <= header.length; at++) {
+    for (let r = 0; r < groups; r++) {
+      if (insertAt[r] === at) for (const name of added[r] ?? []) names.push(name);
+    }
+    if (at < header.length) names.push(header[at] ?? '');
   }
   return names;
 }

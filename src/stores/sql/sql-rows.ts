@@ -3,6 +3,7 @@
  * result map to table rows and back, and how the aggregates are refolded from stored results.
  * Both stores keep JSON as text, so a row reads back exactly as it was written.
  */
+import { setOwn } from '../../tracker/check-input.js';
 import type { PreparedResult } from '../../tracker/result-store.js';
 import { applyPatch, emptyAggregate, foldResult } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
@@ -129,7 +130,7 @@ export const toRunRow = (a: RunAggregate): RunRow => ({
 /** A prepared result as a row: its JSON serialised now, as `ResultStore.append` requires. */
 export function toResultRow(r: PreparedResult): ResultRow {
   const values: Record<string, FlatValue> = {};
-  for (const c of r.columns) values[c.name] = c.value;
+  for (const c of r.columns) setOwn(values, c.name, c.value);
   return {
     result_id: r.resultId,
     run_id: r.runId,
