@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
-import { checkName, checkOptions, isPlainRecord } from '../tracker/check-input.js';
+import { checkName, checkOptions, isPlainRecord, setOwn } from '../tracker/check-input.js';
 import { flattenResult } from '../tracker/flatten-result.js';
 import { sampleIdOf } from '../tracker/ids.js';
 import { assertJsonable } from '../tracker/python-format.js';
@@ -305,7 +305,7 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
               `two evaluators return ${JSON.stringify(key)}; give each a name of its own`,
             );
           }
-          merged[key] = out[key];
+          setOwn(merged, key, out[key]);
         }
       }
       // Once evaluate() is over (finished, stopped or failed), late evaluations are not logged.
