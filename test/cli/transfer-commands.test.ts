@@ -51,9 +51,11 @@ const result = (i: number) => ({
   judge: {
     aggregate_success: i % 3 !== 0,
     aggregate_score: (i % 7) / 7,
-    // Text that reads like a number or a formula, and text beyond ASCII: each comes back as text.
     verdict: {
-      score: i % 5 === 0 ? '0.5' : i % 5 === 1 ? '=1+1' : i % 5 === 2 ? `ok ✓ ${i}` : i % 2,
+      score: i % 2,
+      // Text in the evaluator output that reads like a number or a formula, and text beyond
+      // ASCII: each comes back exactly.
+      explanation: i % 5 === 0 ? '0.5' : i % 5 === 1 ? '=1+1' : i % 5 === 2 ? `ok ✓ ${i}` : '',
     },
   },
 });
