@@ -30,6 +30,7 @@ import {
 import { sampleField } from '../tracker/sample-texts.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
+import { pendingCommand } from './pending-command.js';
 import { num, renderTable, shorten, styleFor, visible } from './render.js';
 import type { Style } from './render.js';
 
@@ -847,7 +848,13 @@ function describeComparison(cmp: RunComparison, style: Style): string {
 }
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [...readCommands, ...transferCommands, rebuild, ui];
+export const COMMANDS: readonly Command[] = [
+  ...readCommands,
+  ...transferCommands,
+  rebuild,
+  ui,
+  pendingCommand,
+];
 
 function help(): string {
   const lines = COMMANDS.map(

@@ -1,0 +1,49 @@
+// A user's script that logs into PostgreSQL with log() and then ends abruptly.
+// Usage: node pg-journal-writer.mjs <url> <schema> <journalDir> <mode> <count> <runId>
+// Logs <count> results with log() into run <runId>, then logContext({ commit: 'abc' }) without
+// awaiting it, then by <mode>:
+//   exit   process.exit(0) at once
+//   throw  an uncaught exception
+//   hang   prints "logged" and waits, to be killed
+//   close  awaits close(); prints what an UnstoredResultsError carried as JSON, or "stored"
+import { PostgresExperimentTracker } from 'evaltrack/postgres';
+
+const [url, schema, journalDir, mode, countText, runId] = process.argv.slice(2);
+const tracker = new PostgresExperimentTracker('p', {
+  connectionString: url,
+  schema,
+  journalDir,
+  retries: 1,
+  retryDelayMs: 10,
+});
+for (let i = 0; i < Number(countText); i++) {
+  tracker.log(
+    { ev: { aggregate_success: i % 2 === 1, score: i % 2 } },
+    'd',
+    { id: `${runId}-${i}`, input: `q${i}` },
+    { runId },
+  );
+}
+// Queued synchronously (the tracker knows the run); the promise is left to the process's end.
+tracker.logContext({ commit: 'abc' }, { runId }).catch(() => {});
+
+if (mode === 'exit') process.exit(0);
+if (mode === 'throw') throw new Error('the script failed right after logging');
+if (mode === 'hang') {
+  process.stdout.write('logged\n');
+  setInterval(() => {}, 1000);
+}
+if (mode === 'close') {
+  try {
+    await tracker.close();
+    process.stdout.write('stored\n');
+  } catch (e) {
+    process.stdout.write(
+      `${JSON.stringify({
+        code: e.code,
+        results: e.results.map((r) => r.sampleId),
+        runChanges: e.runChanges.map((c) => [c.runId, c.context]),
+      })}\n`,
+    );
+  }
+}
