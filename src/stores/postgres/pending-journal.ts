@@ -458,7 +458,8 @@ export class PendingJournal {
           for (const r of op.rows) entry.runs[r.run_id] = (entry.runs[r.run_id] ?? 0) + 1;
         }
       }
-      files.push(entry);
+      // An empty file (everything committed) holds nothing to show.
+      if (text !== '') files.push(entry);
     }
     return files;
   }
