@@ -34,6 +34,8 @@ async function sql<R extends pg.QueryResultRow>(
 
 // The journals of these tests' trackers (refused batches set aside, say) stay out of the home folder.
 const journal = tempDir('evaltrack-journal-');
+// Child processes (the writers) inherit it.
+process.env['EVALTRACK_JOURNAL_DIR'] = journal.path;
 afterAll(() => journal[Symbol.dispose]());
 
 describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}` : ''}`, () => {
