@@ -5,6 +5,7 @@
 //   exit   process.exit(0) at once
 //   throw  an uncaught exception
 //   hang   prints "logged" and waits, to be killed
+//   stored awaits flush(), then prints "logged" and waits, to be killed
 //   close  awaits close(); prints what an UnstoredResultsError carried as JSON, or "stored"
 import { PostgresExperimentTracker } from 'evaltrack/postgres';
 
@@ -29,7 +30,8 @@ tracker.logContext({ commit: 'abc' }, { runId }).catch(() => {});
 
 if (mode === 'exit') process.exit(0);
 if (mode === 'throw') throw new Error('the script failed right after logging');
-if (mode === 'hang') {
+if (mode === 'stored') await tracker.flush();
+if (mode === 'hang' || mode === 'stored') {
   process.stdout.write('logged\n');
   setInterval(() => {}, 1000);
 }

@@ -159,11 +159,27 @@ describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES
       runChangesAlreadyApplied: 0,
     });
     await again.close();
+
+    // Killed after its results were committed: its journal is empty, nothing is written twice.
+    const late = await runWriter([server, schema, dir.path, 'stored', '10', 'late'], 'SIGKILL');
+    expect(late).toMatchObject({ code: null, signal: 'SIGKILL' });
+    const last = open(schema, dir.path);
+    expect(await last.pushPending()).toEqual({
+      files: 1,
+      results: 0,
+      stored: 0,
+      alreadyStored: 0,
+      runChanges: 0,
+      runChangesAlreadyApplied: 0,
+    });
+    await last.close();
     expect(await storedCounts(server, schema)).toEqual([
       ['exit', 10, 10],
       ['kill', 10, 10],
+      ['late', 10, 10],
       ['throw', 10, 10],
     ]);
+    expect(journalFiles(dir.path)).toEqual([]);
   });
 
   it('`evaltrack pending` shows what is left; --push stores it once, from two pushers at once', async () => {
