@@ -7,6 +7,7 @@
 //   hang   prints "logged" and waits, to be killed
 //   stored awaits flush(), then prints "logged" and waits, to be killed
 //   close  awaits close(); prints what an UnstoredResultsError carried as JSON, or "stored"
+import { setInterval } from 'node:timers';
 import { PostgresExperimentTracker } from 'evaltrack/postgres';
 
 const [url, schema, journalDir, mode, countText, runId] = process.argv.slice(2);

@@ -64,6 +64,14 @@ function runWriter(args: string[], kill?: NodeJS.Signals): Promise<Exit> {
   });
 }
 
+/** What `evaltrack pending --json` prints. */
+interface PendingJson {
+  folder: string;
+  pushed: Record<string, number> | null;
+  files: { state: string; results: number; runChanges: number; runs: Record<string, number> }[];
+}
+const pendingJson = (e: Exit): PendingJson => JSON.parse(e.stdout) as PendingJson;
+
 /** The built `evaltrack` binary. */
 async function cli(args: string[], journalDir: string): Promise<Exit> {
   try {
@@ -192,10 +200,10 @@ describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES
     expect(await cli(['pending', '--store', store, '--json'], dir.path)).toMatchObject({
       code: 0,
     });
-    const shown = JSON.parse((await cli(['pending', '--store', store, '--json'], dir.path)).stdout);
+    const shown = pendingJson(await cli(['pending', '--store', store, '--json'], dir.path));
     expect(shown.pushed).toBe(null);
     expect(
-      (shown.files as { state: string; results: number; runChanges: number; runs: object }[])
+      shown.files
         .map((f) => [f.state, f.results, f.runChanges, f.runs])
         .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
     ).toEqual([
@@ -213,8 +221,8 @@ describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES
     const pushes = await Promise.all(
       [1, 2].map(() => cli(['pending', '--store', store, '--push', '--json'], dir.path)),
     );
-    const reports = pushes.map((p) => JSON.parse(p.stdout).pushed);
-    const total = (k: string) => reports.reduce((n, r) => n + (r[k] as number), 0);
+    const reports = pushes.map((p) => pendingJson(p).pushed ?? {});
+    const total = (k: string) => reports.reduce((n, r) => n + (r[k] ?? 0), 0);
     expect([total('files'), total('results'), total('stored'), total('alreadyStored')]).toEqual([
       2, 20, 20, 0,
     ]);
@@ -337,10 +345,8 @@ describe.skipIf(url === null)('postgres journal when the server is down', () => 
         ['close', { commit: 'abc' }],
       ],
     });
-    const shown = JSON.parse((await cli(['pending', '--store', store, '--json'], dir.path)).stdout);
-    expect(
-      (shown.files as { state: string; results: number }[]).map((f) => [f.state, f.results]).sort(),
-    ).toEqual([
+    const shown = pendingJson(await cli(['pending', '--store', store, '--json'], dir.path));
+    expect(shown.files.map((f) => [f.state, f.results]).sort()).toEqual([
       ['released', 10],
       ['released', 10],
     ]);

@@ -428,7 +428,7 @@ export class PendingJournal {
       else if (host !== HOST) state = 'other host';
       else if (pid === 0) state = 'released';
       else state = ownerGone(pid, start) ? 'ended' : 'running';
-      let text = '';
+      let text: string;
       try {
         text = readFileSync(file, 'utf8');
       } catch (e) {

@@ -66,11 +66,14 @@ function checkCount(value: unknown, name: string, min: number): number | undefin
  * The tracker contract over a PostgreSQL database, for teams: CI runners, GPU boxes and laptops
  * log into one database and read one leaderboard.
  *
- * `log()` stays synchronous: it queues, and a background write follows within 50 ms.
+ * `log()` stays synchronous: it appends the result to a local journal (see `journalDir`) and
+ * queues it, and a background write follows within 50 ms. What a process queued and could not
+ * write before it ended (exit, uncaught exception, kill -9, a server that was down) is stored by
+ * the next tracker of the database, once, at its first write or read, or by {@link pushPending}.
  * `logBatch()`, `alog()`, `flush()` and `close()` resolve once the results are committed. A write
  * that fails is retried with backoff; if it still fails, the results stay queued (the next
  * `flush()` stores each of them once) and the call rejects with `UnstoredResultsError`
- * (`code: 'E_NOT_STORED'`), whose `results` lists them.
+ * (`code: 'E_NOT_STORED'`), whose `results` and `runChanges` list them.
  *
  * ```ts
  * import { PostgresExperimentTracker } from 'evaltrack/postgres';

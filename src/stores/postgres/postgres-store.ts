@@ -7,7 +7,10 @@
  * write is retried with backoff; if it still fails, it stays queued, and `sync` rejects with the
  * results not stored. Because inserts skip known result ids and only inserted rows are folded, a
  * retry after a lost acknowledgement stores nothing twice. A batch the database refuses for good
- * leaves the queue and is handed back by the next `sync`, so it cannot block the others. */
+ * leaves the queue and is handed back by the next `sync`, so it cannot block the others.
+ * Everything queued is first appended to a local journal (`pending-journal.ts`), so that what a
+ * process queued survives its end: the first write or read of the next store of the database
+ * adopts the journals of ended processes and writes them before its own queue. */
 import { randomUUID } from 'node:crypto';
 import type Pg from 'pg';
 import {
