@@ -317,6 +317,38 @@ describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES
   });
 });
 
+describe.skipIf(url === null)('postgres journal that cannot be written', () => {
+  it('makes log() throw E_STORE_IO and queue nothing', async () => {
+    using dir = tempDir();
+    // A file where the folder should be: no journal can be created under it.
+    const blocked = join(dir.path, 'not-a-folder');
+    writeFileSync(blocked, '');
+    const schema = newSchema('journal_blocked');
+    const warnings: [string, string][] = [];
+    const t = new PostgresExperimentTracker('p', {
+      connectionString: url ?? '',
+      schema,
+      journalDir: blocked,
+      onWarning: (message: string, code: string) => warnings.push([message, code]),
+    });
+    expect(() => t.log({ ev: { score: 1 } }, 'd', { id: 'x' }, { runId: 'r' })).toThrow(
+      expect.objectContaining({
+        code: 'E_STORE_IO',
+        message: expect.stringMatching(
+          /could not write the local journal .*not-a-folder.*; nothing was queued/,
+        ),
+      }),
+    );
+    await t.flush();
+    // Reads still answer, and say why the folder's journals cannot be stored.
+    expect(await t.getExperimentHistory()).toEqual([]);
+    expect(warnings).toEqual([
+      [expect.stringMatching(/could not read the journal folder .*ENOTDIR/), 'EVALTRACK_JOURNAL'],
+    ]);
+    await t.close();
+  });
+});
+
 describe.skipIf(url === null)('postgres journal when the server is down', () => {
   let server: Awaited<ReturnType<typeof startPostgres>> | undefined;
   afterAll(() => server?.destroy());

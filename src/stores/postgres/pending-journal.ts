@@ -293,7 +293,12 @@ export class PendingJournal {
       names = readdirSync(this.folder);
     } catch (e) {
       if (errno(e) === 'ENOENT') return { ops: [], files: 0 };
-      throw new StoreIoError(`could not read the journal folder ${this.folder}`, e);
+      // Reading the database is still right; what the folder may hold waits, reported.
+      this.#warn(
+        `could not read the journal folder ${this.folder} (${(e as Error).message}): results other processes left there are not stored until it can be read`,
+        'EVALTRACK_JOURNAL',
+      );
+      return { ops: [], files: 0 };
     }
     const ops: JournalOp[] = [];
     let files = 0;
@@ -310,7 +315,11 @@ export class PendingJournal {
         renameSync(from, to);
       } catch (e) {
         if (errno(e) === 'ENOENT') continue; // another tracker adopted it first
-        throw new StoreIoError(`could not adopt the journal ${from}`, e);
+        this.#warn(
+          `could not take over the journal ${from} (${(e as Error).message}): its results are not stored until it can be`,
+          'EVALTRACK_JOURNAL',
+        );
+        continue;
       }
       let text: string;
       try {
