@@ -180,6 +180,7 @@ describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES
       runChanges: 0,
       runChangesAlreadyApplied: 0,
     });
+    expect(journalFiles(dir.path)).toEqual([]);
     await last.close();
     expect(await storedCounts(server, schema)).toEqual([
       ['exit', 10, 10],

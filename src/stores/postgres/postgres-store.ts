@@ -515,7 +515,11 @@ export class PostgresStore implements ResultStore {
         }
       }
       this.#counts.files += files;
-      if (this.#queue.length === 0) return;
+      if (this.#queue.length === 0) {
+        // Only empty files were adopted (their process died after its commit): remove them.
+        this.#journal.settled();
+        return;
+      }
     }
     try {
       await this.#retrying(() => this.#ensureReady());
