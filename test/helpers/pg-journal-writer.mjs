@@ -6,6 +6,7 @@
 //   throw  an uncaught exception
 //   hang   prints "logged" and waits, to be killed
 //   stored awaits flush(), then prints "logged" and waits, to be killed
+//   batch  one logBatch() of all <count> results, not awaited, then process.exit(0) (no context)
 //   close  awaits close(); prints what an UnstoredResultsError carried as JSON, or "stored"
 import { setInterval } from 'node:timers';
 import { PostgresExperimentTracker } from 'evaltrack/postgres';
@@ -18,14 +19,15 @@ const tracker = new PostgresExperimentTracker('p', {
   retries: 1,
   retryDelayMs: 10,
 });
-for (let i = 0; i < Number(countText); i++) {
-  tracker.log(
-    { ev: { aggregate_success: i % 2 === 1, score: i % 2 } },
-    'd',
-    { id: `${runId}-${i}`, input: `q${i}` },
-    { runId },
-  );
+const result = (i) => ({ ev: { aggregate_success: i % 2 === 1, score: i % 2 } });
+const sample = (i) => ({ id: `${runId}-${i}`, input: `q${i}` });
+const indexes = Array.from({ length: Number(countText) }, (_, i) => i);
+if (mode === 'batch') {
+  // One logBatch() of them all, not awaited: queued (and journaled) before it returns its promise.
+  tracker.logBatch(indexes.map(result), 'd', indexes.map(sample), { runId }).catch(() => {});
+  process.exit(0);
 }
+for (const i of indexes) tracker.log(result(i), 'd', sample(i), { runId });
 // Queued synchronously (the tracker knows the run); the promise is left to the process's end.
 tracker.logContext({ commit: 'abc' }, { runId }).catch(() => {});
 

@@ -318,6 +318,45 @@ describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES
   });
 });
 
+describe.skipIf(url === null)('postgres journal of large batches', () => {
+  it('replays a 2,500-result logBatch whole, and sets aside a batch missing its last part', async () => {
+    using dir = tempDir();
+    const server = url ?? '';
+    const schema = newSchema('journal_batch');
+    for (const run of ['whole', 'cut']) {
+      expect(await runWriter([server, schema, dir.path, 'batch', '2500', run])).toMatchObject({
+        code: 0,
+      });
+    }
+    // Each batch is 3 lines (1,000 results at most per line); cut the second file after 2.
+    const files = journalFiles(dir.path).map((f) => ({ f, lines: readFileSync(f, 'utf8') }));
+    expect(files.map((x) => x.lines.split('\n').length - 1)).toEqual([3, 3]);
+    const cut = files.find((x) => x.lines.includes('"run_id":"cut"'))!;
+    const kept = cut.lines.split('\n').slice(0, 2).join('\n') + '\n';
+    writeFileSync(cut.f, kept);
+
+    const warnings: [string, string][] = [];
+    const t = new PostgresExperimentTracker('p', {
+      connectionString: server,
+      schema,
+      journalDir: dir.path,
+      onWarning: (message: string, code: string) => warnings.push([message, code]),
+    });
+    expect(await t.pushPending()).toMatchObject({ files: 2, results: 2500, stored: 2500 });
+    expect(warnings).toEqual([
+      [
+        expect.stringMatching(/^2 damaged line\(s\) of the PostgreSQL journal/),
+        'EVALTRACK_TORN_RECORD',
+      ],
+    ]);
+    expect(await storedCounts(server, schema)).toEqual([['whole', 2500, 2500]]);
+    const [aside] = t.pending();
+    expect(aside).toMatchObject({ state: 'damaged', damagedLines: 2 });
+    expect(readFileSync(aside!.file, 'utf8')).toBe(kept);
+    await t.close();
+  });
+});
+
 describe.skipIf(url === null)('postgres journal that cannot be written', () => {
   it('makes log() throw E_STORE_IO and queue nothing', async () => {
     using dir = tempDir();

@@ -152,7 +152,13 @@ export function targetFolder(dir: string, target: string): string {
   return join(dir, `${readable}-${digest}`);
 }
 
-function parseOp(line: string): JournalOp | undefined {
+/** One line: a whole op, or a part of a large batch (`batch` id, `part` of `parts`). */
+interface JournalRecord {
+  op: JournalOp;
+  batch?: { id: string; part: number; parts: number };
+}
+
+function parseRecord(line: string): JournalRecord | undefined {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -171,7 +177,16 @@ function parseOp(line: string): JournalOp | undefined {
         typeof (r as Record<string, unknown>)['result_id'] === 'string' &&
         typeof (r as Record<string, unknown>)['run_id'] === 'string',
     );
-    return ok ? { kind: 'append', key: v['key'], rows: rows as ResultRow[] } : undefined;
+    if (!ok) return undefined;
+    const op: JournalOp = { kind: 'append', key: v['key'], rows: rows as ResultRow[] };
+    const b = v['batch'];
+    if (b === undefined) return { op };
+    if (typeof b !== 'object' || b === null) return undefined;
+    const { id, part, parts } = b as Record<string, unknown>;
+    if (typeof id !== 'string' || !Number.isInteger(part) || !Number.isInteger(parts)) {
+      return undefined;
+    }
+    return { op, batch: { id, part: part as number, parts: parts as number } };
   }
   if (
     v['kind'] === 'patch' &&
@@ -180,32 +195,95 @@ function parseOp(line: string): JournalOp | undefined {
     typeof v['patch'] === 'object' &&
     v['patch'] !== null
   ) {
-    return { kind: 'patch', id: v['id'], runId: v['runId'], patch: v['patch'] as RunPatch };
+    return { op: { kind: 'patch', id: v['id'], runId: v['runId'], patch: v['patch'] as RunPatch } };
   }
   return undefined;
 }
 
-const lineOf = (op: JournalOp): string => `${JSON.stringify({ v: 1, ...op })}\n`;
+/** Results per line at most: a line is one string, and V8 caps a string at about 512 MB. */
+const PART_ROWS = 1000;
 
-/** Reads a journal file: its records, and the lines that are not records (a torn tail last). */
-function readJournal(text: string): { ops: JournalOp[]; good: string[]; bad: string[] } {
-  const ops: JournalOp[] = [];
-  const good: string[] = [];
-  const bad: string[] = [];
-  const lines = text.split('\n');
-  const tail = lines.pop() ?? '';
-  for (const line of lines) {
-    if (line === '') continue;
-    const op = parseOp(line);
-    if (op) {
-      ops.push(op);
-      good.push(line);
-    } else bad.push(`${line}\n`);
+/**
+ * The lines of `op`: one, or for a large batch one per {@link PART_ROWS} results, marked as parts
+ * of it, so that a replay stores the batch whole or not at all, as `logBatch` does.
+ */
+function linesOf(op: JournalOp): Buffer[] {
+  if (op.kind === 'patch' || op.rows.length <= PART_ROWS) {
+    return [Buffer.from(`${JSON.stringify({ v: 1, ...op })}\n`)];
   }
+  const id = randomUUID();
+  const parts = Math.ceil(op.rows.length / PART_ROWS);
+  return Array.from({ length: parts }, (_, part) =>
+    Buffer.from(
+      `${JSON.stringify({
+        v: 1,
+        kind: 'append',
+        key: op.key,
+        rows: op.rows.slice(part * PART_ROWS, (part + 1) * PART_ROWS),
+        batch: { id, part, parts },
+      })}\n`,
+    ),
+  );
+}
+
+/**
+ * Reads a journal file: its ops, the lines that replay them (`good`), and the bytes that do not
+ * (`bad`: unreadable lines, the parts of a batch whose other parts are missing, a torn tail).
+ */
+function readJournal(bytes: Buffer): { ops: JournalOp[]; good: Buffer[]; bad: Buffer[] } {
+  const ops: JournalOp[] = [];
+  const lines: { bytes: Buffer; batch?: string }[] = [];
+  const bad: Buffer[] = [];
+  let open: { id: string; parts: number; rows: ResultRow[]; key: string; next: number } | null =
+    null;
+  const dropOpen = (): void => {
+    if (!open) return;
+    const id = open.id;
+    for (const line of lines.filter((l) => l.batch === id)) bad.push(line.bytes);
+    lines.splice(0, lines.length, ...lines.filter((l) => l.batch !== id));
+    open = null;
+  };
+  let start = 0;
+  for (;;) {
+    const end = bytes.indexOf(0x0a, start);
+    if (end === -1) break;
+    const line = bytes.subarray(start, end + 1);
+    start = end + 1;
+    if (line.length === 1) continue;
+    const record = parseRecord(line.toString('utf8', 0, line.length - 1));
+    if (!record) {
+      bad.push(line);
+      continue;
+    }
+    const { op, batch } = record;
+    if (!batch) {
+      dropOpen();
+      ops.push(op);
+      lines.push({ bytes: line });
+      continue;
+    }
+    // Parts of one batch are written one after the other by one process.
+    if (open && (open.id !== batch.id || open.next !== batch.part)) dropOpen();
+    if (!open) {
+      if (batch.part !== 0 || op.kind !== 'append') {
+        bad.push(line);
+        continue;
+      }
+      open = { id: batch.id, parts: batch.parts, rows: [], key: op.key, next: 0 };
+    }
+    if (op.kind === 'append') open.rows.push(...op.rows);
+    open.next++;
+    lines.push({ bytes: line, batch: batch.id });
+    if (open.next === open.parts) {
+      ops.push({ kind: 'append', key: open.key, rows: open.rows });
+      open = null;
+    }
+  }
+  dropOpen();
   // A last line without its newline was cut short while being written: even if it parses, the
   // write that made it did not finish, so it is set aside too (and reported).
-  if (tail !== '') bad.push(tail);
-  return { ops, good, bad };
+  if (start < bytes.length) bad.push(bytes.subarray(start));
+  return { ops, good: lines.map((l) => l.bytes), bad };
 }
 
 /** One tracker's journal: its own file, and the files it adopted. */
@@ -240,14 +318,17 @@ export class PendingJournal {
    * process, not a power cut). On failure the line is cut off again and nothing is queued.
    */
   write(op: JournalOp): void {
-    const bytes = Buffer.from(lineOf(op));
     try {
       const fd = this.#open();
-      let done = 0;
+      let written = 0;
       try {
-        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+        for (const bytes of linesOf(op)) {
+          let done = 0;
+          while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+          written += bytes.length;
+        }
       } catch (e) {
-        // A partial line (ENOSPC half-way) would be read back as damage: remove it.
+        // A partial line or batch (ENOSPC half-way) would be read back as damage: remove it.
         try {
           ftruncateSync(fd, this.#size);
         } catch {
@@ -255,7 +336,7 @@ export class PendingJournal {
         }
         throw e;
       }
-      this.#size += bytes.length;
+      this.#size += written;
       this.#dirty = true;
     } catch (e) {
       throw new StoreIoError(
@@ -321,20 +402,20 @@ export class PendingJournal {
         );
         continue;
       }
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = readFileSync(to, 'utf8');
+        bytes = readFileSync(to);
       } catch (e) {
         throw new StoreIoError(`could not read the journal ${to}`, e);
       }
-      const read = readJournal(text);
+      const read = readJournal(bytes);
       if (read.bad.length > 0) {
         const aside = join(this.folder, `damaged+${Date.now()}+x+${randomUUID()}.jsonl`);
         try {
-          writeFileSync(aside, read.bad.join(''));
+          writeFileSync(aside, Buffer.concat(read.bad));
           // What stays is only what replays: a second adoption must not set the damage aside again.
           const tmp = `${to}.tmp`;
-          writeFileSync(tmp, read.good.map((l) => `${l}\n`).join(''));
+          writeFileSync(tmp, Buffer.concat(read.good));
           renameSync(tmp, to);
         } catch (e) {
           throw new StoreIoError(`could not set aside the damaged lines of ${to}`, e);
@@ -356,7 +437,7 @@ export class PendingJournal {
     const file = join(this.folder, `refused+${Date.now()}+x+${randomUUID()}.jsonl`);
     try {
       mkdirSync(this.folder, { recursive: true });
-      writeFileSync(file, lineOf(op));
+      writeFileSync(file, Buffer.concat(linesOf(op)));
     } catch (e) {
       this.#keep = true;
       this.#warn(
@@ -437,9 +518,9 @@ export class PendingJournal {
       else if (host !== HOST) state = 'other host';
       else if (pid === 0) state = 'released';
       else state = ownerGone(pid, start) ? 'ended' : 'running';
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = readFileSync(file, 'utf8');
+        bytes = readFileSync(file);
       } catch (e) {
         if (errno(e) === 'ENOENT') continue;
         throw new StoreIoError(`could not read the journal ${file}`, e);
@@ -454,12 +535,17 @@ export class PendingJournal {
         runs: Object.create(null) as Record<string, number>,
         damagedLines: 0,
       };
-      const read = readJournal(text);
-      // A running writer may be in the middle of a line: not damage (yet).
+      const read = readJournal(bytes);
+      // A running writer may be in the middle of a line or a batch: not damage.
       entry.damagedLines =
         state === 'damaged'
-          ? text.split('\n').filter((l) => l !== '').length
-          : read.bad.length - (state === 'running' && !text.endsWith('\n') ? 1 : 0);
+          ? bytes
+              .toString('latin1')
+              .split('\n')
+              .filter((l) => l !== '').length
+          : state === 'running' || state === 'mine'
+            ? 0
+            : read.bad.length;
       for (const op of read.ops) {
         if (op.kind === 'patch') entry.runChanges++;
         else {
@@ -468,7 +554,7 @@ export class PendingJournal {
         }
       }
       // An empty file (everything committed) holds nothing to show.
-      if (text !== '') files.push(entry);
+      if (bytes.length > 0) files.push(entry);
     }
     return files;
   }
