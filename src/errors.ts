@@ -1,3 +1,4 @@
+import type { RunPatch } from './tracker/result-store.js';
 import type { ResultRecord } from './types.js';
 
 /**
@@ -95,10 +96,27 @@ export class UnstoredResultsError extends EvaltrackError {
   readonly results: ResultRecord[];
   /** Run-level changes (`logContext`, summaries) not stored either. */
   readonly pendingRunChanges: number;
+  /**
+   * Those run-level changes themselves, in order: the `context` given to `logContext()` (merged
+   * key by key), a `summary` of summary evaluators, and the run they belong to.
+   */
+  readonly runChanges: UnstoredRunChange[];
 
-  constructor(message: string, results: ResultRecord[], pendingRunChanges: number, cause: unknown) {
+  constructor(
+    message: string,
+    results: ResultRecord[],
+    pendingRunChanges: number,
+    cause: unknown,
+    runChanges: UnstoredRunChange[] = [],
+  ) {
     super('E_NOT_STORED', message, { cause });
     this.results = results;
     this.pendingRunChanges = pendingRunChanges;
+    this.runChanges = runChanges;
   }
+}
+
+/** A run-level change that was not stored: see {@link UnstoredResultsError.runChanges}. */
+export interface UnstoredRunChange extends RunPatch {
+  readonly runId: string;
 }

@@ -6,3 +6,6 @@ export { PostgresExperimentTracker } from './stores/postgres/postgres-experiment
 export type { PostgresTrackerOptions } from './stores/postgres/postgres-experiment-tracker.js';
 export { PostgresStore } from './stores/postgres/postgres-store.js';
 export type { PostgresStoreOptions } from './stores/postgres/postgres-store.js';
+export type { PushReport } from './stores/postgres/postgres-store.js';
+export type { PendingFile } from './stores/postgres/pending-journal.js';
+export type { UnstoredRunChange } from './errors.js';

@@ -25,6 +25,7 @@ import type { ResultRecord, RunSummary } from '../types.js';
 import { UsageError } from './command.js';
 import type { CliIo, Command, Context } from './command.js';
 import { DEFAULT_STORE, openStore } from './open-store.js';
+import { pendingCommand } from './pending-command.js';
 import { num, renderTable, shorten, styleFor, visible } from './render.js';
 import type { Style } from './render.js';
 import { transferCommands } from './transfer-commands.js';
@@ -566,7 +567,13 @@ function describeComparison(cmp: RunComparison, style: Style): string {
 }
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [...readCommands, ...transferCommands, rebuild, ui];
+export const COMMANDS: readonly Command[] = [
+  ...readCommands,
+  ...transferCommands,
+  rebuild,
+  ui,
+  pendingCommand,
+];
 
 function help(): string {
   const lines = COMMANDS.map(

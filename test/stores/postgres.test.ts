@@ -32,10 +32,21 @@ async function sql<R extends pg.QueryResultRow>(
   }
 }
 
+// The journals of these tests' trackers (refused batches set aside, say) stay out of the home folder.
+const journal = tempDir('evaltrack-journal-');
+// Child processes (the writers) inherit it.
+process.env['EVALTRACK_JOURNAL_DIR'] = journal.path;
+afterAll(() => journal[Symbol.dispose]());
+
 describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}` : ''}`, () => {
   const server = url ?? '';
   const open = (schema: string, options = {}) =>
-    new PostgresExperimentTracker('p', { connectionString: server, schema, ...options });
+    new PostgresExperimentTracker('p', {
+      connectionString: server,
+      schema,
+      journalDir: journal.path,
+      ...options,
+    });
 
   it('migrates a new schema once when 4 processes open it at once', async () => {
     const schema = newSchema('migrate');
@@ -51,7 +62,10 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
     expect(outputs.map((o) => o.stdout)).toEqual(['0\n', '0\n', '0\n', '0\n']);
     expect(
       await sql(server, `SELECT version, name FROM ${schema}.schema_migrations ORDER BY version`),
-    ).toEqual([{ version: 1, name: 'runs with their aggregates, results in logging order' }]);
+    ).toEqual([
+      { version: 1, name: 'runs with their aggregates, results in logging order' },
+      { version: 2, name: 'run changes applied once by id' },
+    ]);
     expect(
       await sql(
         server,
@@ -64,6 +78,7 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
         'results_by_sample',
         'results_pkey',
         'results_result_id_key',
+        'run_changes_pkey',
         'runs_by_update',
         'runs_pkey',
         'schema_migrations_pkey',
@@ -82,7 +97,7 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
     const t = open(schema);
     await expect(t.getExperimentHistory()).rejects.toMatchObject({
       code: 'E_STORE_IO',
-      message: expect.stringMatching(/version 99, newer than this evaltrack knows \(1\)/),
+      message: expect.stringMatching(/version 99, newer than this evaltrack knows \(2\)/),
     });
     await t.close();
   });
@@ -209,6 +224,10 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
       message: expect.stringMatching(/1 batches refused by PostgreSQL \(.*check constraint/),
     });
     expect((error as UnstoredResultsError).results.map((r) => r.sampleId)).toEqual(['forbidden']);
+    // Kept where `evaltrack pending` shows it, never replayed.
+    expect(t.pending().map((f) => [f.state, f.results, f.runs])).toEqual([
+      ['refused', 1, { r: 1 }],
+    ]);
     await t.flush(); // handed back once: nothing is left to report
     expect((await t.getRunResults('r')).map((r) => r.sampleId)).toEqual(['s0', 's1', 's2']);
     expect((await t.getExperimentHistory())[0]).toMatchObject({ totalData: 3, averageScore: 1 });
@@ -258,6 +277,7 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
           PGPORT: u.port,
           PGUSER: decodeURIComponent(u.username),
           PGDATABASE: u.pathname.slice(1),
+          EVALTRACK_JOURNAL_DIR: journal.path,
         },
       },
     );
@@ -276,6 +296,7 @@ describe.skipIf(url === null)('postgres store when the server dies', () => {
     const t = new PostgresExperimentTracker('p', {
       connectionString: server.url,
       schema,
+      journalDir: journal.path,
       retries: 2,
       retryDelayMs: 20,
     });
@@ -329,10 +350,15 @@ describe.skipIf(url === null)('postgres store when the server dies', () => {
     expect(closing).toMatchObject({ code: 'E_NOT_STORED' });
     const left = (closing as UnstoredResultsError).results;
     expect(left.map((r) => r.data['id'])).toEqual(['s5000']);
-    // Nothing was lost: the results in the error go in once the server is back.
+    // Nothing was lost: close() left them in the journal, and the next tracker of the database
+    // stores them with its first read or write; the results in the error import once.
     server.start();
-    const again = new PostgresExperimentTracker('p', { connectionString: server.url, schema });
-    expect(await again.importResults(left)).toEqual({ imported: 1, skipped: 0 });
+    const again = new PostgresExperimentTracker('p', {
+      connectionString: server.url,
+      schema,
+      journalDir: journal.path,
+    });
+    expect(await again.importResults(left)).toEqual({ imported: 0, skipped: 1 });
     expect((await again.getExperimentHistory())[0]?.totalData).toBe(1101);
     await again.close();
   });

@@ -62,6 +62,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX results_by_sample ON results (sample_id, run_id);
     `,
   },
+  {
+    version: 2,
+    name: 'run changes applied once by id',
+    sql: `
+      -- The id of every run change (logContext, summaries) applied, in the transaction that
+      -- applies it: a change replayed from a local journal after its commit is not applied again.
+      CREATE TABLE run_changes (
+        change_id  TEXT PRIMARY KEY,
+        run_id     TEXT NOT NULL,
+        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /**

@@ -7,7 +7,11 @@
  * write is retried with backoff; if it still fails, it stays queued, and `sync` rejects with the
  * results not stored. Because inserts skip known result ids and only inserted rows are folded, a
  * retry after a lost acknowledgement stores nothing twice. A batch the database refuses for good
- * leaves the queue and is handed back by the next `sync`, so it cannot block the others. */
+ * leaves the queue and is handed back by the next `sync`, so it cannot block the others.
+ * Everything queued is first appended to a local journal (`pending-journal.ts`), so that what a
+ * process queued survives its end: the first write or read of the next store of the database
+ * adopts the journals of ended processes and writes them before its own queue. */
+import { randomUUID } from 'node:crypto';
 import type Pg from 'pg';
 import {
   EvaltrackError,
@@ -31,6 +35,8 @@ import {
 } from '../sql/sql-rows.js';
 import type { FoldRow, ResultRow, RunRow } from '../sql/sql-rows.js';
 import { loadPg } from './load-driver.js';
+import { describeTarget, PendingJournal, resolveJournalDir } from './pending-journal.js';
+import type { JournalOp, JournalWarning, PendingFile } from './pending-journal.js';
 import { migrate } from './postgres-migrations.js';
 
 /** Options of {@link PostgresStore}. */
@@ -47,9 +53,30 @@ export interface PostgresStoreOptions {
   retries?: number | undefined;
   /** The first retry's delay; each next one doubles it. @default 100 */
   retryDelayMs?: number | undefined;
+  /**
+   * The local folder of the journal that keeps queued writes across a process's end (see
+   * `resolveJournalDir`). @default EVALTRACK_JOURNAL_DIR, else ~/.local/state/evaltrack/pending
+   */
+  journalDir?: string | undefined;
+  /** Where reports of damaged journal lines go. @default process.emitWarning */
+  onWarning?: JournalWarning | undefined;
 }
 
-type Op = { kind: 'append'; rows: ResultRow[] } | { kind: 'patch'; runId: string; patch: RunPatch };
+/** What {@link PostgresStore.pushPending} stored. */
+export interface PushReport {
+  /** Journal files of ended processes (or released by `close()`) taken over. */
+  files: number;
+  /** Results they held. */
+  results: number;
+  /** Results inserted now, and results found already stored (a commit whose journal stayed). */
+  stored: number;
+  alreadyStored: number;
+  /** Run changes applied now, and run changes found already applied. */
+  runChanges: number;
+  runChangesAlreadyApplied: number;
+}
+
+type Op = JournalOp;
 
 /** Results a write holds at most; a larger batch is still written in one transaction. */
 const CHUNK = 2000;
@@ -198,6 +225,13 @@ export class PostgresStore implements ResultStore {
   readonly #refused: { op: Op; cause: unknown }[] = [];
   #writing: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  readonly #journal: PendingJournal;
+  /** Set by the first write or read: from then on, each sync adopts journals of ended processes. */
+  #active = false;
+  #adoptDue = false;
+  #adoptAnyHost = false;
+  /** Counts since the store opened, for {@link pushPending}. */
+  readonly #counts = { files: 0, results: 0, stored: 0, already: 0, changes: 0, changesAlready: 0 };
 
   constructor(options: PostgresStoreOptions) {
     this.schema = checkSchemaName(options.schema, 'options.schema');
@@ -205,6 +239,12 @@ export class PostgresStore implements ResultStore {
     this.#key = options.leaderboardScoreKey;
     this.#retries = options.retries ?? 5;
     this.#retryDelayMs = options.retryDelayMs ?? 100;
+    this.#journal = new PendingJournal(
+      resolveJournalDir(options.journalDir),
+      describeTarget(options.connectionString, this.schema),
+      options.onWarning ??
+        ((message, code) => process.emitWarning(message, { code, type: 'EvaltrackWarning' })),
+    );
     // JSON comes back as text and is parsed by the shared row mapping, as in SQLite; counts as
     // numbers (they stay far below 2^53).
     const json: number = pg.types.builtins.JSON;
@@ -258,14 +298,60 @@ export class PostgresStore implements ResultStore {
         );
       }
     }
-    this.#queue.push({ kind: 'append', rows });
-    this.#queuedRows += rows.length;
-    this.#writeSoon();
+    this.#enqueue({ kind: 'append', key: this.#key, rows });
   }
 
   patchRun(runId: string, patch: RunPatch): void {
-    this.#queue.push({ kind: 'patch', runId, patch: structuredClone(patch) });
+    this.#enqueue({ kind: 'patch', id: randomUUID(), runId, patch: structuredClone(patch) });
+  }
+
+  /** Journals `op` (so it survives this process) and queues it; throws, queuing nothing, if the journal cannot be written. */
+  #enqueue(op: Op): void {
+    this.#journal.write(op);
+    this.#activate();
+    this.#queue.push(op);
+    if (op.kind === 'append') this.#queuedRows += op.rows.length;
     this.#writeSoon();
+  }
+
+  #activate(): void {
+    if (this.#active) return;
+    this.#active = true;
+    this.#adoptDue = true;
+  }
+
+  /** The local folder of this database's journal. */
+  get journalFolder(): string {
+    return this.#journal.folder;
+  }
+
+  /** What the journal folder of this database holds; only reads. */
+  pending(): PendingFile[] {
+    return this.#journal.list();
+  }
+
+  /**
+   * Takes over the journals of ended processes (and released ones; with `anyHost`, those of other
+   * host names too) and stores them with everything queued here.
+   */
+  async pushPending(options: { anyHost?: boolean } = {}): Promise<PushReport> {
+    const before = { ...this.#counts };
+    this.#activate();
+    this.#adoptAnyHost = options.anyHost === true;
+    try {
+      await this.sync();
+    } finally {
+      this.#adoptAnyHost = false;
+    }
+    const c = this.#counts;
+    return {
+      files: c.files - before.files,
+      results: c.results - before.results,
+      stored: c.stored - before.stored,
+      alreadyStored: c.already - before.already,
+      runChanges: c.changes - before.changes,
+      runChangesAlreadyApplied: c.changesAlready - before.changesAlready,
+    };
   }
 
   /** Writes everything queued; rejects with {@link UnstoredResultsError} if some of it failed. */
@@ -275,17 +361,21 @@ export class PostgresStore implements ResultStore {
     // A write already under way (from the background) finishes first; its failure is not ours
     // to report: what it could not store is still queued, and is tried again here.
     while (this.#writing) await this.#writing.catch(() => {});
-    if (this.#queue.length > 0) await this.#drain();
+    // Journals of processes that ended since: a flush, a read or a close stores them too.
+    if (this.#active) this.#adoptDue = true;
+    if (this.#queue.length > 0 || this.#adoptDue) await this.#drain();
     if (this.#refused.length > 0) throw this.#unstored(null);
   }
 
   async listRuns(): Promise<RunSummary[]> {
+    this.#activate();
     await this.sync();
     const { rows } = await this.#query<RunRow>(SELECT_RUN);
     return rows.map((row) => toRunSummary(toAggregate(row)));
   }
 
   async *readRun(runId: string): AsyncGenerator<ResultRecord> {
+    this.#activate();
     await this.sync();
     await this.#ensureReady();
     // All pages from one snapshot: `seq` is taken at insert, not at commit, so pages read one by
@@ -323,6 +413,7 @@ export class PostgresStore implements ResultStore {
   }
 
   async readResult(runId: string, resultId: string): Promise<ResultRecord | null> {
+    this.#activate();
     await this.sync();
     const { rows } = await this.#query<ResultRow>({
       name: 'evaltrack-read-result',
@@ -334,6 +425,7 @@ export class PostgresStore implements ResultStore {
 
   /** Refolds every run's aggregates from its results, in logging order (context kept). */
   async rebuild(): Promise<{ setAside: number }> {
+    this.#activate();
     await this.sync();
     await this.#ensureReady();
     await this.#transaction(async (client) => {
@@ -365,6 +457,8 @@ export class PostgresStore implements ResultStore {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#writing?.catch(() => {});
+    // What is still queued stays in the journal, handed over to the next tracker of this database.
+    this.#journal.close(this.#queue.length > 0);
     await this.#pool.end();
   }
 
@@ -391,7 +485,7 @@ export class PostgresStore implements ResultStore {
    */
   #drain(): Promise<void> {
     if (this.#writing) return this.#writing;
-    if (this.#queue.length === 0) return Promise.resolve();
+    if (this.#queue.length === 0 && !this.#adoptDue) return Promise.resolve();
     const writing = this.#writeQueue().finally(() => {
       if (this.#writing === writing) this.#writing = null;
     });
@@ -407,6 +501,26 @@ export class PostgresStore implements ResultStore {
    * to find which.
    */
   async #writeQueue(): Promise<void> {
+    if (this.#adoptDue) {
+      // Here, where no write is under way: their records go before ours (they were logged first).
+      this.#adoptDue = false;
+      const { ops: adopted, files } = this.#journal.adopt({ anyHost: this.#adoptAnyHost });
+      if (adopted.length > 0) {
+        this.#queue.unshift(...adopted);
+        for (const op of adopted) {
+          if (op.kind === 'append') {
+            this.#queuedRows += op.rows.length;
+            this.#counts.results += op.rows.length;
+          }
+        }
+      }
+      this.#counts.files += files;
+      if (this.#queue.length === 0) {
+        // Only empty files were adopted (their process died after its commit): remove them.
+        this.#journal.settled();
+        return;
+      }
+    }
     try {
       await this.#retrying(() => this.#ensureReady());
     } catch (cause) {
@@ -424,11 +538,14 @@ export class PostgresStore implements ResultStore {
           continue;
         }
         this.#refused.push({ op: take[0] as Op, cause });
+        this.#journal.setAsideRefused(take[0] as Op, cause);
       }
       if (alone > 0) alone--;
       this.#queue.splice(0, take.length);
       for (const op of take) if (op.kind === 'append') this.#queuedRows -= op.rows.length;
     }
+    // Everything is committed or set aside; synchronously, so no log() can slip in between.
+    this.#journal.settled();
   }
 
   /** The ops at the head of the queue that one transaction writes: whole batches, or one patch. */
@@ -438,7 +555,8 @@ export class PostgresStore implements ResultStore {
     const take: Op[] = [first];
     let rows = first.rows.length;
     for (const op of this.#queue.slice(1)) {
-      if (op.kind !== 'append' || rows + op.rows.length > CHUNK) break;
+      // One leaderboard key per write: a replayed journal may come from another configuration.
+      if (op.kind !== 'append' || op.key !== first.key || rows + op.rows.length > CHUNK) break;
       take.push(op);
       rows += op.rows.length;
     }
@@ -446,15 +564,31 @@ export class PostgresStore implements ResultStore {
   }
 
   async #writeOps(ops: readonly Op[]): Promise<void> {
+    const counts = { stored: 0, already: 0, changes: 0, changesAlready: 0 };
     await this.#transaction(async (client) => {
+      Object.assign(counts, { stored: 0, already: 0, changes: 0, changesAlready: 0 });
       const first = ops[0] as Op;
       if (first.kind === 'patch') {
         const [run] = await this.#lockRuns(client, [first.runId]);
+        // Applied once by id: a journal replayed after its commit must not apply an old context
+        // or summary over a newer one.
+        const { rows: fresh } = await client.query({
+          name: 'evaltrack-run-change',
+          text: `INSERT INTO run_changes (change_id, run_id) VALUES ($1, $2)
+            ON CONFLICT (change_id) DO NOTHING RETURNING change_id`,
+          values: [first.id, first.runId],
+        });
+        if (fresh.length === 0) {
+          counts.changesAlready++;
+          return;
+        }
         const agg =
           run ?? emptyAggregate(first.runId, first.patch.datasetName, first.patch.projectName);
         await this.#putRuns(client, [applyPatch(agg, first.patch)]);
+        counts.changes++;
         return;
       }
+      const key = first.key;
       const rows = ops.flatMap((op) => (op.kind === 'append' ? op.rows : []));
       const runs = new Map<string, RunAggregate | undefined>(
         (await this.#lockRuns(client, [...new Set(rows.map((r) => r.run_id))])).map((a) => [
@@ -471,16 +605,24 @@ export class PostgresStore implements ResultStore {
         );
         for (const { result_id } of ids) inserted.add(result_id);
       }
+      const insertedCount = inserted.size;
       const changed = new Map<string, RunAggregate>();
       for (const row of rows) {
         // `delete`: a result id twice in one write was stored once, so it counts once.
         if (!inserted.delete(row.result_id)) continue;
-        const run = foldRow(runs.get(row.run_id), row, this.#key);
+        const run = foldRow(runs.get(row.run_id), row, key);
         runs.set(row.run_id, run);
         changed.set(row.run_id, run);
       }
       await this.#putRuns(client, [...changed.values()]);
+      counts.stored += insertedCount;
+      counts.already += rows.length - insertedCount;
     });
+    // Counted once committed.
+    this.#counts.stored += counts.stored;
+    this.#counts.already += counts.already;
+    this.#counts.changes += counts.changes;
+    this.#counts.changesAlready += counts.changesAlready;
   }
 
   /** Takes the runs' locks, in sorted order, and reads their aggregates (missing runs left out). */
@@ -525,7 +667,10 @@ export class PostgresStore implements ResultStore {
     const refused = this.#refused.splice(0);
     const ops = [...refused.map((r) => r.op), ...this.#queue];
     const rows = ops.flatMap((op) => (op.kind === 'append' ? op.rows : []));
-    const patches = ops.filter((op) => op.kind === 'patch').length;
+    const changes = ops.flatMap((op) =>
+      op.kind === 'patch' ? [{ runId: op.runId, ...structuredClone(op.patch) }] : [],
+    );
+    const patches = changes.length;
     const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
     const parts = [];
     if (refused.length > 0) {
@@ -536,9 +681,11 @@ export class PostgresStore implements ResultStore {
     }
     if (this.#queue.length > 0) {
       parts.push(
-        `${this.#queue.length} batches not written (${message(cause)}), kept: the next ` +
-          'flush() tries them again (some may have been stored just before the failure; ' +
-          'they are not stored twice)',
+        `${this.#queue.length} batches not written (${message(cause)}), kept in the queue and ` +
+          `in the local journal ${this.#journal.folder}: the next flush() tries them again, ` +
+          'and if this process ends first, the next tracker of this database or ' +
+          '`evaltrack pending --push` stores them (some may have been stored just before the ' +
+          'failure; they are not stored twice)',
       );
     }
     return new UnstoredResultsError(
@@ -546,6 +693,7 @@ export class PostgresStore implements ResultStore {
       rows.map(toRecord),
       patches,
       this.#queue.length > 0 ? cause : refused[0]?.cause,
+      changes,
     );
   }
 
