@@ -26,6 +26,7 @@ import { cliSection } from './cli-section.mjs';
 import { postgresSection } from './postgres-section.mjs';
 import { uiSection } from './ui-section.mjs';
 import { leavesSection } from './leaves-section.mjs';
+import { pythonSection } from './python-section.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const scale = QUICK ? 0.1 : 1;
@@ -296,6 +297,7 @@ await fill(small, 200, 5);
 }
 csvBytesPerRow =
   statSync(join(large, 'experiment_results.csv')).size / (200 * Math.round(1000 * scale));
+await pythonSection({ large, scale, note });
 rmSync(small, { recursive: true, force: true });
 rmSync(large, { recursive: true, force: true });
 const { bigFile } = await sqliteSection({ root, pool, scale, note, csvLogPerSec, csvBytesPerRow });
@@ -323,6 +325,12 @@ const NOTES = `How each figure is taken:
   its maximum resident size minus its size before the call.
 - The last two rows are why the CSV reader and writer are hand-written: the libraries, measured on
   the same bytes in the same run, are the bottleneck.
+
+Python (\`bench/python-section.mjs\`, when \`scripts/python-env.sh\` has made \`.python-env/\`):
+the real gllm-evals' \`get_run_results\` of run-100 (1,000 rows) in the 200,000-row folder above,
+which evaltrack wrote, beside evaltrack's \`getRunResults\` of the same run; each in a process of
+its own timing only the call, median of 3 alternating rounds. Python's import of \`gllm_evals\`
+is reported apart (it is paid once per process, before any call).
 
 SQLite (\`bench/sqlite-section.mjs\`):
 

@@ -1,6 +1,6 @@
 /**
- * The data a tracker takes and gives back. Names follow `shared/spec/tracker.md`: the Python
- * gllm-evals types, in TypeScript's camelCase where they are ours.
+ * The data a tracker takes and gives back. Names follow the Python gllm-evals types,
+ * in TypeScript's camelCase where they are ours (README, "From Python gllm-evals").
  */
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Two runs compared sample by sample: results paired by `sampleId`, repetitions averaged per
- * sample first, every metric with its paired difference and interval, pass/fail metrics with
- * McNemar's exact test. Nothing missing is silently left out: samples in one run only (the
+ * Two runs compared sample by sample (docs/statistics.md): results paired by `sampleId`,
+ * repetitions averaged per sample first, every metric with its paired difference and interval,
+ * pass/fail metrics with McNemar's exact test. Nothing missing is silently left out: samples in one run only (the
  * coverage gap), results an evaluator failed to judge, results without a value on the deciding
  * metric, and samples whose input or expected answer changed are each counted and listed.
  */

@@ -36,7 +36,7 @@ describe('studentTInterval', () => {
 });
 
 describe('wilsonInterval', () => {
-  // Worked values of shared/spec/statistics.md.
+  // The checked values of docs/statistics.md.
   it('gives the worked values', () => {
     const i98 = wilsonInterval(98, 100);
     expect(i98?.low).toBeCloseTo(0.92999, 5);

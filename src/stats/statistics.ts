@@ -1,5 +1,5 @@
 /**
- * The numbers every shown aggregate carries (shared/spec/statistics.md): intervals for pass rates
+ * The numbers every shown aggregate carries (docs/statistics.md): intervals for pass rates
  * and mean scores, a paired bootstrap for differences, McNemar's exact test, pass@k and pass^k.
  * Deterministic: resampling draws from a seeded generator, so the same inputs give the same output.
  */

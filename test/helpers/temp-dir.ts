@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The gllm-evals files written by Python (read-only, in shared/). */
+/** The gllm-evals files written by Python, kept byte for byte (read-only; copy before writing). */
 export const FIXTURE_DIR = resolve(
   fileURLToPath(new URL('.', import.meta.url)),
-  '../../../shared/fixtures/gllm-evals-cookbook',
+  '../fixtures/gllm-evals-cookbook',
 );
 export const FIXTURE_RUN_ID = 'default_dataset_20260511T043742Z_d83486d0';
 

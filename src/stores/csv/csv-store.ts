@@ -1161,7 +1161,7 @@ export class CsvStore implements ResultStore {
     if (!run?.scoreColumn) {
       // The run's first scored result picks its column, in the result's own column order (the
       // header's order depends on other runs); the stored output tells that order.
-      const text = cells[layout.indexOf('evaluation_result') ?? -1] ?? '';
+      const text = layout.evaluationResultText(cells);
       if (text !== '') {
         try {
           const result = JSON.parse(text) as EvaluationOutput;

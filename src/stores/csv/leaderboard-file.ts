@@ -192,13 +192,15 @@ function readLeaderboardBytes(buf: Buffer): RunAggregate[] {
       a.scoreSumSq = a.scoreSum * a.scoreSum;
       a.scorePassFailCount = a.scoreSum === 0 || a.scoreSum === 1 ? 1 : 0;
     }
-    const summary = parseObject(at(cells, 'summary_result'));
+    // gllm-evals 0.1.41 names it run_aggregators_result; its evaluate() puts a per-evaluator
+    // `accuracy` object there, which is kept as written.
+    const summary = parseObject(at(cells, 'summary_result') || at(cells, 'run_aggregators_result'));
     const accuracy = summary['accuracy'];
     if (typeof accuracy === 'number') {
       a.accuracyTotal = a.totalData;
       a.accuracyPassed = Math.round(accuracy * a.totalData);
+      delete summary['accuracy'];
     }
-    delete summary['accuracy'];
     a.summaryExtra = summary;
     a.context = parseObject(at(cells, 'context'));
     a.createdAt = at(cells, 'created_at') || null;

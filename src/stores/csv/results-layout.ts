@@ -107,7 +107,18 @@ export const FIXED_CELLS = [
 export type JsonColumn = 'data' | 'metadata' | 'evaluation_result';
 const JSON_TEXT_COLUMNS = new Set<string>(['data', 'metadata', 'evaluation_result']);
 
-const FIXED = new Set<string>([...LEADING_COLUMNS, ...JSON_COLUMNS, ...OWN_COLUMNS]);
+/**
+ * gllm-evals (0.1.41) keeps the whole evaluator output in `eval_result`: read as our
+ * `evaluation_result` where a row has none, never as a score value.
+ */
+export const GLLM_EVAL_RESULT_COLUMN = 'eval_result';
+
+const FIXED = new Set<string>([
+  ...LEADING_COLUMNS,
+  ...JSON_COLUMNS,
+  ...OWN_COLUMNS,
+  GLLM_EVAL_RESULT_COLUMN,
+]);
 
 /**
  * Ids for rows written without one (by the Python tracker), made while reading a file from its
@@ -168,6 +179,11 @@ export class ResultsLayout {
     return i === undefined ? '' : (cells[i] ?? '');
   }
 
+  /** The JSON text of a record's whole evaluator output: ours, else gllm-evals' `eval_result`. */
+  evaluationResultText(cells: readonly string[]): string {
+    return this.#cell(cells, 'evaluation_result') || this.#cell(cells, GLLM_EVAL_RESULT_COLUMN);
+  }
+
   /** The run id of a record, from its cells. */
   runIdOf(cells: readonly string[]): string {
     return unescapeText(cells[this.#index.get('run_id') ?? 0] ?? '');
@@ -210,7 +226,7 @@ export class ResultsLayout {
     const timestamp = this.#cell(cells, 'timestamp');
     const dataText = this.#cell(cells, 'data');
     const metadataText = this.#cell(cells, 'metadata');
-    const evalText = this.#cell(cells, 'evaluation_result');
+    const evalText = this.evaluationResultText(cells);
     const data = (dataText === '' ? {} : parseJson(dataText, 'data')) as Record<string, unknown>;
     const resultId =
       this.#cell(cells, 'result_id') ||
