@@ -2,13 +2,24 @@
 // into ./gllm_evals/experiments (the gllm-evals default), then print the leaderboard and compare
 // the two runs sample by sample. No API key, no network: the judge's verdicts are bundled, and
 // the other metrics are deterministic (autoevals' Levenshtein, a length check).
+//
+// `--fixed-run-ids` names the runs after their model (`quickstart_<dataset>_<8 hex of the model's
+// sha256>`) instead of at random, so that the README's outputs, which depend on the run ids (the
+// bootstrap of `compare` is seeded from them), can be produced again by scripts/readme-outputs.mjs.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { Levenshtein } from 'autoevals';
 import { evaluate, metricEvaluator } from 'evaltrack';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 
 const bundle = JSON.parse(readFileSync(new URL('./data/rag-eval.json', import.meta.url), 'utf8'));
 const tracker = new CSVExperimentTracker('quickstart');
+const fixedRunIds = process.argv.includes('--fixed-run-ids');
+const runIdOf = (model) =>
+  `quickstart_${bundle.dataset}_${createHash('sha256').update(model).digest('hex').slice(0, 8)}`;
+// Paths as the reader typed them: relative to the current directory.
+const shown = (file) => relative(process.cwd(), file);
 
 // Deterministic metrics, in gllm-evals' output shape.
 const lexical = metricEvaluator('lexical', {
@@ -34,6 +45,7 @@ for (const model of bundle.models) {
     evaluators: [generation, lexical],
     tracker,
     datasetName: bundle.dataset,
+    ...(fixedRunIds ? { runId: runIdOf(model) } : {}),
     metadata: { model_name: model },
     progress: false,
   });
@@ -51,8 +63,14 @@ const rows = runs.map((r) => ({
 }));
 const columns = Object.keys(rows[0] ?? {});
 const width = (c) => Math.max(c.length, ...rows.map((r) => r[c].length));
-const line = (cells) => cells.map((v, i) => v.padEnd(width(columns[i]))).join('  ');
-console.log(`Leaderboard of ${bundle.dataset} (${tracker.leaderboardFile}), newest first:\n`);
+const line = (cells) =>
+  cells
+    .map((v, i) => v.padEnd(width(columns[i])))
+    .join('  ')
+    .trimEnd();
+console.log(
+  `Leaderboard of ${bundle.dataset} (${shown(tracker.leaderboardFile)}), newest first:\n`,
+);
 console.log(line(columns));
 console.log(line(columns.map((c) => '-'.repeat(width(c)))));
 for (const r of rows) console.log(line(columns.map((c) => r[c])));
@@ -79,5 +97,5 @@ for (const id of broken) {
     `  ${id}: ${r.evaluationResult.generation.aggregate_explanation.split('\n').slice(1).join('; ')}`,
   );
 }
-console.log(`\nEvery result is in ${tracker.experimentResultsFile}.`);
+console.log(`\nEvery result is in ${shown(tracker.experimentResultsFile)}.`);
 await tracker.close();
