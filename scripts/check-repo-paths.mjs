@@ -16,7 +16,7 @@ const SCANNED = ['src', 'test', 'bench', 'scripts', 'docs', 'README.md'];
 const SKIPPED_DIRS = new Set(['node_modules', '.data', '.python-env', 'dist']);
 const BINARY = /\.(png|jpe?g|gif|webp|ico|sqlite|db|gz|tgz|zip|woff2?)$/i;
 
-const RELATIVE = /(?<![\w.\/-])((?:\.\.\/)+)([\w.@-]*)/g;
+const RELATIVE = /(?<![\w./-])((?:\.\.\/)+)([\w.@-]*)/g;
 const NAMED = [
   /\bshared\/(?:spec|research|fixtures)\b/g,
   /(?<![\w.-])\/(?:work|home|Users)\/[\w.@-]*/g,
