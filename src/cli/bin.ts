@@ -8,6 +8,14 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
 });
 
+// Warnings (a damaged record set aside, a cell too large for Python's csv) as one readable line
+// each, in place of Node's own format; `--quiet` silences them.
+let quiet = false;
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (!quiet) process.stderr.write(`evaltrack: warning: ${w.message}\n`);
+});
+
 // Ctrl+C ends the dashboard cleanly; other commands keep the default (stop at once).
 const stop = new AbortController();
 if (process.argv[2] === 'ui') {
@@ -20,6 +28,9 @@ process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   isTTY: process.stdout.isTTY === true,
   signal: stop.signal,
+  quiet: () => {
+    quiet = true;
+  },
   openUrl: (url) => {
     const opener =
       process.platform === 'darwin'

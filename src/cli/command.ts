@@ -15,6 +15,8 @@ export interface CliIo {
   signal?: AbortSignal;
   /** Opens a URL in the user's browser (`ui --open`). */
   openUrl?: (url: string) => void;
+  /** Silences warnings about damaged records (`--quiet`): bin.ts prints them as one line each. */
+  quiet?: () => void;
 }
 
 /** A usage error: exit code 2, with the command's usage. */
@@ -42,6 +44,13 @@ export interface Command {
   usage: string;
   example: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** How many positional arguments it takes; more is a usage error. @default [0, 0] */
+  args?: readonly [min: number, max: number];
+  /**
+   * What it does with `--store`: reads it (a missing store is an error, nothing is created, the
+   * default), creates it when missing (`import`), or does not use it (`copy` names its own).
+   */
+  store?: 'read' | 'create' | 'none';
   run(ctx: Context): Promise<number>;
 }
 

@@ -4,6 +4,7 @@
  *
  * Exit codes: 0 done (a gate that passed); 1 a gate that failed, or an error; 2 a usage error.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { assertComparable, compareRuns } from '../stats/compare-runs.js';
@@ -22,9 +23,10 @@ import {
 } from '../tracker/sample-outcome.js';
 import { sampleField } from '../tracker/sample-texts.js';
 import type { ResultRecord, RunSummary } from '../types.js';
-import { UsageError } from './command.js';
+import { ExitError, UsageError } from './command.js';
 import type { CliIo, Command, Context } from './command.js';
-import { DEFAULT_STORE, openStore } from './open-store.js';
+import { DEFAULT_STORE, NoStoreError, openStore } from './open-store.js';
+import { didYouMean, resolveRun } from './run-name.js';
 import { pendingCommand } from './pending-command.js';
 import { num, renderTable, shorten, styleFor, visible } from './render.js';
 import type { Style } from './render.js';
@@ -36,8 +38,16 @@ export type { CliIo, Command } from './command.js';
 const COMMON: NonNullable<ParseArgsConfig['options']> = {
   store: { type: 'string' },
   json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 };
+
+/** The package's version, as `--version` prints it. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 const interval = (i: { low: number; high: number } | null, f = pct): string =>
@@ -45,7 +55,7 @@ const interval = (i: { low: number; high: number } | null, f = pct): string =>
 
 async function runRecords(tracker: BaseExperimentTracker, runId: string): Promise<ResultRecord[]> {
   const records = await tracker.getRunResults(runId);
-  if (records.length === 0) throw new UsageError(`no results for run ${JSON.stringify(runId)}`);
+  if (records.length === 0) throw new ExitError(1, `run ${runId} has no results`);
   return records;
 }
 
@@ -139,18 +149,22 @@ const readCommands: Command[] = [
   {
     name: 'show',
     summary: "one run's samples: scores and pass/fail on one metric",
-    usage: 'evaltrack show <runId> [--metric COLUMN] [--failures] [--search TEXT] [--columns a,b]',
-    example: 'evaltrack show support-bot_faq_3f9a1c2e --failures',
+    usage:
+      'evaltrack show <run> [--dataset NAME] [--metric COLUMN] [--failures] [--search TEXT] [--columns a,b]',
+    example: 'evaltrack show latest --failures',
+    args: [1, 1],
     options: {
+      dataset: { type: 'string' },
       metric: { type: 'string' },
       failures: { type: 'boolean' },
       search: { type: 'string' },
       columns: { type: 'string' },
     },
     async run({ values, positionals, io, json, tracker }) {
-      const runId = positionals[0];
-      if (!runId) throw new UsageError('show needs a run id');
-      const run = await findRun(tracker, runId);
+      const name = positionals[0];
+      if (!name) throw new UsageError('show needs a run');
+      const run = await findRun(tracker, name, values);
+      const runId = run.runId;
       const all = await runRecords(tracker, runId);
       const metric = chooseMetric(values, [run], all);
       const passFail = isPassFail(all, metric);
@@ -229,9 +243,11 @@ const readCommands: Command[] = [
     name: 'compare',
     summary: 'a candidate run against a baseline, sample by sample, with intervals and McNemar',
     usage:
-      'evaltrack compare <baseline> <candidate> [--metric COLUMN] [--allow-different-datasets]',
-    example: 'evaltrack compare faq-main faq-new-prompt --metric judge.aggregate_success',
+      'evaltrack compare <baseline> <candidate> [--dataset NAME] [--metric COLUMN] [--allow-different-datasets]',
+    example: 'evaltrack compare latest~1 latest --metric judge.aggregate_success',
+    args: [2, 2],
     options: {
+      dataset: { type: 'string' },
       metric: { type: 'string' },
       'allow-different-datasets': { type: 'boolean' },
     },
@@ -266,9 +282,11 @@ const readCommands: Command[] = [
     name: 'gate',
     summary: 'exit 1 when the candidate breaks a rule against the baseline (for CI)',
     usage:
-      'evaltrack gate <baseline> <candidate> [--metric COLUMN] [--max-regressions N] [--min-score [COLUMN=]X ...] [--no-significant-drop] [--max-missing N] [--max-errors N] [--max-unscored N] [--allow-changed-inputs] [--allow-different-datasets]',
-    example: 'evaltrack gate faq-main faq-new-prompt --max-regressions 0 --no-significant-drop',
+      'evaltrack gate <baseline> <candidate> [--dataset NAME] [--metric COLUMN] [--max-regressions N] [--min-score [COLUMN=]X ...] [--no-significant-drop] [--max-missing N] [--max-errors N] [--max-unscored N] [--allow-changed-inputs] [--allow-different-datasets]',
+    example: 'evaltrack gate main-baseline latest --max-regressions 0 --no-significant-drop',
+    args: [2, 2],
     options: {
+      dataset: { type: 'string' },
       metric: { type: 'string' },
       'max-regressions': { type: 'string' },
       'min-score': { type: 'string', multiple: true },
@@ -291,7 +309,7 @@ const readCommands: Command[] = [
         parseMinScore,
       );
       const cmp = await comparison(tracker, positionals, values);
-      const [, candidateId] = positionals as [string, string];
+      const candidateId = cmp.candidateRun;
       const failures: string[] = [];
       const list = (ids: readonly string[]): string =>
         ids.slice(0, 20).join(', ') + (ids.length > 20 ? `, and ${ids.length - 20} more` : '');
@@ -342,7 +360,7 @@ const readCommands: Command[] = [
         }
       }
       if (minScores.length > 0) {
-        const run = await findRun(tracker, candidateId);
+        const run = await findRun(tracker, candidateId, {});
         const records = await tracker.getRunResults(candidateId);
         for (const rule of minScores) {
           const on = rule.metric ?? cmp.metric;
@@ -423,6 +441,7 @@ const rebuild: Command = {
   usage: 'evaltrack rebuild',
   example: 'evaltrack rebuild --store ./gllm_evals/experiments',
   options: {},
+  args: [0, 0],
   async run({ io, json, tracker }) {
     const { setAside } = await tracker.rebuild();
     const runs = (await tracker.getExperimentHistory()).length;
@@ -486,11 +505,14 @@ function parseMinScore(rule: string): { metric: string | null; min: number } {
   return { metric, min: Number(text) };
 }
 
-/** The run named `runId`, or an error. */
-async function findRun(tracker: BaseExperimentTracker, runId: string): Promise<RunSummary> {
-  const run = (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
-  if (!run) throw new UsageError(`no run ${JSON.stringify(runId)}`);
-  return run;
+/** The run `name` names (an id, a prefix, `latest~N`…), within `--dataset` when given. */
+async function findRun(
+  tracker: BaseExperimentTracker,
+  name: string,
+  values: Context['values'],
+): Promise<RunSummary> {
+  const dataset = typeof values['dataset'] === 'string' ? values['dataset'] : undefined;
+  return resolveRun(await tracker.getExperimentHistory(), name, dataset);
 }
 
 const optionalMetric = (values: Context['values']): string | undefined => {
@@ -530,12 +552,14 @@ async function comparison(
   tracker: BaseExperimentTracker,
   positionals: string[],
   values: Context['values'],
-): Promise<RunComparison> {
-  const [baselineId, candidateId] = positionals;
-  if (!baselineId || !candidateId)
-    throw new UsageError('give a baseline run id and a candidate run id');
-  const baselineRun = await findRun(tracker, baselineId);
-  const candidateRun = await findRun(tracker, candidateId);
+): Promise<RunComparison & { baselineRun: string; candidateRun: string }> {
+  const [baselineName, candidateName] = positionals;
+  if (!baselineName || !candidateName)
+    throw new UsageError('give a baseline run and a candidate run');
+  const baselineRun = await findRun(tracker, baselineName, values);
+  const candidateRun = await findRun(tracker, candidateName, values);
+  const baselineId = baselineRun.runId;
+  const candidateId = candidateRun.runId;
   try {
     assertComparable(baselineRun, candidateRun, values['allow-different-datasets'] === true);
   } catch (e) {
@@ -544,7 +568,11 @@ async function comparison(
   const baseline = await runRecords(tracker, baselineId);
   const candidate = await runRecords(tracker, candidateId);
   const metric = chooseMetric(values, [candidateRun, baselineRun], [...baseline, ...candidate]);
-  return compareRuns(baseline, candidate, { metric });
+  return {
+    baselineRun: baselineId,
+    candidateRun: candidateId,
+    ...compareRuns(baseline, candidate, { metric }),
+  };
 }
 
 /** What a comparison paired, and what it could not: the lines under compare's and gate's verdicts. */
@@ -579,65 +607,144 @@ function help(): string {
   const lines = COMMANDS.map(
     (c) => `  ${[c.name, ...(c.aliases ?? [])].join(', ').padEnd(22)}${c.summary}`,
   );
-  return `evaltrack: the runs of your LLM evaluations, compared with error bars\n\nCommands:\n${lines.join('\n')}\n\nEvery command takes --store <folder | sqlite:file | postgres://url> (or EVALTRACK_STORE;\ndefault ${DEFAULT_STORE}), --json for machines, and --help.\nExit codes: 0 done, 1 a failed gate or an error, 2 a usage error.\n`;
+  return (
+    `evaltrack ${VERSION}: the runs of your LLM evaluations, compared with error bars\n\n` +
+    `Commands:\n${lines.join('\n')}\n\n` +
+    `Every command takes --store <folder | sqlite:file | postgres://url> (or EVALTRACK_STORE;\n` +
+    `default ${DEFAULT_STORE}), --json for machines, --quiet to silence warnings about damaged\n` +
+    `records, and --help. \`evaltrack help <command>\` says more of one.\n` +
+    `A run is named by its id, a unique prefix of it, its last 8 hex digits, latest or latest~N.\n` +
+    `Exit codes: 0 done (a gate that passed); 1 a gate that failed, an unknown run, or an error;\n` +
+    `2 a usage error (a bad flag or argument, no store at the address, runs not comparable).\n`
+  );
 }
 
 const commandHelp = (c: Command): string =>
   `${c.summary}\n\nusage: ${c.usage}\nexample: ${c.example}\n`;
 
-/** Runs the command line; resolves with the exit code. Never exits the process. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const [word, ...rest] = argv;
-  if (word === undefined || word === '--help' || word === '-h' || word === 'help') {
-    io.stdout.write(help());
-    return word === undefined ? 2 : 0;
-  }
-  const command = COMMANDS.find((c) => c.name === word || c.aliases?.includes(word));
-  if (!command) {
-    io.stderr.write(`evaltrack: unknown command ${JSON.stringify(word)}\n\n${help()}`);
-    return 2;
+const findCommand = (word: string): Command | undefined =>
+  COMMANDS.find((c) => c.name === word || c.aliases?.includes(word));
+
+const commandWords = (): string[] => COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]);
+
+/** Drops the prefix every EvaltrackError message has: the command line names itself once. */
+const bare = (e: unknown): string =>
+  (e instanceof Error ? e.message : String(e)).replace(/^\[evaltrack\] /, '');
+
+/** Reads the arguments of `command`; a UsageError names what is wrong, in our words. */
+function parseCommandArgs(command: Command, args: readonly string[]) {
+  const options = { ...COMMON, ...command.options };
+  // Unknown flags first: Node's own message for them is hard to read.
+  const { tokens } = parseArgs({
+    args: [...args],
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const t of tokens) {
+    if (t.kind !== 'option' || Object.hasOwn(options, t.name)) continue;
+    const flags = Object.keys(options).map((o) => `--${o}`);
+    const near = didYouMean(t.rawName, flags);
+    throw new UsageError(`unknown option ${t.rawName}${near ? `; did you mean ${near}?` : ''}`);
   }
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...rest],
-      options: { ...COMMON, ...command.options },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (e) {
+    const flag = /'(-[^' ]+)/.exec(bare(e))?.[1];
+    throw new UsageError(
+      (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag
+        ? options[flag.replace(/^-+/, '')]?.type === 'boolean'
+          ? `${flag} takes no value`
+          : `${flag} needs a value`
+        : bare(e).replace(/'/g, ''),
+    );
+  }
+  const [, max] = command.args ?? [0, 0];
+  const extra = parsed.positionals.slice(max);
+  if (extra.length > 0) {
+    throw new UsageError(
+      `${command.name} takes ${max === 0 ? 'no' : `at most ${max}`} argument${max === 1 ? '' : 's'}; ` +
+        `unexpected ${extra.map((x) => JSON.stringify(x)).join(' ')}`,
+    );
+  }
+  return {
+    values: parsed.values as Record<string, string | boolean | undefined>,
+    positionals: parsed.positionals,
+  };
+}
+
+/** Runs the command line; resolves with the exit code. Never exits the process. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [word, ...rest] = argv;
+  if (word === '--version' || word === '-V' || word === 'version') {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (word === undefined || word === '--help' || word === '-h') {
+    io.stdout.write(help());
+    return word === undefined ? 2 : 0;
+  }
+  const unknown = (name: string): number => {
+    const near = didYouMean(name, commandWords());
     io.stderr.write(
-      `evaltrack ${command.name}: ${(e as Error).message}\n\n${commandHelp(command)}`,
+      `evaltrack: unknown command ${JSON.stringify(name)}` +
+        `${near ? `; did you mean ${JSON.stringify(near)}?` : ''} (evaltrack --help lists them)\n`,
     );
     return 2;
+  };
+  if (word === 'help') {
+    if (rest[0] === undefined) {
+      io.stdout.write(help());
+      return 0;
+    }
+    const about = findCommand(rest[0]);
+    if (!about) return unknown(rest[0]);
+    io.stdout.write(commandHelp(about));
+    return 0;
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const command = findCommand(word);
+  if (!command) return unknown(word);
+  const usage = (message: string): number => {
+    io.stderr.write(
+      `evaltrack ${command.name}: ${message}\nusage: ${command.usage}\n(evaltrack help ${command.name} says more)\n`,
+    );
+    return 2;
+  };
+  let parsed;
+  try {
+    parsed = parseCommandArgs(command, rest);
+  } catch (e) {
+    return usage(bare(e));
+  }
+  const { values, positionals } = parsed;
   if (values['help']) {
     io.stdout.write(commandHelp(command));
     return 0;
   }
+  if (values['quiet']) io.quiet?.();
   const where =
-    (values['store'] as string | undefined) ?? io.env['EVALTRACK_STORE'] ?? DEFAULT_STORE;
+    (values['store'] as string | undefined) ?? (io.env['EVALTRACK_STORE'] || DEFAULT_STORE);
   let tracker: BaseExperimentTracker | undefined;
   try {
-    tracker = await openStore(where);
+    const mode = command.store ?? 'read';
+    // Only `import` creates the store it is pointed at; reading a typo must not make a store.
+    if (mode !== 'none')
+      tracker = await openStore(where, 'evaltrack', { create: mode === 'create' });
     return await command.run({
       values,
-      positionals: parsed.positionals,
+      positionals,
       io,
       style: styleFor(io.isTTY, io.env),
       json: values['json'] === true,
-      tracker,
+      tracker: tracker as BaseExperimentTracker,
     });
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(
-        `evaltrack ${command.name}: ${e.message.replace(/^\[evaltrack\] /, '')}\n\n${commandHelp(command)}`,
-      );
-      return 2;
-    }
-    io.stderr.write(`evaltrack ${command.name}: ${(e as Error).message}\n`);
-    return 1;
+    if (e instanceof UsageError) return usage(bare(e));
+    io.stderr.write(`evaltrack ${command.name}: ${bare(e)}\n`);
+    if (e instanceof ExitError) return e.exitCode;
+    return e instanceof NoStoreError ? 2 : 1;
   } finally {
     await tracker?.close();
   }

@@ -6,11 +6,12 @@ import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import type { RunSummary } from '../types.js';
 import { ExitError, UsageError } from './command.js';
+import { resolveRun } from './run-name.js';
 import type { CliIo, Command } from './command.js';
 import { fileOutput, folderOutput, stdoutOutput, storePlaces } from './export-output.js';
 import type { ExportOutput } from './export-output.js';
 import { flatCsvHeader, flatCsvRow } from './flat-csv.js';
-import { NoStoreError, openStore } from './open-store.js';
+import { openStore } from './open-store.js';
 import {
   BadLineError,
   checkExportFile,
@@ -26,7 +27,9 @@ const commands: Command[] = [
     usage:
       'evaltrack export <runId...|--all> [--format jsonl|csv|gllm-csv] [--out <file|folder|->] [--force]',
     example: 'evaltrack export --all --format jsonl --out results.jsonl',
+    args: [0, Infinity],
     options: {
+      dataset: { type: 'string' },
       all: { type: 'boolean' },
       format: { type: 'string' },
       out: { type: 'string' },
@@ -44,10 +47,14 @@ const commands: Command[] = [
       }
       const force = values['force'] === true;
       const history = await tracker.getExperimentHistory();
-      const runIds = values['all'] ? history.map((r) => r.runId).reverse() : positionals;
+      const dataset = typeof values['dataset'] === 'string' ? values['dataset'] : undefined;
+      const runIds = values['all']
+        ? history
+            .filter((r) => dataset === undefined || r.datasetName === dataset)
+            .map((r) => r.runId)
+            .reverse()
+        : positionals.map((name) => resolveRun(history, name, dataset).runId);
       if (runIds.length === 0) throw new UsageError('name runs to export, or --all');
-      const unknown = runIds.filter((id) => !history.some((r) => r.runId === id));
-      if (unknown.length > 0) throw new UsageError(`no run ${unknown.join(', ')}`);
       const wanted = new Set(runIds);
       const total = resultsIn(history, (r) => wanted.has(r.runId));
       const store = await storePlaces(tracker);
@@ -101,6 +108,8 @@ const commands: Command[] = [
     summary: 'results from an export (JSONL, flat CSV) or another store; never twice',
     usage: 'evaltrack import <file.jsonl|file.csv|folder|sqlite:file>',
     example: 'evaltrack import ./old_experiments --store sqlite:evals.sqlite',
+    args: [1, 1],
+    store: 'create',
     options: {},
     async run({ positionals, io, json, tracker }) {
       const from = positionals[0];
@@ -124,6 +133,7 @@ const commands: Command[] = [
     summary: 'every run of one store into another (a folder into a database), never twice',
     usage: 'evaltrack copy --from <store> --to <store> [--run ID ...]',
     example: 'evaltrack copy --from ./gllm_evals/experiments --to sqlite:evals.sqlite',
+    store: 'none',
     options: {
       from: { type: 'string' },
       to: { type: 'string' },
@@ -171,28 +181,7 @@ const commands: Command[] = [
 ];
 
 /** Commands that move results between stores and files. */
-export const transferCommands: readonly Command[] = commands.map(reportingExits);
-
-/**
- * Reports {@link ExitError} and {@link NoStoreError} as one line with their exit code, without the
- * usage text that a {@link UsageError} brings.
- */
-function reportingExits(command: Command): Command {
-  return {
-    ...command,
-    async run(ctx) {
-      try {
-        return await command.run(ctx);
-      } catch (e) {
-        if (!(e instanceof ExitError || e instanceof NoStoreError)) throw e;
-        ctx.io.stderr.write(
-          `evaltrack ${command.name}: ${e.message.replace(/^\[evaltrack\] /, '')}\n`,
-        );
-        return e instanceof ExitError ? e.exitCode : 2;
-      }
-    },
-  };
-}
+export const transferCommands: readonly Command[] = commands;
 
 /**
  * Imports an export file in two passes: the whole file is read and every result checked first, so

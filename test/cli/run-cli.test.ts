@@ -191,15 +191,13 @@ describe('evaltrack (in process)', () => {
     const unknown = await cli(['frobnicate']);
     expect([unknown.code, unknown.stderr.split('\n')[0]]).toEqual([
       2,
-      'evaltrack: unknown command "frobnicate"',
+      'evaltrack: unknown command "frobnicate" (evaltrack --help lists them)',
     ]);
     const bad = await cli(['runs', '--bogus', '--store', dir.path]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/usage: evaltrack runs/);
     const help = await cli(['gate', '--help']);
-    expect(help.stdout).toMatch(
-      /example: evaltrack gate faq-main faq-new-prompt --max-regressions 0/,
-    );
+    expect(help.stdout).toMatch(/example: evaltrack gate main-baseline latest --max-regressions 0/);
     expect((await cli(['compare', 'only-one', '--store', dir.path])).code).toBe(2);
     expect((await cli(['show', 'nope', '--store', dir.path])).code).toBe(2);
   });
@@ -252,7 +250,7 @@ describe('evaltrack (in process)', () => {
       'result_id,sample_id,run_id,dataset_name,timestamp,evaluator_name,model_name,judge.quality.score,judge.quality.success,judge.aggregate_score,judge.aggregate_success,data,metadata,evaluation_result',
     );
     expect(lines).toHaveLength(7);
-    expect((await cli(['export', 'nope', '--out', flat, '--store', db])).code).toBe(2);
+    expect((await cli(['export', 'nope', '--out', flat, '--store', db])).code).toBe(1);
   });
 
   it('rebuilds the leaderboard and sets aside damaged records', async () => {

@@ -85,7 +85,7 @@ describe('the evaltrack binary', () => {
     const usage = evaltrack('gate', 'main', '--store', dir.path);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(
-      /^evaltrack gate: give a baseline run id and a candidate run id\n/,
+      /^evaltrack gate: give a baseline run and a candidate run\nusage: evaltrack gate </,
     );
     expect(evaltrack('--help').code).toBe(0);
   });
