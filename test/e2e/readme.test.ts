@@ -245,5 +245,5 @@ describe('README.md', () => {
 /** The README's command-output blocks, by the commands in them. */
 const OUTPUT_BLOCKS = [
   'npm start',
-  'evaltrack runs && evaltrack compare latest~1 latest && evaltrack gate latest~1 latest --max-regressions 0 --no-significant-drop; echo "exit code $?"',
+  'evaltrack runs && evaltrack show latest --failures && evaltrack compare latest~1 latest && evaltrack gate latest~1 latest --max-regressions 0 --no-significant-drop; echo "exit code $?"',
 ];
