@@ -64,7 +64,7 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
   >();
 
   const findRun = async (runId: string): Promise<RunSummary | undefined> =>
-    (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
+    runId.trim() === '' ? undefined : ((await tracker.getRun(runId)) ?? undefined);
 
   /**
    * The run's table, read again when the run changed since it was read, at most every 5 s (a run
