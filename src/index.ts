@@ -45,6 +45,8 @@ export type { AggregateInput, RunAggregate } from './tracker/run-aggregate.js';
 export type { ColumnKind, FlatColumn } from './tracker/flatten-result.js';
 export { sampleIdOf } from './tracker/ids.js';
 export { copyResults } from './copy-results.js';
+export { DEFAULT_STORE, NoStoreError, openTracker, STORE_KINDS } from './stores/registry.js';
+export type { OpenTrackerOptions, StoreKind } from './stores/registry.js';
 export { evaluate, metricEvaluator } from './evaluate.js';
 export type {
   EvaluateOptions,

@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
-import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
+import type { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
+import { openTracker } from '../stores/registry.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { checkName, checkOptions, isPlainRecord, setOwn } from '../tracker/check-input.js';
 import { flattenResult } from '../tracker/flatten-result.js';
@@ -195,7 +196,7 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
   const signal = opts.signal;
   signal?.throwIfAborted();
   const ownsTracker = opts.tracker === undefined;
-  const tracker = opts.tracker ?? new CSVExperimentTracker('default');
+  const tracker = opts.tracker ?? (await openTracker('default'));
   const names = evaluators.map((e, i) => e.name || `evaluator_${i}`);
   const timestamp = new Date().toISOString();
 
@@ -359,11 +360,11 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
           ),
         );
       }
-      const run = (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
+      const run = await tracker.getRun(runId);
       if (run)
         await tracker.importRun({ ...run, summaryResult: { ...run.summaryResult, ...summary } });
     }
-    const run = (await tracker.getExperimentHistory()).find((r) => r.runId === runId);
+    const run = await tracker.getRun(runId);
     const files = tracker as Partial<CSVExperimentTracker> & { file?: string };
     return {
       experimentUris: {

@@ -421,6 +421,18 @@ export function describeTrackerContract(
       await t.close();
     });
 
+    it('gives one run by its id, as the history lists it, and null for an unknown one', async () => {
+      const t = fresh();
+      const runId = await t.logBatch([gllmResult(1, 1, 0)], 'faq', [sample(1)]);
+      const [listed] = await t.getExperimentHistory();
+      expect(await t.getRun(runId)).toEqual(listed);
+      expect(await t.getRun('no-such-run')).toBe(null);
+      expect(await t.getRun('').catch((e: unknown) => e)).toMatchObject({
+        code: 'E_INVALID_ARGUMENT',
+      });
+      await t.close();
+    });
+
     it('returns [] for an unknown run', async () => {
       const t = fresh();
       t.log(gllmResult(1, 1, 0), 'd', sample(1));

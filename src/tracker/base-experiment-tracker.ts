@@ -278,7 +278,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     }
     datasetName ??= this.#runDatasets.get(runId);
     if (datasetName === undefined) {
-      const known = (await this.#store.listRuns()).find((r) => r.runId === runId);
+      const known = await this.getRun(runId);
       if (!known) {
         throw new InvalidInputError(
           'E_INVALID_ARGUMENT',
@@ -305,6 +305,13 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     return (wanted === undefined ? runs : runs.filter((r) => r.datasetName === wanted)).sort(
       compareRunsByUpdate,
     );
+  }
+
+  /** One run's summary (a leaderboard row), or null for an unknown run. */
+  async getRun(runId: string): Promise<RunSummary | null> {
+    this.#assertOpen('getRun');
+    checkName(runId, 'runId');
+    return (await this.#store.listRuns()).find((r) => r.runId === runId) ?? null;
   }
 
   /** A run's results in logging order; `[]` for an unknown run. */

@@ -293,7 +293,13 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
 
   it('answers only reads, from this machine, with no CORS header and a strict CSP', async () => {
     const page = await fetch(`${server.url}/`);
-    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const csp =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+      "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    expect(page.headers.get('content-security-policy')).toBe(csp);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
     expect(page.headers.get('access-control-allow-origin')).toBeNull();
     const api = await fetch(`${server.url}/api/runs`, {
       headers: { Origin: 'http://evil.example' },
