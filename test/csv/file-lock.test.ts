@@ -14,13 +14,24 @@ const LOCK_MODULE = resolve(
   '../../dist/stores/csv/file-lock.js',
 );
 
-/** Runs `withFileLock` in a worker thread: holds the lock `holdMs`, or reports a timeout. */
-function inWorker(lock: string, holdMs: number, timeoutMs: number): Promise<string> {
+/**
+ * Runs `withFileLock` in a worker thread. Inside the lock it posts `in`, then holds the lock until
+ * `release` (a shared flag) is set, when one is given; it reports a lock timeout by its code.
+ */
+function inWorker(
+  lock: string,
+  timeoutMs: number,
+  release?: Int32Array,
+  onIn?: () => void,
+): Promise<string> {
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
-    import(workerData.module).then(({ withFileLock, sleep }) => {
+    import(workerData.module).then(({ withFileLock }) => {
       try {
-        withFileLock(workerData.lock, () => { parentPort.postMessage('in'); sleep(workerData.holdMs); }, workerData.timeoutMs);
+        withFileLock(workerData.lock, () => {
+          parentPort.postMessage('in');
+          if (workerData.release) Atomics.wait(workerData.release, 0, 0);
+        }, workerData.timeoutMs);
         parentPort.postMessage('done');
       } catch (e) { parentPort.postMessage(e.code); }
     });`;
@@ -28,23 +39,32 @@ function inWorker(lock: string, holdMs: number, timeoutMs: number): Promise<stri
     const messages: string[] = [];
     const w = new Worker(code, {
       eval: true,
-      workerData: { module: LOCK_MODULE, lock, holdMs, timeoutMs },
+      workerData: { module: LOCK_MODULE, lock, timeoutMs, release },
     });
-    w.on('message', (m: string) => messages.push(m));
+    w.on('message', (m: string) => {
+      messages.push(m);
+      if (m === 'in') onIn?.();
+    });
     w.on('error', rej);
     w.on('exit', () => res(messages.join(',')));
   });
 }
 
 describe('the folder lock', () => {
+  // No wall clock: the holder keeps the lock until the test lets it go.
   it('keeps out another thread of the same process', async () => {
     using dir = tempDir();
     const lock = join(dir.path, '.evaltrack.lock');
-    const holder = inWorker(lock, 400, 1000);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(await inWorker(lock, 0, 50)).toBe('E_LOCK_TIMEOUT');
+    const release = new Int32Array(new SharedArrayBuffer(4));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const holder = inWorker(lock, 1000, release, () => entered());
+    await inside;
+    expect(await inWorker(lock, 50)).toBe('E_LOCK_TIMEOUT');
+    Atomics.store(release, 0, 1);
+    Atomics.notify(release, 0);
     expect(await holder).toBe('in,done');
-    expect(await inWorker(lock, 0, 50)).toBe('in,done');
+    expect(await inWorker(lock, 50)).toBe('in,done');
   });
 
   // No wall clock: lockTimeoutMs is an hour, so a tracker that waited for it instead of taking
