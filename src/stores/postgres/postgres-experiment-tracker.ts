@@ -6,8 +6,10 @@ import {
 } from '../../tracker/base-experiment-tracker.js';
 import type { TrackerOptions } from '../../tracker/base-experiment-tracker.js';
 import { checkName, checkOptions } from '../../tracker/check-input.js';
-import type { JournalWarning, PendingFile } from './pending-journal.js';
-import { checkSchemaName, PostgresStore } from './postgres-store.js';
+import type { JournalWarning } from './journal-takeover.js';
+import type { PendingFile } from './pending-journal.js';
+import { checkSchemaName } from './postgres-limits.js';
+import { PostgresStore } from './postgres-store.js';
 import type { PushReport } from './postgres-store.js';
 
 /** Options of {@link PostgresExperimentTracker}. */
