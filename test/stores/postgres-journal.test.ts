@@ -2,8 +2,16 @@
 // uncaught exception, kill -9, a server that is down), and the next tracker of the database, or
 // `evaltrack pending --push`, stores it exactly once. Real child processes, the real server.
 import { execFile, spawn } from 'node:child_process';
-import { appendFileSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -315,6 +323,38 @@ describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES
     expect(readFileSync(left[0]!.file, 'utf8')).toBe(torn);
     await second.close();
     expect(await storedCounts(server, schema)).toEqual([['r', 10, 10]]);
+  });
+});
+
+describe.skipIf(url === null)('postgres journal that cannot be read', () => {
+  it('still stores the journals taken before it, and hands it back for later', async () => {
+    using dir = tempDir();
+    const server = url ?? '';
+    const schema = newSchema('journal_unreadable');
+    expect(await runWriter([server, schema, dir.path, 'exit', '10', 'r'])).toMatchObject({
+      code: 0,
+    });
+    const [file] = journalFiles(dir.path) as [string];
+    const folder = join(file, '..');
+    const host = basename(file).split('+')[0] ?? '';
+    // Released journals (pid 0) in name order: a readable one, then one that is a folder.
+    renameSync(file, join(folder, `${host}+0+x+aaaa.jsonl`));
+    mkdirSync(join(folder, `${host}+0+x+zzzz.jsonl`));
+    const warnings: [string, string][] = [];
+    const t = new PostgresExperimentTracker('p', {
+      connectionString: server,
+      schema,
+      journalDir: dir.path,
+      onWarning: (message: string, code: string) => warnings.push([message, code]),
+    });
+    expect(await t.pushPending()).toMatchObject({ files: 1, results: 10, stored: 10 });
+    expect(warnings).toEqual([
+      [expect.stringMatching(/^could not read the journal .*zzzz\.jsonl \(/), 'EVALTRACK_JOURNAL'],
+    ]);
+    await t.close();
+    expect(await storedCounts(server, schema)).toEqual([['r', 10, 10]]);
+    // The unreadable one is still there, for the next tracker, under a released name.
+    expect(readdirSync(folder).filter((n) => n.startsWith(`${host}+0+x+`))).toHaveLength(1);
   });
 });
 

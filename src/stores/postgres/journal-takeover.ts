@@ -114,32 +114,58 @@ export function takeOverFiles(
       );
       continue;
     }
-    let bytes: Buffer;
+    let read: ReturnType<typeof readJournal>;
     try {
-      bytes = readFileSync(to);
+      read = adopt(folder, name, to, warn);
     } catch (e) {
-      throw new StoreIoError(`could not read the journal ${to}`, e);
-    }
-    const read = readJournal(bytes);
-    if (read.bad.length > 0) {
-      const aside = join(folder, setAsideFileName('damaged'));
+      // Handed back under a released name for the next tracker, and the files already taken
+      // are still replayed: one file that cannot be read must not cost the others.
       try {
-        writeFileSync(aside, Buffer.concat(read.bad));
-        // What stays is only what replays: a second adoption must not set the damage aside again.
-        const tmp = `${to}.tmp`;
-        writeFileSync(tmp, Buffer.concat(read.good));
-        renameSync(tmp, to);
-      } catch (e) {
-        throw new StoreIoError(`could not set aside the damaged lines of ${to}`, e);
+        renameSync(to, join(folder, releasedFileName()));
+      } catch {
+        // Still under this process's name: adopted once this process is gone.
       }
       warn(
-        `${read.bad.length} damaged line(s) of the PostgreSQL journal ${name} (a write cut short, e.g. by kill -9) were set aside to ${aside}; the ${read.ops.length} whole record(s) are replayed`,
-        'EVALTRACK_TORN_RECORD',
+        `could not read the journal ${from} (${(e as Error).message}): its results are not stored until it can be; the other journals are`,
+        'EVALTRACK_JOURNAL',
       );
+      continue;
     }
     taken.push(to);
     files++;
     ops.push(...read.ops);
   }
   return { ops, files };
+}
+
+/** Reads a taken journal, setting its damaged lines aside (so a second adoption finds none). */
+function adopt(
+  folder: string,
+  name: string,
+  file: string,
+  warn: JournalWarning,
+): ReturnType<typeof readJournal> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new StoreIoError(`could not read the journal ${file}`, e);
+  }
+  const read = readJournal(bytes);
+  if (read.bad.length > 0) {
+    const aside = join(folder, setAsideFileName('damaged'));
+    try {
+      writeFileSync(aside, Buffer.concat(read.bad));
+      const tmp = `${file}.tmp`;
+      writeFileSync(tmp, Buffer.concat(read.good));
+      renameSync(tmp, file);
+    } catch (e) {
+      throw new StoreIoError(`could not set aside the damaged lines of ${file}`, e);
+    }
+    warn(
+      `${read.bad.length} damaged line(s) of the PostgreSQL journal ${name} (a write cut short, e.g. by kill -9) were set aside to ${aside}; the ${read.ops.length} whole record(s) are replayed`,
+      'EVALTRACK_TORN_RECORD',
+    );
+  }
+  return read;
 }
