@@ -67,3 +67,7 @@ export class ExitError extends EvaltrackError {
     super('E_INVALID_ARGUMENT', message);
   }
 }
+
+/** Drops the prefix every EvaltrackError message has: the command line names itself once. */
+export const bare = (e: unknown): string =>
+  (e instanceof Error ? e.message : String(e)).replace(/^\[evaltrack\] /, '');

@@ -68,3 +68,10 @@ export const shorten = (x: unknown, n = 60): string => {
   const s = visible((typeof x === 'string' ? x : (JSON.stringify(x) ?? '')).replace(/\s+/g, ' '));
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 };
+
+/** A share as a percentage to 1 decimal, or `-`. */
+export const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+
+/** A 95% interval as ` [low, high]` after its estimate (`pct` by default), or nothing. */
+export const interval = (i: { low: number; high: number } | null, f = pct): string =>
+  i === null ? '' : ` [${f(i.low)}, ${f(i.high)}]`;

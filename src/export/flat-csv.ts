@@ -1,7 +1,8 @@
 /**
- * The flat CSV that `export --format csv` writes and `import` reads back: one row per result, the
- * identity columns, one column per score value (the union over the exported runs), then the JSON
- * cells. Cells are read by position, so a value column named like a fixed column (`data`) is safe.
+ * The flat CSV that `writeExportFile` writes and `readExportFile` reads back (`evaltrack export
+ * --format csv`, `import`): one row per result, the identity columns, one column per score value
+ * (the union over the exported runs), then the JSON cells. Cells are read by position, so a value
+ * column named like a fixed column (`data`) is safe.
  */
 import {
   decodeValue,

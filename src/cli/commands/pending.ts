@@ -3,10 +3,10 @@
  * queued by processes that ended before writing them, refused batches, damaged lines set aside),
  * and with `--push`, stores what ended processes left.
  */
-import { PostgresExperimentTracker } from '../stores/postgres/postgres-experiment-tracker.js';
-import type { PendingFile } from '../stores/postgres/pending-journal.js';
-import { renderTable } from './render.js';
-import type { Command } from './run-cli.js';
+import { PostgresExperimentTracker } from '../../stores/postgres/postgres-experiment-tracker.js';
+import type { PendingFile } from '../../stores/postgres/pending-journal.js';
+import type { Command } from '../command.js';
+import { renderTable } from '../render.js';
 
 const STATE_NOTES: Record<PendingFile['state'], string> = {
   mine: 'this command',
@@ -27,6 +27,7 @@ function waiting(files: readonly PendingFile[]): { results: number; runChanges: 
   };
 }
 
+/** `evaltrack pending`: what the PostgreSQL journal holds, and `--push`. */
 export const pendingCommand: Command = {
   name: 'pending',
   summary:

@@ -1,6 +1,6 @@
 /**
- * Reads back what `export` writes to a file, JSONL or flat CSV, result by result, streaming, with
- * the line each result starts on, so that a bad one can be named.
+ * Reads back what `writeExportFile` writes, JSONL or flat CSV, result by result, streaming,
+ * with the line each result starts on, so that a bad one can be named.
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -8,10 +8,11 @@ import { createInterface } from 'node:readline';
 import { EvaltrackError } from '../errors.js';
 import { bomLength, parseRecord } from '../stores/csv/csv-codec.js';
 import { RecordReader } from '../stores/csv/record-reader.js';
-import { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
-import type { ResultStore } from '../tracker/result-store.js';
-import type { ResultRecord, RunSummary } from '../types.js';
+import type { ResultRecord } from '../types.js';
 import { flatCsvColumns, flatCsvRecord } from './flat-csv.js';
+
+/** The formats of an export file: our JSON Lines, or the flat CSV. */
+export type ExportFormat = 'jsonl' | 'csv';
 
 /** A result of an export file and the line it starts on (1 is the first). */
 export interface NumberedRecord {
@@ -30,8 +31,8 @@ export class BadLineError extends EvaltrackError {
   }
 }
 
-/** The export formats `import` reads, by file name. */
-export const exportFormatOf = (file: string): 'jsonl' | 'csv' | null =>
+/** The format of an export file, by its name; `null` for a name of neither. */
+export const exportFormatOf = (file: string): ExportFormat | null =>
   /\.jsonl$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : null;
 
 /**
@@ -40,7 +41,7 @@ export const exportFormatOf = (file: string): 'jsonl' | 'csv' | null =>
  */
 export function readExportFile(
   file: string,
-  format: 'jsonl' | 'csv',
+  format: ExportFormat,
   onLines: (n: number) => void = () => {},
 ): AsyncGenerator<NumberedRecord> {
   return format === 'jsonl' ? readJsonl(file, onLines) : readFlatCsv(file, onLines);
@@ -134,58 +135,4 @@ export async function countLines(file: string): Promise<number> {
     last = chunk[chunk.length - 1] ?? last;
   }
   return last === 10 ? lines : lines + 1;
-}
-
-/** A store that keeps nothing: the tracker's checks, run over a file before anything is stored. */
-class NoStore implements ResultStore {
-  append(): void {}
-  patchRun(): void {}
-  async sync(): Promise<void> {}
-  async listRuns(): Promise<RunSummary[]> {
-    return [];
-  }
-  async *readRun(): AsyncGenerator<ResultRecord> {}
-  async close(): Promise<void> {}
-}
-
-class CheckingTracker extends BaseExperimentTracker {
-  constructor() {
-    super('evaltrack', { store: new NoStore() });
-  }
-}
-
-/**
- * Reads a whole export file and puts every result through the checks `importResults` makes,
- * storing nothing; resolves with the number of results, or rejects with a {@link BadLineError}
- * naming the first bad line.
- */
-export async function checkExportFile(
-  file: string,
-  format: 'jsonl' | 'csv',
-  onLines?: (n: number) => void,
-): Promise<number> {
-  let line = 0;
-  let count = 0;
-  const records = async function* (): AsyncGenerator<ResultRecord> {
-    for await (const r of readExportFile(file, format, onLines)) {
-      line = r.line;
-      count++;
-      yield r.record;
-    }
-  };
-  const checker = new CheckingTracker();
-  try {
-    await checker.importResults(records());
-  } catch (e) {
-    if (e instanceof BadLineError || !(e instanceof EvaltrackError)) throw e;
-    // The tracker names the record by its place in the stream; the line says more.
-    const reason = e.message
-      .replace(/^\[evaltrack\] /, '')
-      .replace(/\brecords\[\d+\]\./g, '')
-      .replace(/\brecords\[\d+\]/g, 'the record');
-    throw new BadLineError(file, line, reason);
-  } finally {
-    await checker.close();
-  }
-  return count;
 }

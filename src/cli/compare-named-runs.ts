@@ -1,0 +1,43 @@
+/** The comparison of two runs named on the command line, as `compare` and `gate` make it. */
+import { assertComparable, compareRuns } from '../stats/compare-runs.js';
+import type { RunComparison } from '../stats/compare-runs.js';
+import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import { chooseMetric } from './choose-metric.js';
+import { UsageError, bare } from './command.js';
+import type { Context } from './command.js';
+import { findRun, runRecords } from './find-run.js';
+
+/** A comparison, with the ids of the two runs the names resolved to. */
+export type NamedRunComparison = RunComparison & { baselineRun: string; candidateRun: string };
+
+/**
+ * Compares the runs named by the two positionals (baseline, candidate) on the metric
+ * {@link chooseMetric} picks. Runs of different datasets are a usage error unless
+ * `--allow-different-datasets`.
+ */
+export async function compareNamedRuns(
+  tracker: BaseExperimentTracker,
+  positionals: string[],
+  values: Context['values'],
+): Promise<NamedRunComparison> {
+  const [baselineName, candidateName] = positionals;
+  if (!baselineName || !candidateName)
+    throw new UsageError('give a baseline run and a candidate run');
+  const baselineRun = await findRun(tracker, baselineName, values);
+  const candidateRun = await findRun(tracker, candidateName, values);
+  const baselineId = baselineRun.runId;
+  const candidateId = candidateRun.runId;
+  try {
+    assertComparable(baselineRun, candidateRun, values['allow-different-datasets'] === true);
+  } catch (e) {
+    throw new UsageError(bare(e));
+  }
+  const baseline = await runRecords(tracker, baselineId);
+  const candidate = await runRecords(tracker, candidateId);
+  const metric = chooseMetric(values, [candidateRun, baselineRun], [...baseline, ...candidate]);
+  return {
+    baselineRun: baselineId,
+    candidateRun: candidateId,
+    ...compareRuns(baseline, candidate, { metric }),
+  };
+}
