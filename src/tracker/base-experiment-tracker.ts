@@ -1,142 +1,31 @@
-import { EvaltrackError, InvalidInputError, TrackerClosedError } from '../errors.js';
+import { InvalidInputError, TrackerClosedError } from '../errors.js';
 import type {
   EvaluationOutput,
-  FlatValue,
   HistoryOptions,
   LogContextOptions,
   LogOptions,
   MetricInput,
   ResultRecord,
   RunSummary,
-  SummaryEvaluator,
 } from '../types.js';
-import {
-  checkName,
-  checkOptions,
-  checkRecord,
-  checkStringList,
-  checkWellFormed,
-  isPlainRecord,
-  setOwn,
-} from './check-input.js';
-import {
-  firstEvaluatorName,
-  flattenResult,
-  inResultOrder,
-  kindOfColumn,
-  RESERVED_COLUMNS,
-  unflattenValues,
-} from './flatten-result.js';
-import type { FlatColumn, FlattenConfig } from './flatten-result.js';
-import { makeRunId, newResultId, projectOfRunId, sampleIdOf } from './ids.js';
+import { checkName, checkOptions, checkRecord } from './check-input.js';
+import { firstEvaluatorName, flattenResult, unflattenValues } from './flatten-result.js';
+import { makeRunId, newResultId, sampleIdOf } from './ids.js';
+import { preparedFromRecord } from './import-record.js';
 import { assertJsonable } from './python-format.js';
 import type { PreparedResult, ResultStore } from './result-store.js';
 import { compareRunsByUpdate } from './run-aggregate.js';
+import { summarise } from './summarise.js';
+import type { RunSummaryInputs } from './summarise.js';
+import { resolveTrackerOptions, TRACKER_OPTION_KEYS } from './tracker-options.js';
+import type { ResolvedTrackerOptions, TrackerOptions } from './tracker-options.js';
 
-/** How results are flattened and ranked; the same options for every store. */
-export interface TrackerOptions {
-  /**
-   * Which leaves are scores: a bare key (`'score'`: every leaf of that name, at any depth), a dotted
-   * path (`'metrics.accuracy'`) or an array path (`['generation', 'score']`).
-   * @default 'score'
-   */
-  scoreKey?: string | string[];
-  /**
-   * Keys of each evaluator written as extra score columns, booleans as 0.0/1.0.
-   * @default ['aggregate_score', 'aggregate_success']
-   */
-  extraScoreKeys?: string[];
-  /**
-   * The column the leaderboard ranks by: the first column whose last segment is this key (or the
-   * exact dotted path).
-   * @default 'aggregate_success'
-   */
-  leaderboardScoreKey?: string;
-  /**
-   * Fields written beside each score column as `<path>.<field>`.
-   * @default ['success']
-   */
-  companionFields?: string[];
-  /** Run-level evaluators; their output is merged into the run's `summaryResult`. */
-  summaryEvaluators?: SummaryEvaluator[];
-  /**
-   * Keep the whole evaluator output with each result, so nothing is lost.
-   * @default true
-   */
-  includeEvalResult?: boolean;
-}
+export { resolveTrackerOptions, TRACKER_OPTION_KEYS } from './tracker-options.js';
+export type { ResolvedTrackerOptions, TrackerOptions } from './tracker-options.js';
 
 /** Options of {@link BaseExperimentTracker}: the tracker options plus the store to use. */
 export interface BaseTrackerOptions extends TrackerOptions {
   store: ResultStore;
-}
-
-/** The option names of {@link TrackerOptions}, for subclasses that validate their own. */
-export const TRACKER_OPTION_KEYS = [
-  'scoreKey',
-  'extraScoreKeys',
-  'leaderboardScoreKey',
-  'companionFields',
-  'summaryEvaluators',
-  'includeEvalResult',
-] as const;
-
-/** The resolved form of {@link TrackerOptions}. */
-export interface ResolvedTrackerOptions extends FlattenConfig {
-  readonly leaderboardScoreKey: string;
-  readonly summaryEvaluators: readonly SummaryEvaluator[];
-  readonly includeEvalResult: boolean;
-}
-
-/** Checks tracker options and fills in the gllm-evals defaults. */
-export function resolveTrackerOptions(
-  options: TrackerOptions,
-  where: string,
-): ResolvedTrackerOptions {
-  const scoreKey = options.scoreKey ?? 'score';
-  if (typeof scoreKey === 'string') checkName(scoreKey, `${where}.scoreKey`);
-  else if (checkStringList(scoreKey, `${where}.scoreKey`).length === 0) {
-    throw new InvalidInputError(
-      'E_INVALID_ARGUMENT',
-      `${where}.scoreKey must not be empty`,
-      `${where}.scoreKey`,
-    );
-  }
-  const summaryEvaluators = options.summaryEvaluators ?? [];
-  if (
-    !Array.isArray(summaryEvaluators) ||
-    !summaryEvaluators.every((f) => typeof f === 'function')
-  ) {
-    throw new InvalidInputError(
-      'E_INVALID_ARGUMENT',
-      `${where}.summaryEvaluators must be an array of functions`,
-      `${where}.summaryEvaluators`,
-    );
-  }
-  const includeEvalResult = options.includeEvalResult ?? true;
-  if (typeof includeEvalResult !== 'boolean') {
-    throw new InvalidInputError(
-      'E_INVALID_ARGUMENT',
-      `${where}.includeEvalResult must be a boolean`,
-    );
-  }
-  return {
-    scoreKey: typeof scoreKey === 'string' ? scoreKey : [...scoreKey],
-    extraScoreKeys: checkStringList(
-      options.extraScoreKeys ?? ['aggregate_score', 'aggregate_success'],
-      `${where}.extraScoreKeys`,
-    ),
-    leaderboardScoreKey: checkName(
-      options.leaderboardScoreKey ?? 'aggregate_success',
-      `${where}.leaderboardScoreKey`,
-    ),
-    companionFields: checkStringList(
-      options.companionFields ?? ['success'],
-      `${where}.companionFields`,
-    ),
-    summaryEvaluators,
-    includeEvalResult,
-  };
 }
 
 let lastMs = -1;
@@ -149,11 +38,6 @@ function isoNow(): string {
     lastIso = new Date(ms).toISOString();
   }
   return lastIso;
-}
-
-interface RunSummaryInputs {
-  results: EvaluationOutput[];
-  data: MetricInput[];
 }
 
 /**
@@ -380,7 +264,14 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
         continue;
       }
       ids.add(checkName(record.resultId, `${where}.resultId`));
-      batch.push(this.#fromRecord(record, opts.projectName ?? null, where));
+      batch.push(
+        preparedFromRecord(
+          record,
+          this.options,
+          { given: opts.projectName ?? null, fallback: this.projectName },
+          where,
+        ),
+      );
       if (batch.length >= 500) flush();
     }
     if (batch.length > 0) flush();
@@ -522,59 +413,6 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     return resolvedRunId;
   }
 
-  /** A result read from a store, checked and made ready to be stored here unchanged. */
-  #fromRecord(record: ResultRecord, projectName: string | null, where: string): PreparedResult {
-    const values = checkRecord(record.values, `${where}.values`);
-    const columns: FlatColumn[] = [];
-    for (const [name, value] of Object.entries(values)) {
-      // Values read from files may be text (Python wrote them); the names and text must still
-      // be storable everywhere, a copy to CSV included.
-      if (!(typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value))) {
-        throw new InvalidInputError(
-          'E_NON_FINITE_SCORE',
-          `${where}.values.${name} is ${String(value)}; values must be finite numbers, booleans or text`,
-          `${where}.values.${name}`,
-        );
-      }
-      checkWellFormed(name, `${where}.values.${name}`);
-      if (typeof value === 'string') checkWellFormed(value, `${where}.values.${name}`);
-      if (RESERVED_COLUMNS.has(name)) {
-        throw new InvalidInputError(
-          'E_INVALID_ARGUMENT',
-          `${where}.values has a column named ${JSON.stringify(name)}, one of the results file's own columns; rename it before importing`,
-          `${where}.values.${name}`,
-        );
-      }
-      columns.push({ name, kind: kindOfColumn(name, this.options), value: value as FlatValue });
-    }
-    const data = checkRecord(record.data, `${where}.data`);
-    const metadata = checkRecord(record.metadata, `${where}.metadata`);
-    assertJsonable(data, `${where}.data`);
-    assertJsonable(metadata, `${where}.metadata`);
-    const evaluationResult =
-      record.evaluationResult === null
-        ? null
-        : checkRecord(record.evaluationResult, `${where}.evaluationResult`);
-    if (evaluationResult) assertJsonable(evaluationResult, `${where}.evaluationResult`);
-    const datasetName = checkName(record.datasetName, `${where}.datasetName`);
-    return {
-      resultId: checkName(record.resultId, `${where}.resultId`),
-      sampleId: checkName(record.sampleId, `${where}.sampleId`),
-      runId: record.runId,
-      datasetName,
-      projectName: projectName ?? projectOfRunId(record.runId, datasetName) ?? this.projectName,
-      timestamp: checkName(record.timestamp, `${where}.timestamp`),
-      evaluatorName: checkName(record.evaluatorName, `${where}.evaluatorName`),
-      modelName: checkName(record.modelName, `${where}.modelName`),
-      // The result's own column order decides its run's score column, in every store.
-      columns: inResultOrder(columns, evaluationResult, this.options),
-      data,
-      metadata,
-      evaluationResult: evaluationResult ?? {},
-      keepEvaluationResult: evaluationResult !== null,
-    };
-  }
-
   async #sync(): Promise<void> {
     if (this.#pendingSummary.size > 0) {
       await this.#store.sync();
@@ -599,36 +437,11 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
         this.#store.patchRun(runId, {
           datasetName: pending[0]?.datasetName ?? '',
           projectName: this.projectName,
-          summary: this.#summarise(runId, inputs),
+          summary: summarise(this.options.summaryEvaluators, runId, inputs),
           at: new Date().toISOString(),
         });
       }
     }
     await this.#store.sync();
-  }
-
-  #summarise(runId: string, inputs: RunSummaryInputs): Record<string, unknown> {
-    const summary: Record<string, unknown> = {};
-    for (const evaluator of this.options.summaryEvaluators) {
-      let out: unknown;
-      try {
-        out = evaluator(inputs.results, inputs.data);
-      } catch (cause) {
-        throw new EvaltrackError(
-          'E_SUMMARY_EVALUATOR_FAILED',
-          `summary evaluator ${evaluator.name || '(anonymous)'} threw for run ${runId}; the results are stored`,
-          { cause },
-        );
-      }
-      if (!isPlainRecord(out)) {
-        throw new EvaltrackError(
-          'E_SUMMARY_EVALUATOR_FAILED',
-          `summary evaluator ${evaluator.name || '(anonymous)'} must return an object`,
-        );
-      }
-      assertJsonable(out, `summary evaluator ${evaluator.name || '(anonymous)'}`);
-      for (const key of Object.keys(out)) setOwn(summary, key, out[key]);
-    }
-    return summary;
   }
 }
