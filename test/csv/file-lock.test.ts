@@ -11,7 +11,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 const CSV_MODULE = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../dist/csv.js');
 const LOCK_MODULE = resolve(
   fileURLToPath(new URL('.', import.meta.url)),
-  '../../dist/stores/csv/file-lock.js',
+  '../../dist/stores/fs/file-lock.js',
 );
 
 /**

@@ -3,12 +3,12 @@
  * it. The CSV rounds nothing away from a reader but cannot be extended one result at a time (a mean
  * is not a sum), so the exact sums live in a small JSON file beside it.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { pyFloatRepr, toPythonJson } from '../../tracker/python-format.js';
 import { compareRunsByUpdate, emptyAggregate, toRunSummary } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
 import type { RunSummary } from '../../types.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import {
   bomLength,
   encodeText,
@@ -52,19 +52,7 @@ export interface LeaderboardState {
   runs: RunAggregate[];
 }
 
-/** Writes a file so that readers see the old or the new content, never a mix. */
-export function writeFileAtomic(path: string, content: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    writeFileSync(tmp, content, { flag: 'wx' });
-    renameSync(tmp, path);
-  } catch (e) {
-    // A full disk: a half-written copy left behind would only take more of the space.
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
+/** The saved aggregates (an older version converted), or `null` when missing, damaged or unknown. */
 export function readState(path: string): LeaderboardState | null {
   let text: string;
   try {
@@ -238,6 +226,31 @@ export function withRunFields(
       run.updatedAt = prev.updatedAt;
   }
   return runs;
+}
+
+/** Where a folder keeps its leaderboard and the aggregates behind it. */
+export interface LeaderboardPaths {
+  leaderboardPath: string;
+  statePath: string;
+}
+
+/**
+ * The runs as last saved (the state file, else the leaderboard file, e.g. written by Python),
+ * and which of them `leaderboard.csv` lists: only those outlive their results.
+ */
+export function previousRuns(paths: LeaderboardPaths): Previous {
+  const listed = readLeaderboard(paths.leaderboardPath);
+  const saved = readState(paths.statePath)?.runs ?? listed;
+  return {
+    saved: new Map(saved.map((r) => [r.runId, r])),
+    listed: new Set(listed.map((r) => r.runId)),
+  };
+}
+
+/** Saves the aggregates, then rewrites leaderboard.csv from them (each file atomically). */
+export function saveLeaderboard(paths: LeaderboardPaths, state: LeaderboardState): void {
+  writeFileAtomic(paths.statePath, JSON.stringify(state));
+  writeFileAtomic(paths.leaderboardPath, formatLeaderboard(state.runs));
 }
 
 /** A run refolded from its results keeps the score column it was ranked by. */

@@ -15,6 +15,7 @@ import {
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { LockTimeoutError, StoreIoError } from '../../errors.js';
+import { errnoOf } from './errno.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 /** Blocks this thread for `ms` (the critical sections are synchronous, so must the waits be). */
@@ -22,13 +23,11 @@ export const sleep = (ms: number): void => {
   Atomics.wait(sleeper, 0, 0, ms);
 };
 
-const errno = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | undefined)?.code;
-
 function readLock(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    if (errno(e) === 'ENOENT') return undefined;
+    if (errnoOf(e) === 'ENOENT') return undefined;
     throw e;
   }
 }
@@ -38,7 +37,7 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return errno(e) === 'EPERM';
+    return errnoOf(e) === 'EPERM';
   }
 }
 
@@ -87,7 +86,7 @@ function takeOver(path: string, staleContent: string): void {
   try {
     fd = openSync(marker, 'wx');
   } catch (e) {
-    if (errno(e) !== 'EEXIST') throw e;
+    if (errnoOf(e) !== 'EEXIST') throw e;
     // Another process is at it; a marker this old was left by one that died doing it.
     try {
       if (Date.now() - statSync(marker).mtimeMs > 10_000) unlinkSync(marker);
@@ -114,7 +113,7 @@ export function withFileLock<T>(path: string, fn: () => T, timeoutMs = 60_000): 
     try {
       fd = openSync(path, 'wx');
     } catch (e) {
-      if (errno(e) !== 'EEXIST') throw new StoreIoError(`cannot create the lock file ${path}`, e);
+      if (errnoOf(e) !== 'EEXIST') throw new StoreIoError(`cannot create the lock file ${path}`, e);
       const content = readLock(path);
       if (content !== undefined && isStale(path, content)) {
         takeOver(path, content);

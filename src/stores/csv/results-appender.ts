@@ -1,0 +1,314 @@
+/**
+ * The append protocol of the results file. Each call writes its rows with one `write()` on an
+ * `O_APPEND` descriptor, so rows of concurrent writers never interleave or overwrite each other,
+ * and nothing is locked per row. The lock is taken only to create the file, repair a torn tail,
+ * extend the header, or append again rows that a concurrent rewrite's copy missed. A write that
+ * fails part-way is cut back off the file, so a call stores all its results or none.
+ */
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { EvaltrackError, StoreIoError, UnstoredResultsError } from '../../errors.js';
+import type { ColumnKind } from '../../tracker/flatten-result.js';
+import type { PreparedResult } from '../../tracker/result-store.js';
+import { foldResult } from '../../tracker/run-aggregate.js';
+import type { AggregateInput } from '../../tracker/run-aggregate.js';
+import type { ResultRecord } from '../../types.js';
+import { PartialWriteError, truncateOwnTail, writeAll } from '../fs/append-whole.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { errnoOf } from '../fs/errno.js';
+import { fileContains } from '../fs/file-contains.js';
+import { isAtPath, sameFile } from '../fs/file-identity.js';
+import { endsTorn, gluedToTornRecord } from '../fs/torn-tail.js';
+import type { CsvFolder } from './csv-folder.js';
+import { recoverRewrites, rewriteResults } from './header-rewrite.js';
+import type { FoldedUpTo } from './leaderboard-file.js';
+import type { OwnRange, OwnRows } from './leaderboard-snapshot.js';
+import { readHeader } from './results-file.js';
+import { newHeader, ResultsLayout } from './results-layout.js';
+import { FIXED_COLUMNS, formatHeader, neededColumns, RowEncoder } from './row-encoder.js';
+import type { NamedColumn } from './row-encoder.js';
+
+/** A result as a reader gets it back, for errors that hand back what was not stored. */
+function toResultRecord(r: PreparedResult): ResultRecord {
+  return {
+    resultId: r.resultId,
+    sampleId: r.sampleId,
+    runId: r.runId,
+    datasetName: r.datasetName,
+    timestamp: r.timestamp,
+    evaluatorName: r.evaluatorName,
+    modelName: r.modelName,
+    values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
+    data: r.data,
+    metadata: r.metadata,
+    evaluationResult: r.keepEvaluationResult ? r.evaluationResult : null,
+  };
+}
+
+/** One store's open results file, and the rows it wrote there. */
+export class ResultsAppender {
+  readonly #folder: CsvFolder;
+  readonly #encoder: RowEncoder;
+  #fd: number | undefined;
+  #dev = 0;
+  #ino = 0;
+  #layout: ResultsLayout | undefined;
+  /** File size after our last write: a write that starts there is known to be ours alone. */
+  #lastEnd = 0;
+  #ranges: OwnRange[] = [];
+
+  constructor(folder: CsvFolder) {
+    this.#folder = folder;
+    this.#encoder = new RowEncoder(folder.resultsPath, folder.warn);
+  }
+
+  /** The rows this process wrote at known places, for folding them from memory. */
+  get ownRows(): OwnRows {
+    return { file: { dev: this.#dev, ino: this.#ino }, ranges: this.#ranges };
+  }
+
+  /** Forgets our rows that saved aggregates now cover. */
+  forgetFolded(folded: FoldedUpTo): void {
+    if (folded.ino !== this.#ino) return;
+    const offset = folded.offset;
+    this.#ranges = this.#ranges.filter((r) => r.start >= offset);
+  }
+
+  /** Appends the results as rows, all of them or (with an error saying so) none. */
+  append(results: readonly PreparedResult[]): void {
+    const path = this.#folder.resultsPath;
+    // Encode everything first: text a CSV cell cannot hold fails here, before any write.
+    const cells = results.map((r) => this.#encoder.cellsOf(r));
+    try {
+      let placed = this.#fd === undefined ? null : this.#placeColumns(results);
+      if (!placed) {
+        const needed = neededColumns(results);
+        this.#openForWrite(needed);
+        placed = this.#placeColumns(results);
+        if (!placed) {
+          placed = this.#folder.locked(() => {
+            this.reopen();
+            if (!this.#placeColumns(results)) this.rewrite(needed);
+            return this.#placeColumns(results);
+          });
+        }
+      }
+      if (!placed) throw new StoreIoError(`the header of ${path} lacks columns it was given`);
+      this.#write(results, cells, placed);
+    } catch (e) {
+      throw e instanceof EvaltrackError ? e : new StoreIoError(`cannot write ${path}`, e);
+    }
+  }
+
+  /** Rewrites the file with `columns` added (see `rewriteResults`; caller holds the lock). */
+  rewrite(columns: NamedColumn[]): number {
+    const setAside = rewriteResults(this.#folder, columns);
+    this.reopen();
+    return setAside;
+  }
+
+  /** (Re)opens the file at the path; the caller holds the lock or accepts a later re-check. */
+  reopen(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    // 'a+': appends go to the end whatever the position, and the header can be read from the
+    // very file we append to.
+    const fd = openSync(this.#folder.resultsPath, 'a+');
+    const st = fstatSync(fd);
+    const header = readHeader(fd);
+    this.#fd = fd;
+    this.#dev = st.dev;
+    this.#ino = st.ino;
+    this.#layout = new ResultsLayout(header?.names ?? []);
+    this.#lastEnd = st.size;
+    this.#ranges = [];
+  }
+
+  /** Makes everything written durable against power loss (once, rather than per row), and closes. */
+  close(): void {
+    if (this.#fd === undefined) return;
+    fdatasyncSync(this.#fd);
+    closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+
+  #placeColumns(results: readonly PreparedResult[]): number[][] | null {
+    return this.#encoder.placeColumns(this.#layout, results);
+  }
+
+  /** Opens the results file for appending, creating it, or repairing a torn tail, first. */
+  #openForWrite(columns: NamedColumn[]): void {
+    if (this.#fd !== undefined) return;
+    const folder = this.#folder;
+    folder.locked(() => {
+      mkdirSync(folder.dir, { recursive: true });
+      recoverRewrites(folder);
+      let fd: number | undefined;
+      try {
+        fd = openSync(folder.resultsPath, 'r');
+        if (fstatSync(fd).size === 0) this.#create(columns);
+        else if (endsTorn(fd)) {
+          this.reopen();
+          this.rewrite([]);
+        }
+      } catch (e) {
+        if (errnoOf(e) !== 'ENOENT') throw e;
+        this.#create(columns);
+      } finally {
+        if (fd !== undefined) closeSync(fd);
+      }
+      if (this.#fd === undefined) this.reopen();
+    });
+  }
+
+  #create(columns: NamedColumn[]): void {
+    const metrics = columns.filter(
+      (c): c is { name: string; kind: ColumnKind } =>
+        c.kind === 'score' || c.kind === 'companion' || c.kind === 'extra',
+    );
+    const names = newHeader(metrics, this.#folder.config);
+    writeFileAtomic(this.#folder.resultsPath, formatHeader(names));
+    this.reopen();
+  }
+
+  #write(results: readonly PreparedResult[], cells: string[][], placed: number[][]): void {
+    const fd = this.#fd;
+    if (fd === undefined) throw new StoreIoError('results file is not open');
+    const buf = this.#encoder.encodeRows(this.#layout, results, cells, placed);
+    this.#appendOrTakeBack(fd, buf, results);
+    this.#encoder.releaseLargeBuffer();
+    // Is the file we wrote to still the one at the path? A rewrite renames a new file over it;
+    // our rows are then in the old one, unless the rewrite copied them.
+    const st = statSync(this.#folder.resultsPath, { throwIfNoEntry: false });
+    if (!st || !sameFile(st, { dev: this.#dev, ino: this.#ino })) {
+      this.#folder.locked(() => this.#appendMissing(results, cells));
+      return;
+    }
+    const start = st.size - buf.length;
+    const alone = start === this.#lastEnd; // nothing written by others since our last write
+    this.#lastEnd = st.size;
+    if (alone) this.#remember(start, st.size, results);
+    else if (gluedToTornRecord(fd, st.size, buf)) {
+      // Another writer was killed in the middle of a record and ours went on the end of it:
+      // unreadable there, so write it again (the damaged record is reported and set aside).
+      this.#appendOrTakeBack(fd, buf, results);
+      this.#lastEnd += buf.length;
+    }
+  }
+
+  /**
+   * Appends a call's rows. When the write fails part-way (a full disk), the bytes that landed are
+   * cut off the end of the file again, so that readers see none of the call's results and a retry
+   * stores each once; the next write starts from a clean end, with nothing to repair.
+   */
+  #appendOrTakeBack(fd: number, buf: Buffer, results: readonly PreparedResult[]): void {
+    const path = this.#folder.resultsPath;
+    try {
+      writeAll(fd, buf);
+      return;
+    } catch (e) {
+      const written = e instanceof PartialWriteError ? e.written : 0;
+      const cause = e instanceof PartialWriteError ? e.cause : e;
+      const rowEnds = this.#encoder.rowEnds;
+      let takenBack = false;
+      try {
+        takenBack = truncateOwnTail(fd, buf, written) && isAtPath(fd, path);
+      } catch {
+        // Not taken back: found below, row by row.
+      }
+      this.#closeFd();
+      if (takenBack) {
+        throw new StoreIoError(
+          `cannot write ${path}; none of the ${results.length} result(s) of this call was stored`,
+          cause,
+        );
+      }
+      // Another writer appended after our rows, or a rewrite replaced the file, before they could
+      // be cut off: say exactly which results are not stored.
+      const unstored = results.filter(
+        (r, k) => (rowEnds[k] ?? Infinity) > written || !this.#fileHolds(r.resultId),
+      );
+      throw new UnstoredResultsError(
+        `cannot write ${path}: ${results.length - unstored.length} of the ${results.length} result(s) of this call were stored, ` +
+          `${unstored.length} were not (in error.results; importResults() stores them once)`,
+        unstored.map(toResultRecord),
+        0,
+        cause,
+      );
+    }
+  }
+
+  #fileHolds(resultId: string): boolean {
+    try {
+      return fileContains(this.#folder.resultsPath, resultId);
+    } catch {
+      return false;
+    }
+  }
+
+  #closeFd(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+    this.#layout = undefined;
+  }
+
+  #remember(start: number, end: number, results: readonly PreparedResult[]): void {
+    let range = this.#ranges[this.#ranges.length - 1];
+    if (range?.end !== start) {
+      range = { start, end, runs: new Map() };
+      this.#ranges.push(range);
+    }
+    range.end = end;
+    const scoreKey = this.#folder.config.leaderboardScoreKey;
+    for (let k = 0; k < results.length; k++) {
+      const r = results[k] as PreparedResult;
+      // The result's own column order, as every store folds it (see inResultOrder).
+      const input: AggregateInput = {
+        runId: r.runId,
+        datasetName: r.datasetName,
+        projectName: r.projectName,
+        evaluatorName: r.evaluatorName,
+        modelName: r.modelName,
+        timestamp: r.timestamp,
+        columns: r.columns,
+      };
+      range.runs.set(r.runId, foldResult(range.runs.get(r.runId), input, scoreKey));
+    }
+  }
+
+  /**
+   * Our rows went to a file that a rewrite replaced. Under the lock (no rewrite can run), find
+   * which of them the rewrite's copy holds and append the rest to the current file. Rows of one
+   * write reach the copy as a prefix, so a binary search over them finds the first missing one.
+   */
+  #appendMissing(results: readonly PreparedResult[], cells: string[][]): void {
+    const path = this.#folder.resultsPath;
+    this.reopen();
+    const columns = new Map<string, NamedColumn>();
+    for (const c of FIXED_COLUMNS) columns.set(c.name, c);
+    for (const r of results) for (const c of r.columns) columns.set(c.name, c);
+    if ([...columns.keys()].some((n) => !this.#layout?.has(n))) this.rewrite([...columns.values()]);
+    let missing: number[];
+    if (results.length <= 64) {
+      missing = results.flatMap((r, k) => (fileContains(path, r.resultId) ? [] : [k]));
+    } else {
+      // A big batch reaches the copy as a prefix of its rows: search for the first one missing.
+      let lo = 0;
+      let hi = results.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (fileContains(path, results[mid]?.resultId ?? '')) lo = mid + 1;
+        else hi = mid;
+      }
+      missing = results.slice(lo).map((_, k) => lo + k);
+    }
+    if (missing.length === 0) return;
+    const fd = this.#fd;
+    if (fd === undefined) throw new StoreIoError('results file is not open');
+    const rest = missing.map((k) => results[k] as PreparedResult);
+    const placed = this.#placeColumns(rest);
+    if (!placed) throw new StoreIoError(`the header of ${path} lacks columns it was given`);
+    const rows = missing.map((k) => cells[k] as string[]);
+    writeAll(fd, this.#encoder.encodeRows(this.#layout, rest, rows, placed));
+    this.#lastEnd = fstatSync(fd).size;
+  }
+}

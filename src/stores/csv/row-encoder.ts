@@ -1,0 +1,223 @@
+/**
+ * Results as the bytes of CSV rows: cells encoded (and refused) before anything is written, each
+ * result's columns placed in the file's header, and a batch's rows written into one reused buffer.
+ */
+import { StoreIoError } from '../../errors.js';
+import type { ColumnKind, FlatColumn } from '../../tracker/flatten-result.js';
+import type { PreparedResult } from '../../tracker/result-store.js';
+import {
+  CRLF,
+  encodeText,
+  encodeValue,
+  formatRecord,
+  overPythonFieldLimit,
+  PYTHON_CSV_FIELD_LIMIT,
+} from './csv-codec.js';
+import type { WarningHandler } from './damage-reports.js';
+import { JSON_COLUMNS, LEADING_COLUMNS, OWN_COLUMNS } from './results-layout.js';
+import type { ResultsLayout } from './results-layout.js';
+
+/** A column a results file must have, with what kind of column it is. */
+export type NamedColumn = { name: string; kind: ColumnKind | 'leading' | 'json' | 'own' };
+
+/** The columns every results file has, whatever its results. */
+export const FIXED_COLUMNS: NamedColumn[] = [
+  ...LEADING_COLUMNS.map((name) => ({ name, kind: 'leading' as const })),
+  ...JSON_COLUMNS.map((name) => ({ name, kind: 'json' as const })),
+  ...OWN_COLUMNS.map((name) => ({ name, kind: 'own' as const })),
+];
+
+/** Every column a file needs to hold these results, fixed ones included. */
+export function neededColumns(results: readonly PreparedResult[]): NamedColumn[] {
+  const columns = new Map<string, NamedColumn>();
+  for (const c of FIXED_COLUMNS) columns.set(c.name, c);
+  for (const r of results)
+    for (const c of r.columns) if (!columns.has(c.name)) columns.set(c.name, c);
+  return [...columns.values()];
+}
+
+/** A header record: names quoted and formula-escaped like any text (metric keys are user text). */
+export const formatHeader = (names: readonly string[]): string =>
+  formatRecord(names.map((n) => encodeText(n, `column name ${JSON.stringify(n)}`)));
+
+function sameNames(a: readonly FlatColumn[], b: readonly FlatColumn[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]?.name !== b[i]?.name) return false;
+  return true;
+}
+
+/** Encodes the rows of one results file; keeps its caches and buffer from one batch to the next. */
+export class RowEncoder {
+  readonly #path: string;
+  readonly #warn: WarningHandler;
+  #writeBuffer = Buffer.allocUnsafe(64 * 1024);
+  /** Where each row of the last encoded batch ends in its buffer. */
+  readonly #rowEnds: number[] = [];
+  #lastPlacement:
+    { layout: ResultsLayout; columns: readonly FlatColumn[]; at: number[] } | undefined;
+  // The identity cells repeat from one result to the next: encode each once.
+  readonly #encoded = new Map<string, string>();
+  // Columns already reported as holding a cell too large for Python's csv module.
+  readonly #warnedLarge = new Set<string>();
+
+  /** `path` is the results file, named in the warning about cells Python cannot read. */
+  constructor(path: string, warn: WarningHandler) {
+    this.#path = path;
+    this.#warn = warn;
+  }
+
+  /** Where each row of the last {@link RowEncoder.encodeRows} batch ends in its bytes. */
+  get rowEnds(): readonly number[] {
+    return this.#rowEnds;
+  }
+
+  /** The small cells of a result: the fixed ones in `FIXED_CELLS` order, then its values. */
+  cellsOf(r: PreparedResult): string[] {
+    const where = `result of run ${r.runId}`;
+    const cells = [
+      this.#encodeRepeated(r.runId, 'runId'),
+      this.#encodeRepeated(r.datasetName, 'datasetName'),
+      r.timestamp,
+      this.#encodeRepeated(r.evaluatorName, `${where}: evaluator_name`),
+      this.#encodeRepeated(r.modelName, `${where}: model_name`),
+      r.resultId,
+      encodeText(r.sampleId, `${where}: sample id`),
+      this.#encodeRepeated(r.projectName, 'projectName'),
+    ];
+    for (const c of r.columns) cells.push(encodeValue(c.value, `${where}: ${c.name}`));
+    return cells;
+  }
+
+  #encodeRepeated(text: string, where: string): string {
+    let cell = this.#encoded.get(text);
+    if (cell === undefined) {
+      cell = encodeText(text, where);
+      if (this.#encoded.size > 10_000) this.#encoded.clear();
+      this.#encoded.set(text, cell);
+    }
+    return cell;
+  }
+
+  /**
+   * Where each result's columns go in `layout`'s header, or `null` when the header lacks one of
+   * them (or a fixed column).
+   */
+  placeColumns(
+    layout: ResultsLayout | undefined,
+    results: readonly PreparedResult[],
+  ): number[][] | null {
+    if (!layout?.hasFixedColumns) return null;
+    const placed: number[][] = [];
+    for (const r of results) {
+      // Results of one evaluator share their columns: the last placement usually fits again.
+      const last = this.#lastPlacement;
+      if (last && last.layout === layout && sameNames(last.columns, r.columns)) {
+        placed.push(last.at);
+        continue;
+      }
+      const at: number[] = [];
+      for (const c of r.columns) {
+        // The name is a header cell: refuse what it could not hold before anything is written.
+        encodeText(c.name, `result of run ${r.runId}: column name`);
+        const i = layout.indexOf(c.name);
+        if (i === undefined) return null;
+        at.push(i);
+      }
+      this.#lastPlacement = { layout, columns: r.columns, at };
+      placed.push(at);
+    }
+    return placed;
+  }
+
+  /**
+   * The rows' CSV bytes, encoded row by row into a buffer reused across calls: no batch-sized
+   * string is built, which keeps large batches out of the garbage collector's way. The bytes are
+   * valid until the next call.
+   */
+  encodeRows(
+    layout: ResultsLayout | undefined,
+    results: readonly PreparedResult[],
+    cells: readonly string[][],
+    placed: readonly number[][],
+  ): Buffer {
+    if (!layout) throw new StoreIoError('results file is not open');
+    const { names, jsonAt } = layout;
+    let buf = this.#writeBuffer;
+    let pos = 0;
+    const put = (s: string): void => {
+      if (pos + s.length * 3 > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * buf.length, pos + s.length * 3));
+        buf.copy(bigger, 0, 0, pos);
+        buf = bigger;
+      }
+      pos += buf.write(s, pos, 'utf8');
+    };
+    const fixedAt = layout.fixedAt;
+    const rowEnds = this.#rowEnds;
+    rowEnds.length = results.length;
+    const row: string[] = new Array<string>(names.length);
+    // A batch shares one metadata object: serialise it once.
+    let lastMetadata: unknown;
+    let lastMetadataJson = '';
+    const metadataJson = (m: Record<string, unknown>): string => {
+      if (m !== lastMetadata) {
+        lastMetadata = m;
+        lastMetadataJson = JSON.stringify(m);
+      }
+      return lastMetadataJson;
+    };
+    for (let k = 0; k < results.length; k++) {
+      const r = results[k] as PreparedResult;
+      const small = cells[k] as string[];
+      for (let i = 0; i < names.length; i++) {
+        const json = jsonAt[i];
+        // Serialised here rather than earlier, so a batch never holds all of its JSON text.
+        const text =
+          json === undefined
+            ? ''
+            : json === 'data'
+              ? JSON.stringify(r.data)
+              : json === 'metadata'
+                ? metadataJson(r.metadata)
+                : r.keepEvaluationResult
+                  ? JSON.stringify(r.evaluationResult)
+                  : '';
+        row[i] = text ? `"${text.replaceAll('"', '""')}"` : '';
+      }
+      for (let f = 0; f < fixedAt.length; f++) row[fixedAt[f] as number] = small[f] as string;
+      const at = placed[k] as number[];
+      for (let c = 0; c < at.length; c++) {
+        row[at[c] as number] = small[fixedAt.length + c] as string;
+      }
+      for (let i = 0; i < row.length; i++) {
+        if ((row[i] as string).length > PYTHON_CSV_FIELD_LIMIT)
+          this.#checkCellSize(names[i], row[i], r);
+      }
+      // One string, one encode per row: cheaper than a write call per piece. The line end is a
+      // write of its own, so that the row's string is not copied again to append it.
+      put(row.join(','));
+      put(CRLF);
+      rowEnds[k] = pos;
+    }
+    this.#writeBuffer = buf;
+    return buf.subarray(0, pos);
+  }
+
+  /** Keeps the buffer for the next batch, but not the memory of one huge one (e.g. 10 MB cells). */
+  releaseLargeBuffer(): void {
+    if (this.#writeBuffer.length > 32 * 1024 * 1024) {
+      this.#writeBuffer = Buffer.allocUnsafe(64 * 1024);
+    }
+  }
+
+  /** Warns, once per column, of a cell Python's `csv` module cannot read without a raised limit. */
+  #checkCellSize(column: string | undefined, cell: string | undefined, r: PreparedResult): void {
+    if (column === undefined || cell === undefined || this.#warnedLarge.has(column)) return;
+    if (!overPythonFieldLimit(cell)) return;
+    this.#warnedLarge.add(column);
+    this.#warn(
+      `a cell of column ${JSON.stringify(column)} (result ${r.resultId} of run ${JSON.stringify(r.runId)}) holds more than ${PYTHON_CSV_FIELD_LIMIT.toLocaleString('en')} characters, more than Python's csv module reads by default: Python readers of ${this.#path} must call csv.field_size_limit(sys.maxsize) first (pandas and evaltrack read it as it is); further cells of this column are not reported`,
+      'EVALTRACK_LARGE_CELL',
+    );
+  }
+}
