@@ -31,7 +31,14 @@ export type {
   ResolvedTrackerOptions,
   TrackerOptions,
 } from './tracker/base-experiment-tracker.js';
-export type { PreparedResult, ResultStore, RunPatch } from './tracker/result-store.js';
+export type {
+  PreparedResult,
+  ResultStore,
+  RunPatch,
+  StoreFactory,
+  StoreRules,
+} from './tracker/result-store.js';
+export { storeRules } from './tracker/store-rules.js';
 // For authors of stores: the leaderboard rules every store applies the same way.
 export {
   applyPatch,

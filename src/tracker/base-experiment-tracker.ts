@@ -13,7 +13,8 @@ import { firstEvaluatorName, flattenResult, unflattenValues } from './flatten-re
 import { makeRunId, newResultId, sampleIdOf } from './ids.js';
 import { preparedFromRecord } from './import-record.js';
 import { assertJsonable } from './python-format.js';
-import type { PreparedResult, ResultStore } from './result-store.js';
+import type { PreparedResult, ResultStore, StoreFactory } from './result-store.js';
+import { storeRules } from './store-rules.js';
 import { compareRunsByUpdate } from './run-aggregate.js';
 import { summarise } from './summarise.js';
 import type { RunSummaryInputs } from './summarise.js';
@@ -25,7 +26,8 @@ export type { ResolvedTrackerOptions, TrackerOptions } from './tracker-options.j
 
 /** Options of {@link BaseExperimentTracker}: the tracker options plus the store to use. */
 export interface BaseTrackerOptions extends TrackerOptions {
-  store: ResultStore;
+  /** The store, or a factory that makes it for this tracker's rules (as evaltrack's stores are). */
+  store: ResultStore | StoreFactory;
 }
 
 let lastMs = -1;
@@ -72,11 +74,16 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     this.projectName = checkName(projectName, 'projectName');
     checkOptions(options, [...TRACKER_OPTION_KEYS, 'store'], 'options');
     const { store, ...rest } = options;
-    if (typeof store?.append !== 'function') {
-      throw new InvalidInputError('E_INVALID_ARGUMENT', 'options.store must be a ResultStore');
-    }
-    this.#store = store;
+    // Resolved once, here: a store gets the rules, never the options.
     this.options = resolveTrackerOptions(rest, 'options');
+    const made = typeof store === 'function' ? store(storeRules(this.options)) : store;
+    if (typeof made?.append !== 'function') {
+      throw new InvalidInputError(
+        'E_INVALID_ARGUMENT',
+        'options.store must be a ResultStore or a function that makes one',
+      );
+    }
+    this.#store = made;
   }
 
   /**

@@ -3,7 +3,8 @@
  * ids, score keys, aggregation); a store only keeps results and run aggregates and gives them back.
  */
 import type { EvaluationOutput, MetricInput, ResultRecord, RunSummary } from '../types.js';
-import type { FlatColumn } from './flatten-result.js';
+import type { ColumnKind, FlatColumn } from './flatten-result.js';
+import type { AggregateInput, RunAggregate } from './run-aggregate.js';
 
 /** A validated result, with everything a store writes already computed. */
 export interface PreparedResult {
@@ -76,3 +77,26 @@ export interface ResultStore {
    */
   rebuild?(): Promise<{ setAside: number }>;
 }
+
+/**
+ * The tracker's rules a store applies, resolved once by the tracker from its options, so that a
+ * store never reads tracker options or re-implements a rule: how results fold into their run's
+ * aggregates (the leaderboard), how run-level changes apply, and what kind and order columns
+ * known only by name (read back from a file, copied from another store) have.
+ */
+export interface StoreRules {
+  /** Folds one result into its run's aggregate (mutating and returning it). */
+  fold(aggregate: RunAggregate | undefined, row: AggregateInput): RunAggregate;
+  /** Applies a run-level change (`logContext`, summaries, copies) to an aggregate, in place. */
+  applyPatch(run: RunAggregate, patch: RunPatch): RunAggregate;
+  /** The kind of a column known only by its name: a score, a companion, or an extra score key. */
+  kindOfColumn(name: string): ColumnKind;
+  /** `columns` in the order the result's own flattening gives them (which decides the run's score column). */
+  inResultOrder<C extends { readonly name: string }>(
+    columns: readonly C[],
+    result: EvaluationOutput | null,
+  ): C[];
+}
+
+/** A store made for a tracker's rules: what a tracker class passes as `store`. */
+export type StoreFactory = (rules: StoreRules) => ResultStore;
