@@ -85,17 +85,22 @@ export interface ResultStore {
  * known only by name (read back from a file, copied from another store) have.
  */
 export interface StoreRules {
+  /**
+   * The key the leaderboard ranks by, as data: a store that queues writes to be folded later, by
+   * another process perhaps (the PostgreSQL journal), keeps it with them.
+   */
+  readonly leaderboardScoreKey: string;
   /** Folds one result into its run's aggregate (mutating and returning it). */
-  fold(aggregate: RunAggregate | undefined, row: AggregateInput): RunAggregate;
+  readonly fold: (aggregate: RunAggregate | undefined, row: AggregateInput) => RunAggregate;
   /** Applies a run-level change (`logContext`, summaries, copies) to an aggregate, in place. */
-  applyPatch(run: RunAggregate, patch: RunPatch): RunAggregate;
+  readonly applyPatch: (run: RunAggregate, patch: RunPatch) => RunAggregate;
   /** The kind of a column known only by its name: a score, a companion, or an extra score key. */
-  kindOfColumn(name: string): ColumnKind;
+  readonly kindOfColumn: (name: string) => ColumnKind;
   /** `columns` in the order the result's own flattening gives them (which decides the run's score column). */
-  inResultOrder<C extends { readonly name: string }>(
+  readonly inResultOrder: <C extends { readonly name: string }>(
     columns: readonly C[],
     result: EvaluationOutput | null,
-  ): C[];
+  ) => C[];
 }
 
 /** A store made for a tracker's rules: what a tracker class passes as `store`. */

@@ -7,6 +7,7 @@ import type { ResolvedTrackerOptions } from './tracker-options.js';
 /** The rules a store applies for a tracker with these options. */
 export function storeRules(options: ResolvedTrackerOptions): StoreRules {
   return {
+    leaderboardScoreKey: options.leaderboardScoreKey,
     fold: (aggregate, row) => foldResult(aggregate, row, options.leaderboardScoreKey),
     applyPatch,
     kindOfColumn: (name) => kindOfColumn(name, options),

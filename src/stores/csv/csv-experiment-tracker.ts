@@ -2,7 +2,6 @@ import { join, resolve } from 'node:path';
 import { checkName, checkOptions } from '../../tracker/check-input.js';
 import {
   BaseExperimentTracker,
-  resolveTrackerOptions,
   TRACKER_OPTION_KEYS,
 } from '../../tracker/base-experiment-tracker.js';
 import type { TrackerOptions } from '../../tracker/base-experiment-tracker.js';
@@ -59,15 +58,15 @@ export class CSVExperimentTracker extends BaseExperimentTracker {
       checkName(opts.outputDir ?? './gllm_evals/experiments', 'options.outputDir'),
     );
     const { outputDir: _outputDir, onWarning, lockTimeoutMs, ...trackerOptions } = opts;
-    const config = resolveTrackerOptions(trackerOptions, 'options');
     super(projectName, {
       ...trackerOptions,
-      store: new CsvStore({
-        outputDir,
-        config,
-        ...(onWarning ? { onWarning } : {}),
-        ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
-      }),
+      store: (rules) =>
+        new CsvStore({
+          outputDir,
+          rules,
+          ...(onWarning ? { onWarning } : {}),
+          ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+        }),
     });
     this.outputDir = outputDir;
     this.experimentResultsFile = join(outputDir, 'experiment_results.csv');

@@ -4,13 +4,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FlattenConfig } from '../../tracker/flatten-result.js';
+import type { StoreRules } from '../../tracker/result-store.js';
 import { withFileLock } from '../fs/file-lock.js';
 import { DamageReports } from './damage-reports.js';
 import type { WarningHandler } from './damage-reports.js';
-
-/** The tracker's flattening and leaderboard rules (for classifying and ranking columns). */
-export type CsvRules = FlattenConfig & { leaderboardScoreKey: string };
 
 /** One store's view of its folder; see {@link csvFolder}. */
 export interface CsvFolder {
@@ -19,7 +16,8 @@ export interface CsvFolder {
   readonly leaderboardPath: string;
   readonly statePath: string;
   readonly lockPath: string;
-  readonly config: CsvRules;
+  /** The tracker's rules: folding results into runs, column kinds and order. */
+  readonly rules: StoreRules;
   readonly warn: WarningHandler;
   readonly damage: DamageReports;
   /** Runs `fn` holding the folder's lock (creating the folder), waiting up to the store's timeout. */
@@ -29,7 +27,7 @@ export interface CsvFolder {
 /** The folder `dir` as a store with these rules sees it. */
 export function csvFolder(
   dir: string,
-  config: CsvRules,
+  rules: StoreRules,
   warn: WarningHandler,
   lockTimeoutMs: number,
 ): CsvFolder {
@@ -41,7 +39,7 @@ export function csvFolder(
     leaderboardPath: join(dir, 'leaderboard.csv'),
     statePath: join(dir, '.evaltrack-state.json'),
     lockPath,
-    config,
+    rules,
     warn,
     damage: new DamageReports(resultsPath, warn),
     locked: (fn) => {

@@ -23,7 +23,8 @@
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
 import type { ResultRecord, RunSummary } from '../../types.js';
 import { csvFolder } from './csv-folder.js';
-import type { CsvFolder, CsvRules } from './csv-folder.js';
+import type { StoreRules } from '../../tracker/result-store.js';
+import type { CsvFolder } from './csv-folder.js';
 import type { WarningHandler } from './damage-reports.js';
 import { recoverRewrites } from './header-rewrite.js';
 import { LeaderboardKeeper } from './leaderboard-keeper.js';
@@ -37,8 +38,8 @@ export type { WarningHandler } from './damage-reports.js';
 export interface CsvStoreOptions {
   /** The folder of `experiment_results.csv` and `leaderboard.csv`; created when missing. */
   outputDir: string;
-  /** The tracker's flattening and leaderboard rules (for classifying and ranking columns). */
-  config: CsvRules;
+  /** The tracker's rules (folding results into runs, column kinds and order). */
+  rules: StoreRules;
   /** Where damage reports go. @default process.emitWarning */
   onWarning?: WarningHandler;
   /** How long to wait for another process's lock. @default 60000 */
@@ -62,7 +63,7 @@ export class CsvStore implements ResultStore {
       ((message, code) => process.emitWarning(message, { code, type: 'EvaltrackWarning' }));
     const folder = csvFolder(
       options.outputDir,
-      options.config,
+      options.rules,
       warn,
       options.lockTimeoutMs ?? 60_000,
     );

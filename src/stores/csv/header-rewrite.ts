@@ -58,7 +58,7 @@ export function rewriteResults(folder: CsvFolder, columns: NamedColumn[]): numbe
   try {
     const header = readHeader(oldFd);
     const oldNames = header?.names ?? [];
-    const names = extendHeader(oldNames, columns, folder.config);
+    const names = extendHeader(oldNames, columns, folder.rules.kindOfColumn);
     const oldLayout = new ResultsLayout(oldNames);
     const to = names.map((n) => oldNames.indexOf(n));
     let out: string[] = [formatHeader(names)];
@@ -88,7 +88,7 @@ export function rewriteResults(folder: CsvFolder, columns: NamedColumn[]): numbe
       out.push(formatRecord(to.map((i) => (i === -1 ? '' : quoteCell(cells[i] ?? '')))));
       outBytes += text.length;
       if (outBytes > 4 * 1024 * 1024) flushOut();
-      if (fold) foldCells(folder.config, runs, oldLayout, cells, previous);
+      if (fold) foldCells(folder.rules, runs, oldLayout, cells, previous);
     };
     const start = header?.end ?? 0;
     const first = scanSync(

@@ -5,13 +5,11 @@
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { StoreIoError } from '../../errors.js';
-import { inResultOrder } from '../../tracker/flatten-result.js';
 import type { RunPatch } from '../../tracker/result-store.js';
 import {
   applyPatch,
   cloneAggregate,
   emptyAggregate,
-  foldResult,
   mergeAggregates,
 } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
@@ -20,7 +18,8 @@ import { errnoOf } from '../fs/errno.js';
 import { fingerprint, sameFile } from '../fs/file-identity.js';
 import type { FileId } from '../fs/file-identity.js';
 import { parseRecord } from './csv-codec.js';
-import type { CsvFolder, CsvRules } from './csv-folder.js';
+import type { StoreRules } from '../../tracker/result-store.js';
+import type { CsvFolder } from './csv-folder.js';
 import { previousRuns, readState, seeded, withRunFields } from './leaderboard-file.js';
 import type { LeaderboardState, Previous } from './leaderboard-file.js';
 import type { RawRecord, RecordReader } from './record-reader.js';
@@ -100,7 +99,7 @@ export function takeSnapshot(
         folder.damage.damaged(r, reader.resyncAfter(r), cells.length, layout.names.length);
         return;
       }
-      foldCells(folder.config, runs, layout, cells, previous);
+      foldCells(folder.rules, runs, layout, cells, previous);
     };
     // Walk the unfolded part in file order: our own ranges from memory, the gaps by parsing.
     const ownRanges = sameFile(st, own.file) ? own.ranges.filter((r) => r.start >= from) : [];
@@ -152,7 +151,7 @@ export function takeSnapshot(
 
 /** Folds a record read from the file into its run's aggregate. */
 export function foldCells(
-  config: CsvRules,
+  rules: StoreRules,
   runs: Map<string, RunAggregate>,
   layout: ResultsLayout,
   cells: readonly string[],
@@ -167,13 +166,13 @@ export function foldCells(
     if (text !== '') {
       try {
         const result = JSON.parse(text) as EvaluationOutput;
-        input.columns = inResultOrder([...input.columns], result, config);
+        input.columns = rules.inResultOrder([...input.columns], result);
       } catch {
         // Not JSON: header order, as for rows the Python tracker wrote.
       }
     }
   }
-  runs.set(input.runId, foldResult(run, input, config.leaderboardScoreKey));
+  runs.set(input.runId, rules.fold(run, input));
 }
 
 function withPatches(

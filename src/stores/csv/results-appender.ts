@@ -9,7 +9,6 @@ import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync } fr
 import { EvaltrackError, StoreIoError, UnstoredResultsError } from '../../errors.js';
 import type { ColumnKind } from '../../tracker/flatten-result.js';
 import type { PreparedResult } from '../../tracker/result-store.js';
-import { foldResult } from '../../tracker/run-aggregate.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
 import type { ResultRecord } from '../../types.js';
 import { PartialWriteError, truncateOwnTail, writeAll } from '../fs/append-whole.js';
@@ -165,7 +164,7 @@ export class ResultsAppender {
       (c): c is { name: string; kind: ColumnKind } =>
         c.kind === 'score' || c.kind === 'companion' || c.kind === 'extra',
     );
-    const names = newHeader(metrics, this.#folder.config);
+    const names = newHeader(metrics, this.#folder.rules.kindOfColumn);
     writeFileAtomic(this.#folder.resultsPath, formatHeader(names));
     this.reopen();
   }
@@ -258,7 +257,6 @@ export class ResultsAppender {
       this.#ranges.push(range);
     }
     range.end = end;
-    const scoreKey = this.#folder.config.leaderboardScoreKey;
     for (let k = 0; k < results.length; k++) {
       const r = results[k] as PreparedResult;
       // The result's own column order, as every store folds it (see inResultOrder).
@@ -271,7 +269,7 @@ export class ResultsAppender {
         timestamp: r.timestamp,
         columns: r.columns,
       };
-      range.runs.set(r.runId, foldResult(range.runs.get(r.runId), input, scoreKey));
+      range.runs.set(r.runId, this.#folder.rules.fold(range.runs.get(r.runId), input));
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RESERVED_COLUMNS } from '../../tracker/flatten-result.js';
+import { kindOfColumn, RESERVED_COLUMNS } from '../../tracker/flatten-result.js';
 import {
   extendHeader,
   JSON_COLUMNS,
@@ -8,11 +8,12 @@ import {
   OWN_COLUMNS,
 } from './results-layout.js';
 
-const config = {
-  scoreKey: 'score',
-  companionFields: ['success'],
-  extraScoreKeys: ['aggregate_score', 'aggregate_success'],
-};
+const config = (name: string) =>
+  kindOfColumn(name, {
+    scoreKey: 'score',
+    companionFields: ['success'],
+    extraScoreKeys: ['aggregate_score', 'aggregate_success'],
+  });
 
 describe('results layout', () => {
   it('reserves, in the tracker, exactly the columns of the results file', () => {

@@ -2,8 +2,7 @@
  * The columns of `experiment_results.csv` (csv-format.md): where each group goes, how a header
  * grows when a new metric appears, and how a record reads back as a result.
  */
-import { kindOfColumn } from '../../tracker/flatten-result.js';
-import type { ColumnKind, FlattenConfig } from '../../tracker/flatten-result.js';
+import type { ColumnKind } from '../../tracker/flatten-result.js';
 import { projectOfRunId, resultIdFromContent, sampleIdOf } from '../../tracker/ids.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
 import type { FlatValue, ResultRecord } from '../../types.js';
@@ -35,11 +34,11 @@ const JSONS = new Set<string>(JSON_COLUMNS);
 const OWN = new Set<string>(OWN_COLUMNS);
 
 /** The group of a column already in a header; for metric columns, guessed from its name. */
-function groupOf(name: string, config: FlattenConfig): Group {
+function groupOf(name: string, kindOf: (name: string) => ColumnKind): Group {
   if (LEADING.has(name)) return 'leading';
   if (JSONS.has(name)) return 'json';
   if (OWN.has(name)) return 'own';
-  return kindOfColumn(name, config);
+  return kindOf(name);
 }
 
 /**
@@ -51,13 +50,13 @@ function groupOf(name: string, config: FlattenConfig): Group {
 export function extendHeader(
   header: readonly string[],
   columns: readonly { name: string; kind: ColumnKind | 'leading' | 'json' | 'own' }[],
-  config: FlattenConfig,
+  kindOf: (name: string) => ColumnKind,
 ): string[] {
   const groups = Object.keys(RANK).length;
   // After which old column each group's new columns go: after the last one of a group not later.
   const insertAt = new Array<number>(groups).fill(0);
   for (let i = 0; i < header.length; i++) {
-    const rank = RANK[groupOf(header[i] ?? '', config)];
+    const rank = RANK[groupOf(header[i] ?? '', kindOf)];
     for (let r = rank; r < groups; r++) insertAt[r] = i + 1;
   }
   const added: string[][] = Array.from({ length: groups }, () => []);
@@ -80,7 +79,7 @@ export function extendHeader(
 /** The header of a new file holding these columns. */
 export function newHeader(
   columns: readonly { name: string; kind: ColumnKind }[],
-  config: FlattenConfig,
+  kindOf: (name: string) => ColumnKind,
 ): string[] {
   const all = [
     ...LEADING_COLUMNS.map((name) => ({ name, kind: 'leading' as const })),
@@ -88,7 +87,7 @@ export function newHeader(
     ...JSON_COLUMNS.map((name) => ({ name, kind: 'json' as const })),
     ...OWN_COLUMNS.map((name) => ({ name, kind: 'own' as const })),
   ];
-  return extendHeader([], all, config);
+  return extendHeader([], all, kindOf);
 }
 
 /** The small cells every result has, in the order the store encodes them. */

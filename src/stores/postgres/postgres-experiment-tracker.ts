@@ -1,9 +1,9 @@
 import { InvalidInputError } from '../../errors.js';
 import {
   BaseExperimentTracker,
-  resolveTrackerOptions,
   TRACKER_OPTION_KEYS,
 } from '../../tracker/base-experiment-tracker.js';
+import type { StoreRules } from '../../tracker/result-store.js';
 import type { TrackerOptions } from '../../tracker/base-experiment-tracker.js';
 import { checkName, checkOptions } from '../../tracker/check-input.js';
 import type { JournalWarning } from './journal-takeover.js';
@@ -105,7 +105,6 @@ export class PostgresExperimentTracker extends BaseExperimentTracker {
       ...trackerOptions
     } = opts;
     const schemaName = checkSchemaName(schema ?? 'evaltrack', 'options.schema');
-    const config = resolveTrackerOptions(trackerOptions, 'options');
     if (onWarning !== undefined && typeof onWarning !== 'function') {
       throw new InvalidInputError(
         'E_INVALID_ARGUMENT',
@@ -113,23 +112,26 @@ export class PostgresExperimentTracker extends BaseExperimentTracker {
         'options.onWarning',
       );
     }
-    const store = new PostgresStore({
-      connectionString:
-        connectionString === undefined
-          ? undefined
-          : checkName(connectionString, 'options.connectionString'),
-      schema: schemaName,
-      leaderboardScoreKey: config.leaderboardScoreKey,
-      poolSize: checkCount(poolSize, 'poolSize', 1),
-      retries: checkCount(retries, 'retries', 0),
-      retryDelayMs: checkCount(retryDelayMs, 'retryDelayMs', 0),
-      journalDir:
-        journalDir === undefined ? undefined : checkName(journalDir, 'options.journalDir'),
-      onWarning,
-    });
+    // Made by the tracker for its rules; kept here too, for the journal's calls below.
+    let made: PostgresStore | undefined;
+    const store = (rules: StoreRules): PostgresStore =>
+      (made = new PostgresStore({
+        rules,
+        connectionString:
+          connectionString === undefined
+            ? undefined
+            : checkName(connectionString, 'options.connectionString'),
+        schema: schemaName,
+        poolSize: checkCount(poolSize, 'poolSize', 1),
+        retries: checkCount(retries, 'retries', 0),
+        retryDelayMs: checkCount(retryDelayMs, 'retryDelayMs', 0),
+        journalDir:
+          journalDir === undefined ? undefined : checkName(journalDir, 'options.journalDir'),
+        onWarning,
+      }));
     super(projectName, { ...trackerOptions, store });
     this.schema = schemaName;
-    this.#store = store;
+    this.#store = made as PostgresStore;
   }
 
   readonly #store: PostgresStore;

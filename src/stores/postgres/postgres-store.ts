@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { UnstoredResultsError } from '../../errors.js';
+import type { StoreRules } from '../../tracker/result-store.js';
 import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
 import { toRunSummary } from '../../tracker/run-aggregate.js';
 import type { ResultRecord, RunSummary } from '../../types.js';
@@ -42,8 +43,8 @@ export interface PostgresStoreOptions {
   connectionString?: string | undefined;
   /** The schema holding the tables, created when missing: `[a-z_][a-z0-9_]*`. */
   schema: string;
-  /** The column the leaderboard ranks by (see `leaderboardScoreKey`). */
-  leaderboardScoreKey: string;
+  /** The tracker's rules; the leaderboard key travels with queued writes. */
+  rules: StoreRules;
   /** Connections at most. @default 10 */
   poolSize?: number | undefined;
   /** Retries of a failed write before it is reported. @default 5 */
@@ -90,7 +91,7 @@ export class PostgresStore implements ResultStore {
   constructor(options: PostgresStoreOptions) {
     this.schema = checkSchemaName(options.schema, 'options.schema');
     this.#db = new PostgresConnections({ ...options, schema: this.schema });
-    this.#key = options.leaderboardScoreKey;
+    this.#key = options.rules.leaderboardScoreKey;
     this.#journal = new PendingJournal(
       resolveJournalDir(options.journalDir),
       describeTarget(options.connectionString, this.schema),

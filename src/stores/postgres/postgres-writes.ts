@@ -7,7 +7,8 @@
  */
 import type Pg from 'pg';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
-import { applyPatch, emptyAggregate } from '../../tracker/run-aggregate.js';
+import { applyPatch, emptyAggregate, foldResult } from '../../tracker/run-aggregate.js';
+import type { StoreRules } from '../../tracker/result-store.js';
 import {
   RESULT_COLUMNS,
   RUN_COLUMNS,
@@ -111,7 +112,7 @@ export async function writeOps(
     for (const row of rows) {
       // `delete`: a result id twice in one write was stored once, so it counts once.
       if (!inserted.delete(row.result_id)) continue;
-      const run = foldRow(runs.get(row.run_id), row, key);
+      const run = foldRow(runs.get(row.run_id), row, foldingOn(key));
       runs.set(row.run_id, run);
       changed.set(row.run_id, run);
     }
@@ -137,7 +138,7 @@ export async function rebuildRuns(
     const before = new Map(
       (await client.query<RunRow>(SELECT_RUNS)).rows.map((row) => [row.run_id, toAggregate(row)]),
     );
-    const refold = new RunRefold(before, key);
+    const refold = new RunRefold(before, foldingOn(key));
     let after = 0;
     for (;;) {
       const { rows } = await client.query<FoldRow & { seq: number }>(REBUILD_PAGE, [after]);
@@ -169,3 +170,12 @@ async function putRuns(client: Pg.PoolClient, runs: readonly RunAggregate[]): Pr
   const rows = runs.map(toRunRow);
   await client.query({ ...PUT_RUNS, values: RUN_COLUMNS.map((c) => rows.map((r) => r[c])) });
 }
+
+/**
+ * The leaderboard rules for writes queued with `key`: a journal replayed by another tracker folds
+ * with the key of the tracker that logged them.
+ */
+const foldingOn = (key: string): Pick<StoreRules, 'fold' | 'applyPatch'> => ({
+  fold: (aggregate, row) => foldResult(aggregate, row, key),
+  applyPatch,
+});

@@ -5,7 +5,8 @@
  */
 import { setOwn } from '../../tracker/check-input.js';
 import type { PreparedResult } from '../../tracker/result-store.js';
-import { applyPatch, emptyAggregate, foldResult } from '../../tracker/run-aggregate.js';
+import type { StoreRules } from '../../tracker/result-store.js';
+import { emptyAggregate } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
 import type { FlatValue, ResultRecord } from '../../types.js';
 
@@ -180,22 +181,18 @@ export type FoldRow = Pick<
 export function foldRow(
   run: RunAggregate | undefined,
   row: FoldRow,
-  leaderboardScoreKey: string,
+  rules: Pick<StoreRules, 'fold'>,
 ): RunAggregate {
   const values = JSON.parse(row.score_values) as Record<string, FlatValue>;
-  return foldResult(
-    run,
-    {
-      runId: row.run_id,
-      datasetName: row.dataset_name,
-      projectName: row.project_name,
-      evaluatorName: row.evaluator_name,
-      modelName: row.model_name,
-      timestamp: row.timestamp,
-      columns: Object.entries(values).map(([name, value]) => ({ name, value })),
-    },
-    leaderboardScoreKey,
-  );
+  return rules.fold(run, {
+    runId: row.run_id,
+    datasetName: row.dataset_name,
+    projectName: row.project_name,
+    evaluatorName: row.evaluator_name,
+    modelName: row.model_name,
+    timestamp: row.timestamp,
+    columns: Object.entries(values).map(([name, value]) => ({ name, value })),
+  });
 }
 
 /**
@@ -206,11 +203,14 @@ export function foldRow(
 export class RunRefold {
   readonly #runs = new Map<string, RunAggregate>();
   readonly #before: ReadonlyMap<string, RunAggregate>;
-  readonly #key: string;
+  readonly #rules: Pick<StoreRules, 'fold' | 'applyPatch'>;
 
-  constructor(before: ReadonlyMap<string, RunAggregate>, leaderboardScoreKey: string) {
+  constructor(
+    before: ReadonlyMap<string, RunAggregate>,
+    rules: Pick<StoreRules, 'fold' | 'applyPatch'>,
+  ) {
     this.#before = before;
-    this.#key = leaderboardScoreKey;
+    this.#rules = rules;
   }
 
   add(row: FoldRow): void {
@@ -219,7 +219,7 @@ export class RunRefold {
       run = emptyAggregate(row.run_id, row.dataset_name, row.project_name);
       run.scoreColumn = this.#before.get(row.run_id)?.scoreColumn ?? null;
     }
-    this.#runs.set(row.run_id, foldRow(run, row, this.#key));
+    this.#runs.set(row.run_id, foldRow(run, row, this.#rules));
   }
 
   /** The refolded runs: those with results. Runs without any keep their aggregates as they are. */
@@ -229,7 +229,7 @@ export class RunRefold {
       if (!prev) continue;
       run.context = prev.context;
       run.summaryExtra = prev.summaryExtra;
-      applyPatch(run, {
+      this.#rules.applyPatch(run, {
         datasetName: run.datasetName,
         projectName: prev.projectName,
         ...(prev.updatedAt ? { at: prev.updatedAt } : {}),

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { InvalidInputError } from '../../errors.js';
 import {
   BaseExperimentTracker,
-  resolveTrackerOptions,
   TRACKER_OPTION_KEYS,
 } from '../../tracker/base-experiment-tracker.js';
 import type { TrackerOptions } from '../../tracker/base-experiment-tracker.js';
@@ -63,15 +62,15 @@ export class SqliteExperimentTracker extends BaseExperimentTracker {
         `options.synchronous must be 'normal' or 'full', got ${JSON.stringify(synchronous)}`,
       );
     }
-    const config = resolveTrackerOptions(trackerOptions, 'options');
     super(projectName, {
       ...trackerOptions,
-      store: new SqliteStore({
-        file,
-        leaderboardScoreKey: config.leaderboardScoreKey,
-        ...(synchronous ? { synchronous } : {}),
-        ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}),
-      }),
+      store: (rules) =>
+        new SqliteStore({
+          file,
+          rules,
+          ...(synchronous ? { synchronous } : {}),
+          ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}),
+        }),
     });
     this.file = file;
   }

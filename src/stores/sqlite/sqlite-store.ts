@@ -9,13 +9,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { EvaltrackError, StoreIoError } from '../../errors.js';
-import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
-import {
-  applyPatch,
-  emptyAggregate,
-  foldResult,
-  toRunSummary,
-} from '../../tracker/run-aggregate.js';
+import type {
+  PreparedResult,
+  ResultStore,
+  RunPatch,
+  StoreRules,
+} from '../../tracker/result-store.js';
+import { emptyAggregate, toRunSummary } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
 import type { ResultRecord, RunSummary } from '../../types.js';
 import {
@@ -35,8 +35,8 @@ import { migrate } from './sqlite-migrations.js';
 export interface SqliteStoreOptions {
   /** The database file; its folder is created when missing. */
   file: string;
-  /** The column the leaderboard ranks by (see `leaderboardScoreKey`). */
-  leaderboardScoreKey: string;
+  /** The tracker's rules (folding results into runs, applying run changes). */
+  rules: StoreRules;
   /**
    * `'normal'`: a committed write survives the process being killed (SQLite's WAL default).
    * `'full'`: it also survives a power cut, at about three times the cost per transaction.
@@ -53,7 +53,7 @@ const PAGE = 1000;
 export class SqliteStore implements ResultStore {
   readonly file: string;
   readonly #db: BetterSqlite3.Database;
-  readonly #key: string;
+  readonly #rules: StoreRules;
   readonly #insert: BetterSqlite3.Statement;
   readonly #getRun: BetterSqlite3.Statement<[string], RunRow>;
   readonly #putRun: BetterSqlite3.Statement;
@@ -66,7 +66,7 @@ export class SqliteStore implements ResultStore {
   constructor(options: SqliteStoreOptions) {
     const Database = loadBetterSqlite3();
     this.file = options.file;
-    this.#key = options.leaderboardScoreKey;
+    this.#rules = options.rules;
     try {
       mkdirSync(dirname(options.file), { recursive: true });
       this.#db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 60_000 });
@@ -101,7 +101,7 @@ export class SqliteStore implements ResultStore {
         }
         const inserted = this.#insert.run(toResultRow(r));
         if (inserted.changes === 0) continue;
-        runs.set(r.runId, foldResult(runs.get(r.runId), r, this.#key));
+        runs.set(r.runId, this.#rules.fold(runs.get(r.runId), r));
       }
       for (const run of runs.values()) if (run) this.#putRun.run(toRunRow(run));
     });
@@ -112,7 +112,7 @@ export class SqliteStore implements ResultStore {
       const run = row
         ? toAggregate(row)
         : emptyAggregate(runId, patch.datasetName, patch.projectName);
-      applyPatch(run, patch);
+      this.#rules.applyPatch(run, patch);
       this.#putRun.run(toRunRow(run));
     });
     this.#patchTx = (runId, patch) => patchTx.immediate(runId, patch);
@@ -155,7 +155,7 @@ export class SqliteStore implements ResultStore {
     const db = this.#db;
     const refold = db.transaction(() => {
       const before = new Map(this.#allRuns.all().map((row) => [row.run_id, toAggregate(row)]));
-      const runs = new RunRefold(before, this.#key);
+      const runs = new RunRefold(before, this.#rules);
       const rows = db
         .prepare<[], FoldRow>(
           'SELECT run_id, dataset_name, project_name, timestamp, evaluator_name, model_name, score_values FROM results ORDER BY seq',
