@@ -1,12 +1,6 @@
 // A store of one's own, as a user would write it: results kept in memory. It passing the same
 // contract suite as the CSV store shows that BaseExperimentTracker holds the rules, not the store.
-import {
-  applyPatch,
-  BaseExperimentTracker,
-  emptyAggregate,
-  foldResult,
-  toRunSummary,
-} from 'evaltrack';
+import { BaseExperimentTracker, emptyAggregate, toRunSummary } from 'evaltrack';
 import type {
   PreparedResult,
   ResultRecord,
@@ -14,28 +8,42 @@ import type {
   RunAggregate,
   RunPatch,
   RunSummary,
+  StoreRules,
   TrackerOptions,
 } from 'evaltrack';
 import { describe, expect, it } from 'vitest';
 import { describeTrackerContract } from 'evaltrack/testing';
 
-class MemoryStore implements ResultStore {
-  readonly #results: PreparedResult[] = [];
-  readonly #runs = new Map<string, RunAggregate>();
+/** What one location holds, shared by the trackers opened on it. */
+interface MemoryData {
+  results: PreparedResult[];
+  runs: Map<string, RunAggregate>;
+}
 
-  constructor(readonly leaderboardScoreKey: string) {}
+/** The store only stores: the tracker's rules fold results into runs and apply run changes. */
+class MemoryStore implements ResultStore {
+  readonly #results: PreparedResult[];
+  readonly #runs: Map<string, RunAggregate>;
+
+  constructor(
+    data: MemoryData,
+    readonly rules: StoreRules,
+  ) {
+    this.#results = data.results;
+    this.#runs = data.runs;
+  }
 
   append(results: readonly PreparedResult[]): void {
     for (const r of results) {
       this.#results.push(r);
-      this.#runs.set(r.runId, foldResult(this.#runs.get(r.runId), r, this.leaderboardScoreKey));
+      this.#runs.set(r.runId, this.rules.fold(this.#runs.get(r.runId), r));
     }
   }
 
   patchRun(runId: string, patch: RunPatch): void {
     const run =
       this.#runs.get(runId) ?? emptyAggregate(runId, patch.datasetName, patch.projectName);
-    this.#runs.set(runId, applyPatch(run, patch));
+    this.#runs.set(runId, this.rules.applyPatch(run, patch));
   }
 
   async sync(): Promise<void> {}
@@ -68,20 +76,19 @@ class MemoryStore implements ResultStore {
 }
 
 class MemoryTracker extends BaseExperimentTracker {
-  constructor(projectName: string, store: MemoryStore, options?: TrackerOptions) {
-    super(projectName, { ...options, store });
+  constructor(projectName: string, data: MemoryData, options?: TrackerOptions) {
+    super(projectName, { ...options, store: (rules) => new MemoryStore(data, rules) });
   }
 }
 
-const stores = new Map<string, MemoryStore>();
+const locations = new Map<string, MemoryData>();
 let n = 0;
 
 describeTrackerContract({ describe, it, expect }, 'memory (a user-written store)', {
   newLocation: () => `memory-${++n}`,
   open: (location, projectName, options) => {
-    const key = options?.leaderboardScoreKey ?? 'aggregate_success';
-    let store = stores.get(location);
-    if (!store) stores.set(location, (store = new MemoryStore(key)));
-    return new MemoryTracker(projectName, store, options);
+    let data = locations.get(location);
+    if (!data) locations.set(location, (data = { results: [], runs: new Map() }));
+    return new MemoryTracker(projectName, data, options);
   },
 });
