@@ -1,11 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
-import type { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
 import { openTracker } from '../stores/registry.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { checkName, checkOptions, isPlainRecord, setOwn } from '../tracker/check-input.js';
-import { flattenResult } from '../tracker/flatten-result.js';
 import { sampleIdOf } from '../tracker/ids.js';
 import { assertJsonable } from '../tracker/python-format.js';
 import type { EvaluationOutput, MetricInput, SummaryEvaluator } from '../types.js';
@@ -278,7 +276,7 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
                 `evaluator ${evaluatorName} returned ${out === null ? 'null' : Array.isArray(out) ? 'an array' : typeof out}, not an object`,
               );
             // Checked now, so that one bad output fails its sample, not the batch it is logged in.
-            flattenResult(out, tracker.options, `evaluator ${evaluatorName}`);
+            tracker.checkResult(out, `evaluator ${evaluatorName}`);
             outputs.push(out);
             break;
           } catch (error) {
@@ -348,28 +346,13 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       );
     }
 
-    if (opts.summaryEvaluators?.length) {
-      const records = await tracker.getRunResults(runId);
-      const summary: Record<string, unknown> = {};
-      for (const evaluator of opts.summaryEvaluators) {
-        Object.assign(
-          summary,
-          evaluator(
-            records.map((r) => r.evaluationResult ?? {}),
-            records.map((r) => r.data),
-          ),
-        );
-      }
-      const run = await tracker.getRun(runId);
-      if (run)
-        await tracker.importRun({ ...run, summaryResult: { ...run.summaryResult, ...summary } });
-    }
+    if (opts.summaryEvaluators?.length) await tracker.summarizeRun(runId, opts.summaryEvaluators);
     const run = await tracker.getRun(runId);
-    const files = tracker as Partial<CSVExperimentTracker> & { file?: string };
+    const where = tracker.locations();
     return {
       experimentUris: {
-        runUri: files.experimentResultsFile ?? files.file ?? runId,
-        leaderboardUri: files.leaderboardFile ?? files.file ?? runId,
+        runUri: where?.results ?? runId,
+        leaderboardUri: where?.leaderboard ?? runId,
       },
       runId,
       datasetName,

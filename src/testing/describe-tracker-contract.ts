@@ -433,6 +433,32 @@ export function describeTrackerContract(
       await t.close();
     });
 
+    it('checks a result as log() would, without logging it', async () => {
+      const t = fresh();
+      const bad = { generation: { score: 'high' } };
+      const checked = (() => {
+        try {
+          t.checkResult(bad);
+          return null;
+        } catch (e) {
+          return e;
+        }
+      })();
+      const logged = (() => {
+        try {
+          t.log(bad, 'faq', sample(1));
+          return null;
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(checked).toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+      expect((checked as Error).message).toBe((logged as Error).message);
+      t.checkResult(gllmResult(1, 1, 0));
+      expect(await t.getExperimentHistory()).toEqual([]);
+      await t.close();
+    });
+
     it('returns [] for an unknown run', async () => {
       const t = fresh();
       t.log(gllmResult(1, 1, 0), 'd', sample(1));

@@ -7,6 +7,7 @@ import type {
   MetricInput,
   ResultRecord,
   RunSummary,
+  SummaryEvaluator,
 } from '../types.js';
 import { checkName, checkOptions, checkRecord } from './check-input.js';
 import { firstEvaluatorName, flattenResult, unflattenValues } from './flatten-result.js';
@@ -196,6 +197,48 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     return (wanted === undefined ? runs : runs.filter((r) => r.datasetName === wanted)).sort(
       compareRunsByUpdate,
     );
+  }
+
+  /**
+   * Checks that an evaluator output could be logged as it is (names, score types, nesting, what
+   * JSON can hold), as `log()` would, without logging it: throws the same typed error.
+   */
+  checkResult(evaluationResult: EvaluationOutput, where = 'evaluationResult'): void {
+    checkRecord(evaluationResult, where);
+    flattenResult(evaluationResult, this.options, where);
+  }
+
+  /**
+   * Where this tracker's results and leaderboard are, for people (gllm-evals' `experimentUris`):
+   * file paths for the file stores, the database otherwise; null when the store does not say.
+   */
+  locations(): { results: string; leaderboard: string } | null {
+    return this.#store.locations?.() ?? null;
+  }
+
+  /**
+   * Runs `summaryEvaluators` over every result of a run and merges what they return into the
+   * run's `summaryResult` (after what the tracker's own summary evaluators gave).
+   */
+  async summarizeRun(runId: string, summaryEvaluators: readonly SummaryEvaluator[]): Promise<void> {
+    this.#assertOpen('summarizeRun');
+    checkName(runId, 'runId');
+    await this.#sync();
+    const run = await this.getRun(runId);
+    if (!run) throw new InvalidInputError('E_INVALID_ARGUMENT', `no run ${JSON.stringify(runId)}`);
+    const inputs: RunSummaryInputs = { results: [], data: [] };
+    for await (const r of this.#store.readRun(runId)) {
+      inputs.results.push(r.evaluationResult ?? unflattenValues(r.values));
+      inputs.data.push(r.data);
+    }
+    const { accuracy: _accuracy, ...before } = run.summaryResult;
+    this.#store.patchRun(runId, {
+      datasetName: run.datasetName,
+      projectName: run.projectName,
+      summary: { ...before, ...summarise(summaryEvaluators, runId, inputs) },
+      at: new Date().toISOString(),
+    });
+    await this.#sync();
   }
 
   /** One run's summary (a leaderboard row), or null for an unknown run. */

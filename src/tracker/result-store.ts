@@ -69,6 +69,11 @@ export interface ResultStore {
    * {@link ResultStore.readRun}; stores with an index on result ids answer at once.
    */
   readResult?(runId: string, resultId: string): Promise<ResultRecord | null>;
+  /**
+   * Where the results and the leaderboard are, for people (a file path, a database address
+   * without its password). Optional: `evaluate()` reports it as gllm-evals' `experimentUris`.
+   */
+  locations?(): { results: string; leaderboard: string };
   /** Syncs and releases what the store holds. Called once. */
   close(): Promise<void>;
   /**

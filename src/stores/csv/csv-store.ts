@@ -104,6 +104,10 @@ export class CsvStore implements ResultStore {
   }
 
   /** Syncs and closes; rejects with `UnstoredResultsError` naming any run change not stored. */
+  locations(): { results: string; leaderboard: string } {
+    return { results: this.resultsPath, leaderboard: this.leaderboardPath };
+  }
+
   async close(): Promise<void> {
     try {
       this.#leaderboard.syncOrThrow(true);

@@ -81,6 +81,8 @@ export class PostgresStore implements ResultStore {
   /** The schema holding the tables. */
   readonly schema: string;
   readonly #db: PostgresConnections;
+  /** The database, without its password: `user@host:port/db#schema` (its journal's name too). */
+  readonly #target: string;
   readonly #key: string;
   readonly #journal: PendingJournal;
   readonly #queue: WriteQueue<JournalOp>;
@@ -92,9 +94,10 @@ export class PostgresStore implements ResultStore {
     this.schema = checkSchemaName(options.schema, 'options.schema');
     this.#db = new PostgresConnections({ ...options, schema: this.schema });
     this.#key = options.rules.leaderboardScoreKey;
+    this.#target = describeTarget(options.connectionString, this.schema);
     this.#journal = new PendingJournal(
       resolveJournalDir(options.journalDir),
-      describeTarget(options.connectionString, this.schema),
+      this.#target,
       options.onWarning ??
         ((message, code) => process.emitWarning(message, { code, type: 'EvaltrackWarning' })),
     );
@@ -218,6 +221,10 @@ export class PostgresStore implements ResultStore {
     await this.#db.ready();
     await rebuildRuns(this.#db, this.schema, this.#key);
     return { setAside: 0 };
+  }
+
+  locations(): { results: string; leaderboard: string } {
+    return { results: `postgres://${this.#target}`, leaderboard: `postgres://${this.#target}` };
   }
 
   async close(): Promise<void> {

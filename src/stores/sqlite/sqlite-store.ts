@@ -168,6 +168,10 @@ export class SqliteStore implements ResultStore {
     return { setAside: 0 };
   }
 
+  locations(): { results: string; leaderboard: string } {
+    return { results: this.file, leaderboard: this.file };
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
