@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { retry, withTimeout } from '../shared/retry.js';
 import pLimit from 'p-limit';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import { openTracker } from '../stores/registry.js';
@@ -84,53 +85,6 @@ class EvaluatorTimeoutError extends Error {
     super(`evaluator ${name} took longer than ${ms} ms`);
     this.name = 'TimeoutError';
   }
-}
-
-/**
- * `call(signal)` with a time limit. The timer is never unref'd: a pending evaluation must keep the
- * process alive until it settles or times out, or `node eval.mjs` would exit in silence (code 13)
- * while an evaluator that holds no handle of its own waits. `stop` ends the wait at once (and
- * clears the timer), so a stopped run does not linger for the time limit.
- */
-function withTimeout<T>(
-  call: (signal: AbortSignal) => T | Promise<T>,
-  ms: number,
-  name: string,
-  stop: AbortSignal,
-): Promise<T> {
-  const attempt = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let onStop = (): void => {};
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new EvaluatorTimeoutError(name, ms);
-      attempt.abort(error);
-      reject(error);
-    }, ms);
-    onStop = () => {
-      attempt.abort(stop.reason);
-      reject(stop.reason as Error);
-    };
-    stop.addEventListener('abort', onStop, { once: true });
-  });
-  const work = new Promise<T>((resolve) => resolve(call(attempt.signal)));
-  return Promise.race([work, limit]).finally(() => {
-    clearTimeout(timer);
-    stop.removeEventListener('abort', onStop);
-  });
-}
-
-/** Waits `ms` before a retry (a ref'd timer, for the same reason), or less when `stop` aborts. */
-function pause(ms: number, stop: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      stop.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stop.addEventListener('abort', done, { once: true });
-  });
 }
 
 const positiveInt = (value: unknown, where: string, min: number): number => {
@@ -263,36 +217,39 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       let failed = false;
       for (const [k, evaluator] of evaluators.entries()) {
         const evaluatorName = names[k] as string;
-        for (let attempt = 0; ; attempt++) {
-          try {
-            const out = await withTimeout(
-              (attemptSignal) => evaluator(sample, { signal: attemptSignal }),
-              timeoutMs,
-              evaluatorName,
-              stop.signal,
-            );
-            if (!isPlainRecord(out))
-              throw new TypeError(
-                `evaluator ${evaluatorName} returned ${out === null ? 'null' : Array.isArray(out) ? 'an array' : typeof out}, not an object`,
+        let attempts = 0;
+        try {
+          const out = await retry(
+            async () => {
+              attempts++;
+              const got = await withTimeout(
+                (attemptSignal) => evaluator(sample, { signal: attemptSignal }),
+                timeoutMs,
+                () => new EvaluatorTimeoutError(evaluatorName, timeoutMs),
+                stop.signal,
               );
-            // Checked now, so that one bad output fails its sample, not the batch it is logged in.
-            tracker.checkResult(out, `evaluator ${evaluatorName}`);
-            outputs.push(out);
-            break;
-          } catch (error) {
-            if (stop.signal.aborted) return;
-            if (attempt < retries && !(error instanceof EvaltrackError)) {
-              await pause(100 * 2 ** attempt, stop.signal);
-              if (stop.signal.aborted) return;
-              continue;
-            }
-            failed = true;
-            const e = error instanceof Error ? error : new Error(String(error));
-            outputs.push({
-              [evaluatorName]: { error: `${e.name}: ${e.message}`, attempts: attempt + 1 },
-            });
-            break;
-          }
+              if (!isPlainRecord(got))
+                throw new TypeError(
+                  `evaluator ${evaluatorName} returned ${got === null ? 'null' : Array.isArray(got) ? 'an array' : typeof got}, not an object`,
+                );
+              // Checked now, so that one bad output fails its sample, not the batch it is logged in.
+              tracker.checkResult(got, `evaluator ${evaluatorName}`);
+              return got;
+            },
+            {
+              retries,
+              delayMs: 100,
+              // Our own typed errors (a bad output) fail the same way every time.
+              shouldRetry: (error) => !(error instanceof EvaltrackError),
+              signal: stop.signal,
+            },
+          );
+          outputs.push(out);
+        } catch (error) {
+          if (stop.signal.aborted) return;
+          failed = true;
+          const e = error instanceof Error ? error : new Error(String(error));
+          outputs.push({ [evaluatorName]: { error: `${e.name}: ${e.message}`, attempts } });
         }
       }
       const merged: EvaluationOutput = {};

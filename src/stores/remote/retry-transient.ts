@@ -1,4 +1,5 @@
 /** Retrying with doubling delays, for stores whose writes cross a network. */
+import { retry } from '../../shared/retry.js';
 
 /** How {@link retryTransient} retries. */
 export interface RetryPolicy {
@@ -10,16 +11,11 @@ export interface RetryPolicy {
   isTransient: (e: unknown) => boolean;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Runs `fn` until it succeeds, retrying transient failures with doubling delays. */
-export async function retryTransient<T>(fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (attempt >= policy.retries || !policy.isTransient(e)) throw e;
-      await sleep(policy.delayMs * 2 ** attempt);
-    }
-  }
+export function retryTransient<T>(fn: () => Promise<T>, policy: RetryPolicy): Promise<T> {
+  return retry(fn, {
+    retries: policy.retries,
+    delayMs: policy.delayMs,
+    shouldRetry: policy.isTransient,
+  });
 }
