@@ -38,6 +38,7 @@ export type {
   StoreFactory,
   StoreRules,
 } from './tracker/result-store.js';
+export { recordOf } from './tracker/result-store.js';
 export { storeRules } from './tracker/store-rules.js';
 // For authors of stores: the leaderboard rules every store applies the same way.
 export {

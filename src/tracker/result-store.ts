@@ -31,6 +31,26 @@ export interface PreparedResult {
   readonly keepEvaluationResult: boolean;
 }
 
+/**
+ * A prepared result as a reader gets it back (values by column name, the evaluator output when
+ * kept): what a store that keeps prepared results returns, and what errors hand back unstored.
+ */
+export function recordOf(r: PreparedResult): ResultRecord {
+  return {
+    resultId: r.resultId,
+    sampleId: r.sampleId,
+    runId: r.runId,
+    datasetName: r.datasetName,
+    timestamp: r.timestamp,
+    evaluatorName: r.evaluatorName,
+    modelName: r.modelName,
+    values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
+    data: r.data,
+    metadata: r.metadata,
+    evaluationResult: r.keepEvaluationResult ? r.evaluationResult : null,
+  };
+}
+
 /** Run-level fields set by `logContext()`, summary evaluators, and copies between stores. */
 export interface RunPatch {
   readonly datasetName: string;

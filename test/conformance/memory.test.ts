@@ -1,6 +1,6 @@
 // A store of one's own, as a user would write it: results kept in memory. It passing the same
 // contract suite as the CSV store shows that BaseExperimentTracker holds the rules, not the store.
-import { BaseExperimentTracker, emptyAggregate, toRunSummary } from 'evaltrack';
+import { BaseExperimentTracker, emptyAggregate, recordOf, toRunSummary } from 'evaltrack';
 import type {
   PreparedResult,
   ResultRecord,
@@ -54,21 +54,8 @@ class MemoryStore implements ResultStore {
 
   async *readRun(runId: string): AsyncGenerator<ResultRecord> {
     for (const r of this.#results) {
-      if (r.runId !== runId) continue;
-      yield {
-        resultId: r.resultId,
-        sampleId: r.sampleId,
-        runId: r.runId,
-        datasetName: r.datasetName,
-        timestamp: r.timestamp,
-        evaluatorName: r.evaluatorName,
-        modelName: r.modelName,
-        values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
-        // A copy, as a store that keeps what it was given would return.
-        data: structuredClone(r.data),
-        metadata: structuredClone(r.metadata),
-        evaluationResult: r.keepEvaluationResult ? structuredClone(r.evaluationResult) : null,
-      };
+      // A copy, as a store that keeps what it was given would return.
+      if (r.runId === runId) yield structuredClone(recordOf(r));
     }
   }
 

@@ -8,9 +8,9 @@
 import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { EvaltrackError, StoreIoError, UnstoredResultsError } from '../../errors.js';
 import type { ColumnKind } from '../../tracker/flatten-result.js';
+import { recordOf } from '../../tracker/result-store.js';
 import type { PreparedResult } from '../../tracker/result-store.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
-import type { ResultRecord } from '../../types.js';
 import { PartialWriteError, truncateOwnTail, writeAll } from '../fs/append-whole.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { errnoOf } from '../fs/errno.js';
@@ -25,23 +25,6 @@ import { readHeader } from './results-file.js';
 import { newHeader, ResultsLayout } from './results-layout.js';
 import { FIXED_COLUMNS, formatHeader, neededColumns, RowEncoder } from './row-encoder.js';
 import type { NamedColumn } from './row-encoder.js';
-
-/** A result as a reader gets it back, for errors that hand back what was not stored. */
-function toResultRecord(r: PreparedResult): ResultRecord {
-  return {
-    resultId: r.resultId,
-    sampleId: r.sampleId,
-    runId: r.runId,
-    datasetName: r.datasetName,
-    timestamp: r.timestamp,
-    evaluatorName: r.evaluatorName,
-    modelName: r.modelName,
-    values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
-    data: r.data,
-    metadata: r.metadata,
-    evaluationResult: r.keepEvaluationResult ? r.evaluationResult : null,
-  };
-}
 
 /** One store's open results file, and the rows it wrote there. */
 export class ResultsAppender {
@@ -229,7 +212,7 @@ export class ResultsAppender {
       throw new UnstoredResultsError(
         `cannot write ${path}: ${results.length - unstored.length} of the ${results.length} result(s) of this call were stored, ` +
           `${unstored.length} were not (in error.results; importResults() stores them once)`,
-        unstored.map(toResultRecord),
+        unstored.map(recordOf),
         0,
         cause,
       );
