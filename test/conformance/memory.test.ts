@@ -11,7 +11,11 @@ import type {
   StoreRules,
   TrackerOptions,
 } from 'evaltrack';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CSVExperimentTracker } from 'evaltrack/csv';
 import { describeTrackerContract } from 'evaltrack/testing';
 
 /** What one location holds, shared by the trackers opened on it. */
@@ -69,6 +73,8 @@ class MemoryTracker extends BaseExperimentTracker {
 }
 
 const locations = new Map<string, MemoryData>();
+const csvRoot = mkdtempSync(join(tmpdir(), 'evaltrack-memory-'));
+afterAll(() => rmSync(csvRoot, { recursive: true, force: true }));
 let n = 0;
 
 describeTrackerContract({ describe, it, expect }, 'memory (a user-written store)', {
@@ -77,5 +83,11 @@ describeTrackerContract({ describe, it, expect }, 'memory (a user-written store)
     let data = locations.get(location);
     if (!data) locations.set(location, (data = { results: [], runs: new Map() }));
     return new MemoryTracker(projectName, data, options);
+  },
+  // CSV folders to copy to and from.
+  csvFolder: {
+    newLocation: () => join(csvRoot, `csv-${++n}`),
+    open: (outputDir, projectName, options) =>
+      new CSVExperimentTracker(projectName, { ...options, outputDir }),
   },
 });

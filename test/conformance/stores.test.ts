@@ -44,5 +44,6 @@ for (const [name, target] of Object.entries(STORES)) {
     describe.skip(`postgres: ${NO_POSTGRES}`, () => it('the contract', () => {}));
     continue;
   }
-  describeTrackerContract({ describe, it, expect }, name, target);
+  // Every store also copies to and from CSV folders, the format of gllm-evals.
+  describeTrackerContract({ describe, it, expect }, name, { ...target, csvFolder: STORES['csv'] });
 }

@@ -246,6 +246,33 @@ describe('the files on disk', () => {
 });
 
 describe('leaderboard.csv for other readers', () => {
+  it('ranks by the first match in each result’s own order when refolded from the file alone', async () => {
+    using dir = tempDir();
+    const csv = new CSVExperimentTracker('p', { outputDir: dir.path });
+    // r1 puts judge.aggregate_success first in the header; r2's own first match is rag's.
+    await csv.logBatch([{ judge: { aggregate_success: false } }], 'd', [{ id: 1 }], {
+      runId: 'r1',
+    });
+    await csv.logBatch(
+      [{ rag: { aggregate_success: true }, judge: { aggregate_success: false } }],
+      'd',
+      [{ id: 1 }],
+      { runId: 'r2' },
+    );
+    // A reader that refolds the file from scratch agrees.
+    rmSync(join(dir.path, '.evaltrack-state.json'));
+    const reread = new CSVExperimentTracker('p', { outputDir: dir.path });
+    expect(
+      (await reread.getExperimentHistory())
+        .map((r) => [r.runId, r.scoreColumn, r.averageScore])
+        .sort(),
+    ).toEqual([
+      ['r1', 'judge.aggregate_success', 0],
+      ['r2', 'rag.aggregate_success', 1],
+    ]);
+    await Promise.all([csv.close(), reread.close()]);
+  });
+
   it('is rebuilt by a reader when a writer stopped before refreshing it', async () => {
     using dir = tempDir();
     const writer = new CSVExperimentTracker('p', { outputDir: dir.path });
