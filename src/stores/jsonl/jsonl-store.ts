@@ -10,8 +10,7 @@
  *
  * The file primitives (lock, atomic write, torn tails, cut-back) are shared in `../fs/`.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { StoreIoError, UnstoredResultsError } from '../../errors.js';
+import { UnstoredResultsError } from '../../errors.js';
 import type {
   PreparedResult,
   ResultStore,
@@ -19,22 +18,22 @@ import type {
   StoreRules,
 } from '../../tracker/result-store.js';
 import { cloneAggregate, emptyAggregate, toRunSummary } from '../../tracker/run-aggregate.js';
+import type { RunAggregate } from '../../tracker/run-aggregate.js';
 import type { ResultRecord, RunSummary } from '../../types.js';
-import { errnoOf } from '../fs/errno.js';
 import { withFileLock } from '../fs/file-lock.js';
 import { jsonlFolder } from './jsonl-folder.js';
 import type { JsonlFolder, ProjectFiles, WarningHandler } from './jsonl-folder.js';
 import {
-  parseLine,
+  aggregateInput,
   patchLine,
   preparedRecord,
   resultLine,
-  scanLines,
   toResultRecord,
 } from './jsonl-lines.js';
 import { asidePath, ProjectAppender } from './project-appender.js';
 import type { Lines } from './project-appender.js';
-import { ProjectLeaderboard, reportDamaged } from './project-leaderboard.js';
+import { ProjectLeaderboard } from './project-leaderboard.js';
+import { runLines } from './run-lines.js';
 
 export type { WarningHandler } from './jsonl-folder.js';
 
@@ -131,58 +130,37 @@ export class JsonlStore implements ResultStore {
   }
 
   async listRuns(): Promise<RunSummary[]> {
-    const runs: RunSummary[] = [];
     const names = new Set([
       ...this.#folder.projects().map((p) => p.projectName),
       ...this.#projects.keys(),
     ]);
+    const runs = new Map<string, RunAggregate>();
+    const shared = new Set<string>();
     for (const name of names) {
-      const project = this.#project(name);
-      const current = project.leaderboard.current();
-      if (project.patches.length === 0) {
-        for (const a of current.values()) runs.push(toRunSummary(a));
-        continue;
+      for (const [runId, a] of this.#project(name).leaderboard.current()) {
+        if (runs.has(runId)) shared.add(runId);
+        else runs.set(runId, a);
       }
-      const patched = new Map(current);
+    }
+    // A run logged into by trackers of several projects is in several files: fold it again
+    // from all of them, in logging order.
+    for (const runId of shared) runs.set(runId, this.#refold(runId));
+    const { rules } = this.#folder;
+    for (const project of this.#projects.values()) {
       for (const [runId, patch] of project.patches) {
-        const base = patched.get(runId);
+        const base = runs.get(runId);
         const run = base
           ? cloneAggregate(base)
           : emptyAggregate(runId, patch.datasetName, patch.projectName);
-        patched.set(runId, this.#folder.rules.applyPatch(run, patch));
+        runs.set(runId, rules.applyPatch(run, patch));
       }
-      for (const a of patched.values()) runs.push(toRunSummary(a));
     }
-    return runs;
+    return [...runs.values()].map(toRunSummary);
   }
 
   async *readRun(runId: string): AsyncGenerator<ResultRecord> {
-    // A run id JSON writes one way only: its line holds exactly this text.
-    const needle = Buffer.from(`"runId":${JSON.stringify(runId)},`);
-    for (const files of this.#folder.projects()) {
-      const project = this.#project(files.projectName);
-      const aside = project.leaderboard.setAsideLines();
-      let fd: number;
-      try {
-        fd = openSync(files.resultsPath, 'r');
-      } catch (e) {
-        if (errnoOf(e) === 'ENOENT') continue;
-        throw new StoreIoError(`cannot read ${files.resultsPath}`, e);
-      }
-      try {
-        const size = fstatSync(fd).size;
-        for (const line of scanLines(fd, 0, size)) {
-          if (!line.bytes.includes(needle) || aside.has(line.offset)) continue;
-          const parsed = parseLine(line.bytes.toString('utf8'));
-          if (parsed === null) {
-            reportDamaged(this.#folder, files.resultsPath, line);
-          } else if (!('runPatch' in parsed) && parsed.runId === runId) {
-            yield toResultRecord(parsed);
-          }
-        }
-      } finally {
-        closeSync(fd);
-      }
+    for (const line of runLines(this.#folder, this.#sources(), runId)) {
+      if (!('runPatch' in line)) yield toResultRecord(line);
     }
   }
 
@@ -210,6 +188,29 @@ export class JsonlStore implements ResultStore {
       }
     });
     return { setAside };
+  }
+
+  /** Every project file of the folder, with the lines set aside in it. */
+  #sources(): { files: ProjectFiles; setAside: ReadonlySet<number> }[] {
+    return this.#folder.projects().map((files) => ({
+      files,
+      setAside: this.#project(files.projectName).leaderboard.setAsideLines(),
+    }));
+  }
+
+  #refold(runId: string): RunAggregate {
+    const { rules } = this.#folder;
+    let run: RunAggregate | undefined;
+    for (const line of runLines(this.#folder, this.#sources(), runId)) {
+      if ('runPatch' in line) {
+        const { runId: _runId, ...patch } = line.runPatch;
+        run = rules.applyPatch(
+          run ?? emptyAggregate(runId, patch.datasetName, patch.projectName),
+          patch,
+        );
+      } else run = rules.fold(run, aggregateInput(line));
+    }
+    return run as RunAggregate;
   }
 
   #project(name: string): Project {
