@@ -2,12 +2,28 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { JsonlExperimentTracker } from 'evaltrack/jsonl';
 import { gllmResult } from 'evaltrack/testing';
 import { expectLeaderboardToEqualRefold } from '../helpers/refold.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { runWriter, WRITER } from '../helpers/writer-process.js';
+
+const SAME_FILE_WRITER = fileURLToPath(new URL('../helpers/jsonl-writer.mjs', import.meta.url));
+
+function runSameFileWriter(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SAME_FILE_WRITER, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`writer exited ${code}: ${stderr}`)),
+    );
+  });
+}
 
 function collectWarnings(): { codes: string[] } & Disposable {
   const codes: string[] = [];
@@ -57,6 +73,31 @@ describe('jsonl: several processes and crashes', () => {
     expect(readdirSync(dir.path).sort()).toEqual(
       writers.flatMap((w) => [`w${w}.leaderboard.json`, `w${w}.results.jsonl`]).sort(),
     );
+  });
+
+  it('4 processes x 1,000 results into one project file: every line whole, exact totals', async () => {
+    using dir = tempDir();
+    const writers = ['0', '1', '2', '3'];
+    await Promise.all(writers.map((w) => runSameFileWriter([dir.path, w, '1000'])));
+    using warnings = collectWarnings();
+    const t = new JsonlExperimentTracker('check', { outputDir: dir.path });
+    for (const w of writers) {
+      const records = await t.getRunResults(`run-${w}`);
+      expect(records.map((r) => r.data['id'])).toEqual(
+        Array.from({ length: 1000 }, (_, i) => `${w}-${i}`),
+      );
+      expect(records.every((r) => r.data['input'] === w.repeat(6000))).toBe(true);
+    }
+    const history = await t.getExperimentHistory();
+    await t.close();
+    expect(history.map((r) => [r.runId, r.totalData, r.averageScore]).sort()).toEqual(
+      writers.map((w) => [`run-${w}`, 1000, 0.5]),
+    );
+    const lines = linesOf(join(dir.path, 'shared.results.jsonl'));
+    expect(lines).toHaveLength(4001);
+    expect(lines.slice(0, -1).every((l) => (JSON.parse(l) as { runId: string }).runId)).toBe(true);
+    await settle();
+    expect(warnings.codes).toEqual([]);
   });
 
   it('2 processes logging into the same runs: the leaderboard equals a refold of the results', async () => {
@@ -165,6 +206,29 @@ describe('jsonl: several processes and crashes', () => {
     await later.close();
     await settle();
     expect(warnings.codes).toHaveLength(2);
+  });
+
+  it('writes again a line that landed on the end of a line torn while the file was open', async () => {
+    using dir = tempDir();
+    const t = new JsonlExperimentTracker('p', { outputDir: dir.path });
+    const runId = await t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 1 }]);
+    // Another writer, killed mid-line after this one opened the file: no repair ran before us.
+    const file = join(dir.path, 'p.results.jsonl');
+    const torn = linesOf(file)[0]!.slice(0, 100);
+    appendFileSync(file, torn);
+    using warnings = collectWarnings();
+    await t.logBatch([gllmResult(0, 1, 0), gllmResult(1, 1, 0)], 'd', [{ id: 2 }, { id: 3 }], {
+      runId,
+    });
+    expect((await t.getRunResults(runId)).map((r) => r.data['id'])).toEqual([1, 3, 2]);
+    expect((await t.getExperimentHistory())[0]?.totalData).toBe(3);
+    await t.close();
+    await settle();
+    expect(warnings.codes).toEqual(['EVALTRACK_DAMAGED_RECORD']);
+    const lines = linesOf(file);
+    expect(lines).toHaveLength(5);
+    expect(lines[1]!.startsWith(torn)).toBe(true);
+    expect(lines[1]!.slice(torn.length)).toBe(lines[3]);
   });
 
   it('skips a line glued to a torn one without losing the lines after it; rebuild sets it aside', async () => {
