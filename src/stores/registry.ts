@@ -1,7 +1,7 @@
 /**
  * Every store evaltrack ships, by the address that names it: a folder is a CSV store (gllm-evals'
  * files), `sqlite:<file>` (or a file ending in `.sqlite`/`.db`) a SQLite store, a `postgres://`
- * URL a PostgreSQL store. The command line, the dashboard, `evaluate()` and library users open
+ * URL a PostgreSQL store, `jsonl:<folder>` a JSON Lines store. The command line, the dashboard, `evaluate()` and library users open
  * stores through it; a new store is one entry here.
  */
 import { statSync } from 'node:fs';
@@ -11,6 +11,8 @@ import { TRACKER_OPTION_KEYS } from '../tracker/base-experiment-tracker.js';
 import type { BaseExperimentTracker, TrackerOptions } from '../tracker/base-experiment-tracker.js';
 import { checkName, checkOptions } from '../tracker/check-input.js';
 import { CSVExperimentTracker } from './csv/csv-experiment-tracker.js';
+import { JsonlExperimentTracker } from './jsonl/jsonl-experiment-tracker.js';
+import { holdsResults } from './jsonl/jsonl-folder.js';
 
 /** The store gllm-evals writes to, and the default everywhere. */
 export const DEFAULT_STORE = './gllm_evals/experiments';
@@ -24,7 +26,7 @@ export class NoStoreError extends EvaltrackError {
 
 /** One kind of store, as the registry knows it. */
 export interface StoreKind {
-  /** `csv`, `sqlite`, `postgres`. */
+  /** `csv`, `sqlite`, `postgres`, `jsonl`. */
   kind: string;
   /** Whether `where` names a store of this kind. */
   matches(where: string): boolean;
@@ -73,6 +75,14 @@ export const STORE_KINDS: readonly StoreKind[] = [
     },
   },
   {
+    kind: 'jsonl',
+    matches: (w) => w.startsWith('jsonl:'),
+    // A folder is a store once it holds a project's results file.
+    exists: (w) => holdsResults(w.slice('jsonl:'.length)),
+    open: async (w, projectName, options) =>
+      new JsonlExperimentTracker(projectName, { ...options, outputDir: w.slice('jsonl:'.length) }),
+  },
+  {
     kind: 'csv',
     matches: () => true,
     // A folder is a store once it holds one of the two files; an empty or unrelated folder is not.
@@ -85,8 +95,8 @@ export const STORE_KINDS: readonly StoreKind[] = [
 /** Options of {@link openTracker}: where the store is, and the tracker options. */
 export interface OpenTrackerOptions extends TrackerOptions {
   /**
-   * The store's address: a folder (CSV, gllm-evals' files), `sqlite:<file>`, or a
-   * `postgres://` URL (`?schema=` picks the schema). @default './gllm_evals/experiments'
+   * The store's address: a folder (CSV, gllm-evals' files), `sqlite:<file>`, `jsonl:<folder>`,
+   * or a `postgres://` URL (`?schema=` picks the schema). @default './gllm_evals/experiments'
    */
   store?: string;
   /**

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
+import { JsonlExperimentTracker } from 'evaltrack/jsonl';
 import { PostgresExperimentTracker } from 'evaltrack/postgres';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { describeTrackerContract } from 'evaltrack/testing';
@@ -21,6 +22,11 @@ const STORES: Record<string, ContractTarget> = {
     newLocation: () => join(root, `csv-${++n}`),
     open: (outputDir, projectName, options) =>
       new CSVExperimentTracker(projectName, { ...options, outputDir }),
+  },
+  jsonl: {
+    newLocation: () => join(root, `jsonl-${++n}`),
+    open: (outputDir, projectName, options) =>
+      new JsonlExperimentTracker(projectName, { ...options, outputDir }),
   },
   sqlite: {
     newLocation: () => join(root, `db-${++n}.sqlite`),
