@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { retry, withTimeout } from '../shared/retry.js';
+import { retry, withTimeout } from '../common/retry.js';
 import pLimit from 'p-limit';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import { openTracker } from '../stores/registry.js';

@@ -1,5 +1,5 @@
 /** Retrying with doubling delays, for stores whose writes cross a network. */
-import { retry } from '../../shared/retry.js';
+import { retry } from '../../common/retry.js';
 
 /** How {@link retryTransient} retries. */
 export interface RetryPolicy {
