@@ -10,14 +10,15 @@ import type {
   SummaryEvaluator,
 } from '../types.js';
 import { checkName, checkOptions, checkRecord } from './check-input.js';
-import { firstEvaluatorName, flattenResult, unflattenValues } from './flatten-result.js';
-import { makeRunId, newResultId, sampleIdOf } from './ids.js';
-import { preparedFromRecord } from './import-record.js';
+import { flattenResult } from './flatten-result.js';
+import { makeRunId } from './ids.js';
+import { importRecords, preparedFromRecord } from './import-record.js';
 import { assertJsonable } from './python-format.js';
 import type { PreparedResult, ResultStore, StoreFactory } from './result-store.js';
 import { storeRules } from './store-rules.js';
 import { compareRunsByUpdate } from './run-aggregate.js';
-import { summarise } from './summarise.js';
+import { readSummaryInputs, summarise } from './summarise.js';
+import { prepareResults } from './prepare-results.js';
 import type { RunSummaryInputs } from './summarise.js';
 import { resolveTrackerOptions, TRACKER_OPTION_KEYS } from './tracker-options.js';
 import type { ResolvedTrackerOptions, TrackerOptions } from './tracker-options.js';
@@ -29,18 +30,6 @@ export type { ResolvedTrackerOptions, TrackerOptions } from './tracker-options.j
 export interface BaseTrackerOptions extends TrackerOptions {
   /** The store, or a factory that makes it for this tracker's rules (as evaltrack's stores are). */
   store: ResultStore | StoreFactory;
-}
-
-let lastMs = -1;
-let lastIso = '';
-/** The current time as ISO-8601 UTC; formatted once per millisecond, however many results. */
-function isoNow(): string {
-  const ms = Date.now();
-  if (ms !== lastMs) {
-    lastMs = ms;
-    lastIso = new Date(ms).toISOString();
-  }
-  return lastIso;
 }
 
 /**
@@ -226,11 +215,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     await this.#sync();
     const run = await this.getRun(runId);
     if (!run) throw new InvalidInputError('E_INVALID_ARGUMENT', `no run ${JSON.stringify(runId)}`);
-    const inputs: RunSummaryInputs = { results: [], data: [] };
-    for await (const r of this.#store.readRun(runId)) {
-      inputs.results.push(r.evaluationResult ?? unflattenValues(r.values));
-      inputs.data.push(r.data);
-    }
+    const inputs = await readSummaryInputs(this.#store.readRun(runId));
     const { accuracy: _accuracy, ...before } = run.summaryResult;
     this.#store.patchRun(runId, {
       datasetName: run.datasetName,
@@ -289,44 +274,12 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
   ): Promise<{ imported: number; skipped: number }> {
     this.#assertOpen('importResults');
     const opts = checkOptions(options, ['projectName'], 'options');
-    const known = new Map<string, Set<string>>();
-    let batch: PreparedResult[] = [];
-    let imported = 0;
-    let skipped = 0;
-    const flush = (): void => {
-      this.#store.append(batch);
-      imported += batch.length;
-      batch = [];
-    };
-    let i = 0;
-    for await (const record of records) {
-      const where = `records[${i++}]`;
-      checkRecord(record, where);
-      const runId = checkName(record.runId, `${where}.runId`);
-      let ids = known.get(runId);
-      if (!ids) {
-        ids = new Set<string>();
-        for await (const r of this.#store.readRun(runId)) ids.add(r.resultId);
-        known.set(runId, ids);
-      }
-      if (ids.has(record.resultId)) {
-        skipped++;
-        continue;
-      }
-      ids.add(checkName(record.resultId, `${where}.resultId`));
-      batch.push(
-        preparedFromRecord(
-          record,
-          this.options,
-          { given: opts.projectName ?? null, fallback: this.projectName },
-          where,
-        ),
-      );
-      if (batch.length >= 500) flush();
-    }
-    if (batch.length > 0) flush();
+    const project = { given: opts.projectName ?? null, fallback: this.projectName };
+    const report = await importRecords(this.#store, records, (record, where) =>
+      preparedFromRecord(record, this.options, project, where),
+    );
     await this.#sync();
-    return { imported, skipped };
+    return report;
   }
 
   /**
@@ -422,37 +375,15 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
       opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
     const runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
     assertJsonable(metadata, 'options.metadata');
-    const evaluatorMeta = metadata['evaluator_name'];
-    const modelMeta = metadata['model_name'];
     const resolvedRunId = runId ?? this.#currentRun(datasetName);
-    const prepared: PreparedResult[] = [];
-    for (let i = 0; i < evaluationResults.length; i++) {
-      const resultWhere = batch ? `evaluationResults[${i}]` : 'evaluationResult';
-      const dataWhere = batch ? `data[${i}]` : 'data';
-      const result = checkRecord(evaluationResults[i], resultWhere);
-      const sample = checkRecord(data[i], dataWhere);
-      // flattenResult also checks that JSON can hold the whole result.
-      const columns = flattenResult(result, this.options, resultWhere);
-      assertJsonable(sample, dataWhere);
-      prepared.push({
-        resultId: newResultId(),
-        sampleId: sampleIdOf(sample),
-        runId: resolvedRunId,
-        datasetName,
-        projectName: this.projectName,
-        timestamp: isoNow(),
-        evaluatorName:
-          typeof evaluatorMeta === 'string' && evaluatorMeta !== ''
-            ? evaluatorMeta
-            : (firstEvaluatorName(result) ?? 'unknown'),
-        modelName: typeof modelMeta === 'string' && modelMeta !== '' ? modelMeta : 'unknown',
-        columns,
-        data: sample,
-        metadata,
-        evaluationResult: result,
-        keepEvaluationResult: this.options.includeEvalResult,
-      });
-    }
+    const prepared = prepareResults(evaluationResults, data, {
+      runId: resolvedRunId,
+      datasetName,
+      projectName: this.projectName,
+      metadata,
+      options: this.options,
+      batch,
+    });
     this.#store.append(prepared);
     this.#runDatasets.set(resolvedRunId, datasetName);
     if (this.options.summaryEvaluators.length > 0) {
@@ -477,11 +408,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
           }
         } else {
           // First summary of this run here, or other processes logged into it too: read it all.
-          inputs = { results: [], data: [] };
-          for await (const r of this.#store.readRun(runId)) {
-            inputs.results.push(r.evaluationResult ?? unflattenValues(r.values));
-            inputs.data.push(r.data);
-          }
+          inputs = await readSummaryInputs(this.#store.readRun(runId));
           this.#summaryInputs.set(runId, inputs);
         }
         this.#store.patchRun(runId, {

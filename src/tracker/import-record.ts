@@ -6,7 +6,7 @@ import { inResultOrder, kindOfColumn, RESERVED_COLUMNS } from './flatten-result.
 import type { FlatColumn, FlattenConfig } from './flatten-result.js';
 import { projectOfRunId } from './ids.js';
 import { assertJsonable } from './python-format.js';
-import type { PreparedResult } from './result-store.js';
+import type { PreparedResult, ResultStore } from './result-store.js';
 
 /**
  * A result read from another store, checked and made ready to be stored unchanged: ids, times,
@@ -69,4 +69,46 @@ export function preparedFromRecord(
     evaluationResult: evaluationResult ?? {},
     keepEvaluationResult: evaluationResult !== null,
   };
+}
+
+/**
+ * Stores `records` as they are, in batches of 500 (each all or nothing), skipping those the store
+ * already holds (same `resultId` in the same run), so importing twice stores once. `prepare`
+ * checks a record and makes it ready; a bad one throws, naming its place (`records[7]`).
+ */
+export async function importRecords(
+  store: ResultStore,
+  records: Iterable<ResultRecord> | AsyncIterable<ResultRecord>,
+  prepare: (record: ResultRecord, where: string) => PreparedResult,
+): Promise<{ imported: number; skipped: number }> {
+  const known = new Map<string, Set<string>>();
+  let batch: PreparedResult[] = [];
+  let imported = 0;
+  let skipped = 0;
+  const flush = (): void => {
+    store.append(batch);
+    imported += batch.length;
+    batch = [];
+  };
+  let i = 0;
+  for await (const record of records) {
+    const where = `records[${i++}]`;
+    checkRecord(record, where);
+    const runId = checkName(record.runId, `${where}.runId`);
+    let ids = known.get(runId);
+    if (!ids) {
+      ids = new Set<string>();
+      for await (const r of store.readRun(runId)) ids.add(r.resultId);
+      known.set(runId, ids);
+    }
+    if (ids.has(record.resultId)) {
+      skipped++;
+      continue;
+    }
+    ids.add(checkName(record.resultId, `${where}.resultId`));
+    batch.push(prepare(record, where));
+    if (batch.length >= 500) flush();
+  }
+  if (batch.length > 0) flush();
+  return { imported, skipped };
 }

@@ -1,7 +1,8 @@
 /** Summary evaluators: run-level numbers from all of a run's results, merged into its summary. */
 import { EvaltrackError } from '../errors.js';
-import type { EvaluationOutput, MetricInput, SummaryEvaluator } from '../types.js';
+import type { EvaluationOutput, MetricInput, ResultRecord, SummaryEvaluator } from '../types.js';
 import { isPlainRecord, setOwn } from './check-input.js';
+import { unflattenValues } from './flatten-result.js';
 import { assertJsonable } from './python-format.js';
 
 /** A run's results and samples so far, as summary evaluators take them. */
@@ -41,4 +42,16 @@ export function summarise(
     for (const key of Object.keys(out)) setOwn(summary, key, out[key]);
   }
   return summary;
+}
+
+/** A run's results as summary evaluators take them (outputs rebuilt from columns when not kept). */
+export async function readSummaryInputs(
+  records: AsyncIterable<ResultRecord>,
+): Promise<RunSummaryInputs> {
+  const inputs: RunSummaryInputs = { results: [], data: [] };
+  for await (const r of records) {
+    inputs.results.push(r.evaluationResult ?? unflattenValues(r.values));
+    inputs.data.push(r.data);
+  }
+  return inputs;
 }

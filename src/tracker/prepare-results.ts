@@ -1,0 +1,74 @@
+/** Logged results made ready for a store: checked, flattened, given ids and times. */
+import type { EvaluationOutput, MetricInput } from '../types.js';
+import { checkRecord } from './check-input.js';
+import { firstEvaluatorName, flattenResult } from './flatten-result.js';
+import { newResultId, sampleIdOf } from './ids.js';
+import { assertJsonable } from './python-format.js';
+import type { PreparedResult } from './result-store.js';
+import type { ResolvedTrackerOptions } from './tracker-options.js';
+
+let lastMs = -1;
+let lastIso = '';
+/** The current time as ISO-8601 UTC; formatted once per millisecond, however many results. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+/** What every result of one `log`/`logBatch` call shares. */
+export interface PrepareContext {
+  runId: string;
+  datasetName: string;
+  projectName: string;
+  /** Checked already; `evaluator_name` and `model_name` name the results. */
+  metadata: Record<string, unknown>;
+  options: ResolvedTrackerOptions;
+  /** Whether error paths name positions in a batch (`evaluationResults[3]`). */
+  batch: boolean;
+}
+
+/**
+ * The results of one call, checked (bad input throws before anything is stored) and prepared:
+ * columns by the score-key rules, a UUIDv7 result id, the sample id, the time.
+ */
+export function prepareResults(
+  evaluationResults: readonly EvaluationOutput[],
+  data: readonly MetricInput[],
+  ctx: PrepareContext,
+): PreparedResult[] {
+  const evaluatorMeta = ctx.metadata['evaluator_name'];
+  const modelMeta = ctx.metadata['model_name'];
+  const prepared: PreparedResult[] = [];
+  for (let i = 0; i < evaluationResults.length; i++) {
+    const resultWhere = ctx.batch ? `evaluationResults[${i}]` : 'evaluationResult';
+    const dataWhere = ctx.batch ? `data[${i}]` : 'data';
+    const result = checkRecord(evaluationResults[i], resultWhere);
+    const sample = checkRecord(data[i], dataWhere);
+    // flattenResult also checks that JSON can hold the whole result.
+    const columns = flattenResult(result, ctx.options, resultWhere);
+    assertJsonable(sample, dataWhere);
+    prepared.push({
+      resultId: newResultId(),
+      sampleId: sampleIdOf(sample),
+      runId: ctx.runId,
+      datasetName: ctx.datasetName,
+      projectName: ctx.projectName,
+      timestamp: isoNow(),
+      evaluatorName:
+        typeof evaluatorMeta === 'string' && evaluatorMeta !== ''
+          ? evaluatorMeta
+          : (firstEvaluatorName(result) ?? 'unknown'),
+      modelName: typeof modelMeta === 'string' && modelMeta !== '' ? modelMeta : 'unknown',
+      columns,
+      data: sample,
+      metadata: ctx.metadata,
+      evaluationResult: result,
+      keepEvaluationResult: ctx.options.includeEvalResult,
+    });
+  }
+  return prepared;
+}
