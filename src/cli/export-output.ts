@@ -11,6 +11,7 @@ import { link, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CSVExperimentTracker } from '../stores/csv/csv-experiment-tracker.js';
+import { JsonlExperimentTracker } from '../stores/jsonl/jsonl-experiment-tracker.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { ExitError } from './command.js';
 
@@ -53,6 +54,8 @@ function sameFile(a: string, b: string): boolean {
 export interface StorePlaces {
   files: string[];
   folder: string | null;
+  /** A folder every file of which is the store's (a JSON Lines store): nothing is written in it. */
+  ownFolder?: string;
 }
 
 /** Where the store behind `tracker` keeps its data (nothing local for PostgreSQL). */
@@ -68,6 +71,9 @@ export async function storePlaces(tracker: BaseExperimentTracker): Promise<Store
       ],
       folder: dir,
     };
+  }
+  if (tracker instanceof JsonlExperimentTracker) {
+    return { files: [], folder: tracker.outputDir, ownFolder: tracker.outputDir };
   }
   // Already loaded when the tracker is a SQLite one; loading it does not load the driver.
   const { SqliteExperimentTracker } = await import('../stores/sqlite/sqlite-experiment-tracker.js');
@@ -149,7 +155,10 @@ export async function fileOutput(
   store: StorePlaces,
 ): Promise<ExportOutput> {
   const target = canonical(out);
-  if (store.files.some((f) => sameFile(f, target))) {
+  if (
+    store.files.some((f) => sameFile(f, target)) ||
+    (store.ownFolder !== undefined && sameFile(store.ownFolder, dirname(target)))
+  ) {
     throw new ExitError(
       2,
       `${out} is a file of the store being exported; export never writes there, even with --force`,

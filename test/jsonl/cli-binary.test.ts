@@ -78,4 +78,36 @@ describe('jsonl: the evaltrack binary', () => {
     expect(evaltrack('show', 'main', '--store', `jsonl:${empty}`).code).toBe(2);
     expect(readdirSync(empty)).toEqual([]);
   });
+
+  it("never exports into the store's folder, even with --force", async () => {
+    using dir = tempDir();
+    const t = new JsonlExperimentTracker('p', { outputDir: dir.path });
+    await t.logBatch([gllmResult(1, 1, 0)], 'd', [{ id: 1 }], { runId: 'main' });
+    await t.close();
+    const before = readdirSync(dir.path)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir.path, f), 'utf8')]);
+    for (const name of ['p.results.jsonl', 'new.results.jsonl']) {
+      const out = join(dir.path, name);
+      const r = evaltrack(
+        'export',
+        '--all',
+        '--out',
+        out,
+        '--force',
+        '--store',
+        `jsonl:${dir.path}`,
+      );
+      expect(r).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `evaltrack export: ${out} is a file of the store being exported; export never writes there, even with --force\n`,
+      });
+    }
+    expect(
+      readdirSync(dir.path)
+        .sort()
+        .map((f) => [f, readFileSync(join(dir.path, f), 'utf8')]),
+    ).toEqual(before);
+  });
 });
