@@ -81,6 +81,11 @@ export class JsonlStore implements ResultStore {
     this.#projectName = options.projectName;
   }
 
+  locations(): { results: string; leaderboard: string } {
+    const files = this.#folder.project(this.#projectName);
+    return { results: files.resultsPath, leaderboard: files.statePath };
+  }
+
   /** The results file of `projectName` in this store's folder. */
   resultsPath(projectName: string): string {
     return this.#folder.project(projectName).resultsPath;
