@@ -144,18 +144,3 @@ export function* scanLines(
   tail.start = start;
   tail.length = have;
 }
-
-/** A result as a reader would get it back, before it is written (for errors that hand it back). */
-export const preparedRecord = (r: PreparedResult): ResultRecord => ({
-  resultId: r.resultId,
-  sampleId: r.sampleId,
-  runId: r.runId,
-  datasetName: r.datasetName,
-  timestamp: r.timestamp,
-  evaluatorName: r.evaluatorName,
-  modelName: r.modelName,
-  values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
-  data: r.data,
-  metadata: r.metadata,
-  evaluationResult: r.keepEvaluationResult ? r.evaluationResult : null,
-});

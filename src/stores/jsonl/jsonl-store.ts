@@ -11,6 +11,7 @@
  * The file primitives (lock, atomic write, torn tails, cut-back) are shared in `../fs/`.
  */
 import { UnstoredResultsError } from '../../errors.js';
+import { recordOf } from '../../tracker/result-store.js';
 import type {
   PreparedResult,
   ResultStore,
@@ -23,13 +24,7 @@ import type { ResultRecord, RunSummary } from '../../types.js';
 import { withFileLock } from '../fs/file-lock.js';
 import { jsonlFolder } from './jsonl-folder.js';
 import type { JsonlFolder, ProjectFiles, WarningHandler } from './jsonl-folder.js';
-import {
-  aggregateInput,
-  patchLine,
-  preparedRecord,
-  resultLine,
-  toResultRecord,
-} from './jsonl-lines.js';
+import { aggregateInput, patchLine, resultLine, toResultRecord } from './jsonl-lines.js';
 import { asidePath, ProjectAppender } from './project-appender.js';
 import type { Lines } from './project-appender.js';
 import { ProjectLeaderboard } from './project-leaderboard.js';
@@ -107,7 +102,7 @@ export class JsonlStore implements ResultStore {
       const lines: Lines = {
         buf: Buffer.from(texts.join('')),
         ends,
-        results: () => group.map(preparedRecord),
+        results: () => group.map(recordOf),
       };
       return { project: this.#project(name), lines, group };
     });
