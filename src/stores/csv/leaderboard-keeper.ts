@@ -4,7 +4,8 @@
  * the leaderboard is derived, so failing to refresh it is a warning, while run changes (context,
  * summaries) exist nowhere else and are kept until a save succeeds.
  */
-import { LockTimeoutError, UnstoredResultsError } from '../../errors.js';
+import { unstoredRunChanges } from '../fs/unstored-run-changes.js';
+import { LockTimeoutError } from '../../errors.js';
 import type { RunPatch } from '../../tracker/result-store.js';
 import { toRunSummary } from '../../tracker/run-aggregate.js';
 import type { RunSummary } from '../../types.js';
@@ -82,26 +83,8 @@ export class LeaderboardKeeper {
     } catch (e) {
       const why = (e as Error).message.replace(/^\[evaltrack\] /, '');
       const given = wroteResults ? [] : this.#patches.filter(([, p]) => p.context !== undefined);
-      if (given.length > 0 || (closing && this.#patches.length > 0)) {
-        const runs = (closing ? this.#patches : given).map(
-          ([runId, p]) =>
-            `run ${JSON.stringify(runId)}: ${[
-              ...(p.context === undefined
-                ? []
-                : [`context (${Object.keys(p.context).join(', ') || 'empty'})`]),
-              ...(p.summary === undefined ? [] : ['summary']),
-            ].join(' and ')}`,
-        );
-        throw new UnstoredResultsError(
-          `run changes not stored in ${dir}: ${why}. Not stored: ${runs.join('; ')}. ` +
-            (closing
-              ? 'Every result is stored; log these changes again once the folder can be written.'
-              : 'Every result is stored; the changes are kept and written by the next call that can.'),
-          [],
-          runs.length,
-          e,
-        );
-      }
+      if (given.length > 0 || (closing && this.#patches.length > 0))
+        throw unstoredRunChanges(dir, closing ? this.#patches : given, closing, e);
       this.#folder.warn(
         `leaderboard.csv in ${dir} was not refreshed: ${why}; the results are stored, ` +
           `and ${this.#patches.length > 0 ? 'the run summary is kept and ' : ''}the leaderboard is refreshed by the next call that can`,

@@ -6,16 +6,16 @@
  * fails part-way is cut back off the file, so a call stores all its results or none.
  */
 import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { EvaltrackError, StoreIoError, UnstoredResultsError } from '../../errors.js';
+import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type { ColumnKind } from '../../tracker/flatten-result.js';
 import { recordOf } from '../../tracker/result-store.js';
 import type { PreparedResult } from '../../tracker/result-store.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
-import { PartialWriteError, truncateOwnTail, writeAll } from '../fs/append-whole.js';
+import { appendOrTakeBack, writeAll } from '../fs/append-whole.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { errnoOf } from '../fs/errno.js';
 import { fileContains } from '../fs/file-contains.js';
-import { isAtPath, sameFile } from '../fs/file-identity.js';
+import { sameFile } from '../fs/file-identity.js';
 import { endsTorn, gluedToTornRecord } from '../fs/torn-tail.js';
 import type { CsvFolder } from './csv-folder.js';
 import { recoverRewrites, rewriteResults } from './header-rewrite.js';
@@ -177,46 +177,14 @@ export class ResultsAppender {
     }
   }
 
-  /**
-   * Appends a call's rows. When the write fails part-way (a full disk), the bytes that landed are
-   * cut off the end of the file again, so that readers see none of the call's results and a retry
-   * stores each once; the next write starts from a clean end, with nothing to repair.
-   */
   #appendOrTakeBack(fd: number, buf: Buffer, results: readonly PreparedResult[]): void {
-    const path = this.#folder.resultsPath;
-    try {
-      writeAll(fd, buf);
-      return;
-    } catch (e) {
-      const written = e instanceof PartialWriteError ? e.written : 0;
-      const cause = e instanceof PartialWriteError ? e.cause : e;
-      const rowEnds = this.#encoder.rowEnds;
-      let takenBack = false;
-      try {
-        takenBack = truncateOwnTail(fd, buf, written) && isAtPath(fd, path);
-      } catch {
-        // Not taken back: found below, row by row.
-      }
-      this.#closeFd();
-      if (takenBack) {
-        throw new StoreIoError(
-          `cannot write ${path}; none of the ${results.length} result(s) of this call was stored`,
-          cause,
-        );
-      }
-      // Another writer appended after our rows, or a rewrite replaced the file, before they could
-      // be cut off: say exactly which results are not stored.
-      const unstored = results.filter(
-        (r, k) => (rowEnds[k] ?? Infinity) > written || !this.#fileHolds(r.resultId),
-      );
-      throw new UnstoredResultsError(
-        `cannot write ${path}: ${results.length - unstored.length} of the ${results.length} result(s) of this call were stored, ` +
-          `${unstored.length} were not (in error.results; importResults() stores them once)`,
-        unstored.map(recordOf),
-        0,
-        cause,
-      );
-    }
+    appendOrTakeBack(fd, buf, this.#folder.resultsPath, {
+      ends: this.#encoder.rowEnds,
+      results: () => results.map(recordOf),
+      // A rewrite may have replaced the file after our rows landed, without them.
+      stillHolds: (resultId) => this.#fileHolds(resultId),
+      close: () => this.#closeFd(),
+    });
   }
 
   #fileHolds(resultId: string): boolean {

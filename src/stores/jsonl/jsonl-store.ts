@@ -10,7 +10,7 @@
  *
  * The file primitives (lock, atomic write, torn tails, cut-back) are shared in `../fs/`.
  */
-import { UnstoredResultsError } from '../../errors.js';
+import { unstoredRunChanges } from '../fs/unstored-run-changes.js';
 import { recordOf } from '../../tracker/result-store.js';
 import type {
   PreparedResult,
@@ -255,25 +255,11 @@ export class JsonlStore implements ResultStore {
       );
       return;
     }
-    const changes = closing ? project.patches : given;
-    const runs = changes.map(
-      ([runId, p]) =>
-        `run ${JSON.stringify(runId)}: ${[
-          ...(p.context === undefined
-            ? []
-            : [`context (${Object.keys(p.context).join(', ') || 'empty'})`]),
-          ...(p.summary === undefined ? [] : ['summary']),
-        ].join(' and ')}`,
-    );
-    throw new UnstoredResultsError(
-      `run changes not stored in ${project.files.resultsPath}: ${why}. Not stored: ${runs.join('; ')}. ` +
-        (closing
-          ? 'Every result is stored; log these changes again once the folder can be written.'
-          : 'Every result is stored; the changes are kept and written by the next call that can.'),
-      [],
-      runs.length,
+    throw unstoredRunChanges(
+      project.files.resultsPath,
+      closing ? project.patches : given,
+      closing,
       e,
-      changes.map(([runId, p]) => ({ runId, ...p })),
     );
   }
 

@@ -14,10 +14,9 @@ import {
   readSync,
   writeFileSync,
 } from 'node:fs';
-import { EvaltrackError, StoreIoError, UnstoredResultsError } from '../../errors.js';
+import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type { ResultRecord } from '../../types.js';
-import { PartialWriteError, truncateOwnTail, writeAll } from '../fs/append-whole.js';
-import { isAtPath } from '../fs/file-identity.js';
+import { appendOrTakeBack, writeAll } from '../fs/append-whole.js';
 import { removeDeadTempFiles } from '../fs/temp-files.js';
 import { endsTorn, gluedToTornRecord } from '../fs/torn-tail.js';
 import type { JsonlFolder, ProjectFiles } from './jsonl-folder.js';
@@ -126,47 +125,15 @@ export class ProjectAppender {
     });
   }
 
-  /**
-   * Appends `buf`. When the write fails part-way (a full disk), the bytes that landed are cut off
-   * the end of the file again, so that readers see none of the call's lines and a retry stores
-   * each once.
-   */
   #appendOrTakeBack(fd: number, buf: Buffer, lines: Lines): void {
-    const path = this.#files.resultsPath;
-    try {
-      writeAll(fd, buf);
-      return;
-    } catch (e) {
-      const written = e instanceof PartialWriteError ? e.written : 0;
-      const cause = e instanceof PartialWriteError ? e.cause : e;
-      let takenBack = false;
-      try {
-        takenBack = truncateOwnTail(fd, buf, written) && isAtPath(fd, path);
-      } catch {
-        // Not taken back: said below, line by line.
-      }
-      // Reopened (under the lock, a torn tail set aside) by the next call.
-      closeSync(fd);
-      this.#fd = undefined;
-      const results = lines.results();
-      const n = results.length;
-      if (takenBack) {
-        throw new StoreIoError(
-          `cannot write ${path}; none of the ${n} result(s) of this call was stored`,
-          cause,
-        );
-      }
-      // Others appended after our lines before they could be cut off: the whole lines that
-      // landed are stored, the rest not.
-      const unstored = results.filter((_, k) => (lines.ends[k] ?? Infinity) > written);
-      throw new UnstoredResultsError(
-        `cannot write ${path}: ${n - unstored.length} of the ${n} result(s) of this call were stored, ` +
-          `${unstored.length} were not (in error.results; importResults() stores them once)`,
-        unstored,
-        0,
-        cause,
-      );
-    }
+    appendOrTakeBack(fd, buf, this.#files.resultsPath, {
+      ends: lines.ends,
+      results: lines.results,
+      close: () => {
+        closeSync(fd);
+        this.#fd = undefined;
+      },
+    });
   }
 }
 
