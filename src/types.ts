@@ -64,6 +64,53 @@ export interface RunSummary {
   updatedAt: string | null;
   /** Run-level context merged from `logContext()` calls. */
   context: Record<string, unknown>;
+  /** Latency, tokens and cost of the run's results, when they were measured; else `null`. */
+  measures: RunMeasures | null;
+}
+
+/** Tokens an LLM call used, as its API reports them. */
+export interface TokenUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+}
+
+/** What one step (the task, or one evaluator) of one sample took. */
+export interface StepMeasures {
+  /** Wall time of the call that succeeded, retries and their pauses included, in ms. */
+  latencyMs?: number;
+  usage?: TokenUsage;
+  /** Money, in whatever unit the caller counts (usually US dollars). */
+  cost?: number;
+}
+
+/**
+ * What running one sample took, stored with its result: the task's latency, tokens and cost, and
+ * each evaluator's (an LLM judge costs money too), and which trial of the sample it was.
+ */
+export interface ResultMeasures {
+  /** The trial (0-based) when a sample runs several times in one run (`trials`). */
+  trial?: number;
+  /** The application under test (`evaluate()`'s `task`). */
+  task?: StepMeasures;
+  /** By evaluator name. */
+  evaluators?: Record<string, StepMeasures>;
+}
+
+/**
+ * A run's latency, tokens and cost, kept as aggregates like its scores (no result is read).
+ * Latency is the task's; tokens and cost add up the task's and the evaluators'.
+ */
+export interface RunMeasures {
+  /**
+   * Results with a task latency, its mean, and p50/p95/max. The quantiles come from a sketch
+   * with 1% relative accuracy (DDSketch): within 1% of the exact value.
+   */
+  latency: { n: number; meanMs: number; p50Ms: number; p95Ms: number; maxMs: number } | null;
+  /** Token totals over the results that reported usage. */
+  tokens: { n: number; inputTokens: number; outputTokens: number; totalTokens: number } | null;
+  /** Results that reported a cost, and the total. */
+  cost: { n: number; total: number } | null;
 }
 
 /** One logged result, as read back. */
@@ -84,6 +131,8 @@ export interface ResultRecord {
   metadata: Record<string, unknown>;
   /** The whole evaluator output, when the store kept it. */
   evaluationResult: EvaluationOutput | null;
+  /** Latency, tokens, cost and trial, when measured (`evaluate()` does); else `null`. */
+  measures: ResultMeasures | null;
 }
 
 /** Options of `log`, `alog` and `logBatch`. */
@@ -92,6 +141,11 @@ export interface LogOptions {
   runId?: string;
   /** Extra metadata stored with each result; `evaluator_name` and `model_name` keys name them. */
   metadata?: Record<string, unknown>;
+  /**
+   * What running the sample took (latency, tokens, cost, trial); for `logBatch`, an array with
+   * one entry (or `null`) per result.
+   */
+  measures?: ResultMeasures | readonly (ResultMeasures | null)[];
 }
 
 /** Options of `logContext`. */

@@ -23,7 +23,9 @@ const HEAD = [
   'evaluator_name',
   'model_name',
 ] as const;
-const TAIL = ['data', 'metadata', 'evaluation_result'] as const;
+const TAIL = ['data', 'metadata', 'evaluation_result', 'measures'] as const;
+/** Exports of earlier versions end without `measures`; they read back without measures. */
+const OLD_TAIL = TAIL.slice(0, -1);
 
 /** The header record for these value columns. */
 export function flatCsvHeader(columns: readonly string[]): string {
@@ -47,27 +49,39 @@ export function flatCsvRow(r: ResultRecord, columns: readonly string[]): string 
     quoteCell(JSON.stringify(r.data)),
     quoteCell(JSON.stringify(r.metadata)),
     r.evaluationResult === null ? '' : quoteCell(JSON.stringify(r.evaluationResult)),
+    r.measures === null ? '' : quoteCell(JSON.stringify(r.measures)),
   ]);
+}
+
+/** The layout of a flat CSV's header: its value columns, and whether it has `measures`. */
+export interface FlatCsvLayout {
+  columns: string[];
+  hasMeasures: boolean;
 }
 
 /**
  * The value columns named by a header, or a reason why it is not the header of our flat CSV.
  */
-export function flatCsvColumns(header: readonly string[]): string[] | string {
+export function flatCsvColumns(header: readonly string[]): FlatCsvLayout | string {
   const names = header.map(unescapeText);
-  const ok =
-    names.length >= HEAD.length + TAIL.length &&
+  const endsWith = (tail: readonly string[]): boolean =>
+    names.length >= HEAD.length + tail.length &&
     HEAD.every((h, i) => names[i] === h) &&
-    TAIL.every((t, i) => names[names.length - TAIL.length + i] === t);
-  if (!ok) {
+    tail.every((t, i) => names[names.length - tail.length + i] === t);
+  const tail = endsWith(TAIL) ? TAIL : endsWith(OLD_TAIL) ? OLD_TAIL : null;
+  if (!tail) {
     return `not a CSV that evaltrack exported: its header must start with ${HEAD.join(',')} and end with ${TAIL.join(',')} (a gllm-evals folder is imported by naming the folder)`;
   }
-  return names.slice(HEAD.length, names.length - TAIL.length);
+  return {
+    columns: names.slice(HEAD.length, names.length - tail.length),
+    hasMeasures: tail === TAIL,
+  };
 }
 
 /** A record of the file back to a result; throws a message naming the bad cell. */
-export function flatCsvRecord(cells: readonly string[], columns: readonly string[]): ResultRecord {
-  const width = HEAD.length + columns.length + TAIL.length;
+export function flatCsvRecord(cells: readonly string[], layout: FlatCsvLayout): ResultRecord {
+  const { columns } = layout;
+  const width = HEAD.length + columns.length + (layout.hasMeasures ? TAIL : OLD_TAIL).length;
   if (cells.length !== width) {
     throw new Error(`${cells.length} cells where the header has ${width}`);
   }
@@ -102,5 +116,9 @@ export function flatCsvRecord(cells: readonly string[], columns: readonly string
       cells[at + 2] === ''
         ? null
         : (json(at + 2, 'evaluation_result') as ResultRecord['evaluationResult']),
+    measures:
+      !layout.hasMeasures || cells[at + 3] === ''
+        ? null
+        : (json(at + 3, 'measures') as ResultRecord['measures']),
   };
 }

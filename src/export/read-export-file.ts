@@ -10,6 +10,7 @@ import { bomLength, parseRecord } from '../stores/csv/csv-codec.js';
 import { RecordReader } from '../stores/csv/record-reader.js';
 import type { ResultRecord } from '../types.js';
 import { flatCsvColumns, flatCsvRecord } from './flat-csv.js';
+import type { FlatCsvLayout } from './flat-csv.js';
 
 /** The formats of an export file: our JSON Lines, or the flat CSV. */
 export type ExportFormat = 'jsonl' | 'csv';
@@ -75,7 +76,7 @@ async function* readFlatCsv(
   try {
     const reader = new RecordReader(0);
     let line = 1;
-    let columns: string[] | undefined;
+    let columns: FlatCsvLayout | undefined;
     let ended = false;
     let first = true;
     while (!ended) {

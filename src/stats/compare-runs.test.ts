@@ -22,6 +22,7 @@ function record(
     data: { input: extra.input ?? `question ${sampleId}`, actual_output: `${runId} ${sampleId}` },
     metadata: {},
     evaluationResult: extra.error ? { judge: { error: extra.error, attempts: 3 } } : {},
+    measures: null,
   };
 }
 

@@ -21,6 +21,7 @@ import { contractKit } from './contract/fixtures.js';
 import { describeHostileInput } from './contract/hostile-input.js';
 import { describeInputNamesAndScores } from './contract/input-names-and-scores.js';
 import { describeLeaderboard } from './contract/leaderboard.js';
+import { describeMeasures } from './contract/measures.js';
 import { describeLifecycle } from './contract/lifecycle.js';
 import { describeResults } from './contract/results.js';
 import { describeRunIds } from './contract/run-ids.js';
@@ -50,4 +51,5 @@ export function describeTrackerContract(
   describeInputNamesAndScores(kit);
   describeHostileInput(kit);
   describeLifecycle(kit);
+  describeMeasures(kit);
 }

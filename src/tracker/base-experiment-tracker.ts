@@ -370,7 +370,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     batch: boolean,
   ): string {
     checkName(datasetName, 'datasetName');
-    const opts = checkOptions(options, ['runId', 'metadata'], 'options');
+    const opts = checkOptions(options, ['runId', 'metadata', 'measures'], 'options');
     const metadata =
       opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
     const runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
@@ -383,6 +383,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
       metadata,
       options: this.options,
       batch,
+      measures: opts.measures,
     });
     this.#store.append(prepared);
     this.#runDatasets.set(resolvedRunId, datasetName);

@@ -5,6 +5,7 @@ import { checkName, checkRecord, checkWellFormed } from './check-input.js';
 import { inResultOrder, kindOfColumn, RESERVED_COLUMNS } from './flatten-result.js';
 import type { FlatColumn, FlattenConfig } from './flatten-result.js';
 import { projectOfRunId } from './ids.js';
+import { checkMeasures } from './measures.js';
 import { assertJsonable } from './python-format.js';
 import type { PreparedResult, ResultStore } from './result-store.js';
 
@@ -68,6 +69,8 @@ export function preparedFromRecord(
     metadata,
     evaluationResult: evaluationResult ?? {},
     keepEvaluationResult: evaluationResult !== null,
+    // Records of older stores and readers have none.
+    measures: checkMeasures(record.measures, `${where}.measures`),
   };
 }
 

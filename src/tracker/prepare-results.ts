@@ -1,6 +1,8 @@
 /** Logged results made ready for a store: checked, flattened, given ids and times. */
 import type { EvaluationOutput, MetricInput } from '../types.js';
+import { InvalidInputError } from '../errors.js';
 import { checkRecord } from './check-input.js';
+import { checkMeasures } from './measures.js';
 import { firstEvaluatorName, flattenResult } from './flatten-result.js';
 import { newResultId, sampleIdOf } from './ids.js';
 import { assertJsonable } from './python-format.js';
@@ -29,6 +31,8 @@ export interface PrepareContext {
   options: ResolvedTrackerOptions;
   /** Whether error paths name positions in a batch (`evaluationResults[3]`). */
   batch: boolean;
+  /** `options.measures` as given: one object (for `log`), or one entry per result. */
+  measures: unknown;
 }
 
 /**
@@ -42,6 +46,15 @@ export function prepareResults(
 ): PreparedResult[] {
   const evaluatorMeta = ctx.metadata['evaluator_name'];
   const modelMeta = ctx.metadata['model_name'];
+  if (ctx.batch && ctx.measures !== undefined) {
+    if (!Array.isArray(ctx.measures) || ctx.measures.length !== evaluationResults.length) {
+      throw new InvalidInputError(
+        'E_BATCH_LENGTH_MISMATCH',
+        `options.measures must be an array with one entry (or null) per result: ${evaluationResults.length}; nothing was written`,
+        'options.measures',
+      );
+    }
+  }
   const prepared: PreparedResult[] = [];
   for (let i = 0; i < evaluationResults.length; i++) {
     const resultWhere = ctx.batch ? `evaluationResults[${i}]` : 'evaluationResult';
@@ -51,6 +64,9 @@ export function prepareResults(
     // flattenResult also checks that JSON can hold the whole result.
     const columns = flattenResult(result, ctx.options, resultWhere);
     assertJsonable(sample, dataWhere);
+    const measures = ctx.batch
+      ? checkMeasures((ctx.measures as unknown[] | undefined)?.[i], `options.measures[${i}]`)
+      : checkMeasures(ctx.measures, 'options.measures');
     prepared.push({
       resultId: newResultId(),
       sampleId: sampleIdOf(sample),
@@ -68,6 +84,7 @@ export function prepareResults(
       metadata: ctx.metadata,
       evaluationResult: result,
       keepEvaluationResult: ctx.options.includeEvalResult,
+      measures,
     });
   }
   return prepared;

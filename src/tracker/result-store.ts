@@ -2,7 +2,13 @@
  * The small interface every store implements. The tracker above it owns the rules (validation,
  * ids, score keys, aggregation); a store only keeps results and run aggregates and gives them back.
  */
-import type { EvaluationOutput, MetricInput, ResultRecord, RunSummary } from '../types.js';
+import type {
+  EvaluationOutput,
+  MetricInput,
+  ResultMeasures,
+  ResultRecord,
+  RunSummary,
+} from '../types.js';
 import type { ColumnKind, FlatColumn } from './flatten-result.js';
 import type { AggregateInput, RunAggregate } from './run-aggregate.js';
 
@@ -29,6 +35,8 @@ export interface PreparedResult {
   readonly evaluationResult: EvaluationOutput;
   /** Whether to store the whole evaluator output (`includeEvalResult`). */
   readonly keepEvaluationResult: boolean;
+  /** Latency, tokens, cost and trial, checked; `null` when not measured. */
+  readonly measures: ResultMeasures | null;
 }
 
 /**
@@ -48,6 +56,7 @@ export function recordOf(r: PreparedResult): ResultRecord {
     data: r.data,
     metadata: r.metadata,
     evaluationResult: r.keepEvaluationResult ? r.evaluationResult : null,
+    measures: r.measures,
   };
 }
 

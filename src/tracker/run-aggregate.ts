@@ -3,7 +3,9 @@
  * aggregates read as a {@link RunSummary}. Stores keep the aggregates; they never recompute them
  * their own way.
  */
-import type { FlatValue, RunSummary } from '../types.js';
+import type { FlatValue, ResultMeasures, RunSummary } from '../types.js';
+import { foldMeasures, mergeMeasureAggregates, toRunMeasures } from './measures.js';
+import type { MeasureAggregate } from './measures.js';
 import type { RunPatch } from './result-store.js';
 import { setOwn } from './check-input.js';
 import { pyRound } from './python-format.js';
@@ -31,6 +33,8 @@ export interface RunAggregate {
   context: Record<string, unknown>;
   /** What summary evaluators returned last, merged after `accuracy`. */
   summaryExtra: Record<string, unknown>;
+  /** Latency, tokens and cost; absent until a result with measures is folded in. */
+  measures?: MeasureAggregate;
 }
 
 /** The part of a result the leaderboard looks at. */
@@ -44,6 +48,8 @@ export interface AggregateInput {
   timestamp: string;
   /** The result's columns in column order. */
   columns: Iterable<{ readonly name: string; readonly value: FlatValue }>;
+  /** Latency, tokens, cost, when measured. */
+  measures: ResultMeasures | null;
 }
 
 /** Whether `column` is the one `key` names: the exact dotted path, or a column whose last segment is `key`. */
@@ -165,6 +171,8 @@ export function foldResult(
   const loggedAt = row.timestamp.endsWith('Z') ? row.timestamp : null;
   a.createdAt = earlier(a.createdAt, loggedAt);
   a.updatedAt = later(a.updatedAt, loggedAt);
+  const measures = foldMeasures(a.measures, row.measures);
+  if (measures) a.measures = measures;
   return a;
 }
 
@@ -195,6 +203,8 @@ export function mergeAggregates(base: RunAggregate, delta: RunAggregate): RunAgg
   base.accuracyPassed += delta.accuracyPassed;
   base.createdAt = earlier(base.createdAt, delta.createdAt);
   base.updatedAt = later(base.updatedAt, delta.updatedAt);
+  const measures = mergeMeasureAggregates(base.measures, delta.measures);
+  if (measures) base.measures = measures;
   return base;
 }
 
@@ -251,6 +261,7 @@ export function toRunSummary(a: RunAggregate): RunSummary {
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
     context: { ...a.context },
+    measures: toRunMeasures(a.measures),
   };
 }
 

@@ -247,7 +247,7 @@ describe('evaltrack (in process)', () => {
     ).toBe(0);
     const lines = readFileSync(flat, 'utf8').split('\r\n');
     expect(lines[0]).toBe(
-      'result_id,sample_id,run_id,dataset_name,timestamp,evaluator_name,model_name,judge.quality.score,judge.quality.success,judge.aggregate_score,judge.aggregate_success,data,metadata,evaluation_result',
+      'result_id,sample_id,run_id,dataset_name,timestamp,evaluator_name,model_name,judge.quality.score,judge.quality.success,judge.aggregate_score,judge.aggregate_success,data,metadata,evaluation_result,measures',
     );
     expect(lines).toHaveLength(7);
     expect((await cli(['export', 'nope', '--out', flat, '--store', db])).code).toBe(1);

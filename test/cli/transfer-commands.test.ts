@@ -505,7 +505,7 @@ describe('evaltrack import checks the whole file first (issue 12.11)', () => {
     const r = evaltrack(dir.path, ['import', file, '--store', 'sqlite:target.sqlite']);
     expect(r.code).toBe(1);
     expect(withoutProgress(r.stderr)).toMatch(
-      /^evaltrack import: all\.csv line 1101: \d+ cells where the header has 13; nothing was imported\n$/,
+      /^evaltrack import: all\.csv line 1101: \d+ cells where the header has 14; nothing was imported\n$/,
     );
     expect(countSqlite(join(dir.path, 'target.sqlite'))).toBe(0);
   });

@@ -58,11 +58,11 @@ describe('the files on disk', () => {
     );
     const board = readFileSync(join(dir.path, 'leaderboard.csv'), 'utf8').split('\r\n');
     expect(board[0]).toBe(
-      'run_id,dataset_name,evaluator_name,model_name,average_score,total_data,score_column,summary_result,project_name,created_at,updated_at,context',
+      'run_id,dataset_name,evaluator_name,model_name,average_score,total_data,score_column,summary_result,project_name,created_at,updated_at,context,latency_mean_ms,latency_p95_ms,total_tokens,total_cost',
     );
     expect(board[1]).toMatch(
       new RegExp(
-        `^${runId},faq,generation,gpt-x,0\\.5,2,generation\\.aggregate_success,"\\{""accuracy"": 0\\.5\\}",p,[\\dT:.Z-]+,[\\dT:.Z-]+,\\{\\}$`,
+        `^${runId},faq,generation,gpt-x,0\\.5,2,generation\\.aggregate_success,"\\{""accuracy"": 0\\.5\\}",p,[\\dT:.Z-]+,[\\dT:.Z-]+,\\{\\},,,,$`,
       ),
     );
   });

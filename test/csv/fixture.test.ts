@@ -63,6 +63,7 @@ describe('the gllm-evals fixture, written by Python', () => {
         createdAt: null,
         updatedAt: null,
         context: {},
+        measures: null,
       },
     ]);
     await t.close();

@@ -101,13 +101,7 @@ class __MemoryStore {
   async *readRun(runId) {
     for (const r of this.results) {
       if (r.runId !== runId) continue;
-      yield {
-        resultId: r.resultId, sampleId: r.sampleId, runId: r.runId, datasetName: r.datasetName,
-        timestamp: r.timestamp, evaluatorName: r.evaluatorName, modelName: r.modelName,
-        values: Object.fromEntries(r.columns.map((c) => [c.name, c.value])),
-        data: structuredClone(r.data), metadata: structuredClone(r.metadata),
-        evaluationResult: r.keepEvaluationResult ? structuredClone(r.evaluationResult) : null,
-      };
+      yield structuredClone(__evaltrack.recordOf(r));
     }
   }
   async close() {}

@@ -25,6 +25,7 @@ export async function expectLeaderboardToEqualRefold(
           modelName: r.modelName,
           timestamp: r.timestamp,
           columns: Object.entries(r.values).map(([name, value]) => ({ name, value })),
+          measures: r.measures,
         },
         t.options.leaderboardScoreKey,
       );

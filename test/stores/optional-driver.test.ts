@@ -30,6 +30,9 @@ describe('better-sqlite3 and pg are optional peer dependencies', () => {
     mkdirSync(pkg, { recursive: true });
     cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
     cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    // A dependency of the trackers' rules, which npm installs with evaltrack.
+    const sketches = join('node_modules', '@datadog', 'sketches-js');
+    cpSync(join(ROOT, sketches), join(dir.path, sketches), { recursive: true });
     writeFileSync(join(dir.path, 'package.json'), '{"type":"module"}');
     const out = run(
       dir.path,

@@ -65,6 +65,10 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
     ).toEqual([
       { version: 1, name: 'runs with their aggregates, results in logging order' },
       { version: 2, name: 'run changes applied once by id' },
+      {
+        version: 3,
+        name: 'latency, tokens and cost of each result, and their aggregates per run',
+      },
     ]);
     expect(
       await sql(
@@ -97,7 +101,7 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
     const t = open(schema);
     await expect(t.getExperimentHistory()).rejects.toMatchObject({
       code: 'E_STORE_IO',
-      message: expect.stringMatching(/version 99, newer than this evaltrack knows \(2\)/),
+      message: expect.stringMatching(/version 99, newer than this evaltrack knows \(3\)/),
     });
     await t.close();
   });

@@ -17,6 +17,10 @@ describe('sqlite: schema and migrations', () => {
         version: 2,
         name: "the spread of each run's scores, for intervals without reading results",
       },
+      {
+        version: 3,
+        name: 'latency, tokens and cost of each result, and their aggregates per run',
+      },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const indexes = db

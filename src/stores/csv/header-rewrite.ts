@@ -129,7 +129,7 @@ export function rewriteResults(folder: CsvFolder, columns: NamedColumn[]): numbe
     }
     const merged = withRunFields(runs, previous);
     const state: LeaderboardState = {
-      version: 2,
+      version: 3,
       results: {
         dev: folded.dev,
         ino: folded.ino,

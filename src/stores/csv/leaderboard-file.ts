@@ -32,6 +32,11 @@ export const LEADERBOARD_COLUMNS = [
   'created_at',
   'updated_at',
   'context',
+  // Ours, for people reading the file: derived from the aggregates in the state file.
+  'latency_mean_ms',
+  'latency_p95_ms',
+  'total_tokens',
+  'total_cost',
 ] as const;
 
 /** How far the results file has been folded into the aggregates. */
@@ -47,7 +52,7 @@ export interface FoldedUpTo {
 /** The exact aggregates, and the part of the results file they cover. */
 export interface LeaderboardState {
   /** Bumped when the aggregates gain a field; a state of another version is rebuilt from the results. */
-  version: 2;
+  version: 3;
   results: FoldedUpTo | null;
   runs: RunAggregate[];
 }
@@ -61,9 +66,13 @@ export function readState(path: string): LeaderboardState | null {
     return null;
   }
   try {
-    const state = JSON.parse(text) as LeaderboardState | { version: 1; runs: unknown };
+    const state = JSON.parse(text) as LeaderboardState | { version: 1 | 2; runs: unknown };
     if (!Array.isArray(state.runs)) return null;
-    if (state.version === 2) return state;
+    if (state.version === 3) return state;
+    // Version 2 lacked latency, tokens and cost (an older evaltrack may have folded results that
+    // carry them): keep its run fields and refold the results.
+    if (state.version === 2)
+      return { version: 3, results: null, runs: state.runs as RunAggregate[] };
     if (state.version !== 1) return null;
     // Version 1 lacked the spread of scores: keep its run fields and refold the results. A run
     // whose results are gone keeps its mean as one score, so no spread is claimed for it.
@@ -77,7 +86,7 @@ export function readState(path: string): LeaderboardState | null {
         scorePassFailCount: r.scoredCount > 0 && (mean === 0 || mean === 1) ? 1 : 0,
       };
     });
-    return { version: 2, results: null, runs };
+    return { version: 3, results: null, runs };
   } catch {
     // A damaged cache is rebuilt from the results file.
     return null;
@@ -91,6 +100,8 @@ function summaryJson(summary: Record<string, unknown>): string {
   const others = toPythonJson(rest, 'summaryResult');
   return `{"accuracy": ${pyFloatRepr(accuracy)}${others === '{}' ? '' : `, ${others.slice(1, -1)}`}}`;
 }
+
+const num = (v: number | undefined): string => (v === undefined ? '' : String(v));
 
 export function formatLeaderboard(runs: readonly RunAggregate[]): string {
   const rows = runs.map(toRunSummary).sort(compareRunsByUpdate);
@@ -109,6 +120,10 @@ export function formatLeaderboard(runs: readonly RunAggregate[]): string {
       r.createdAt ?? '',
       r.updatedAt ?? '',
       quoteCell(toPythonJson(r.context, 'context')),
+      num(r.measures?.latency?.meanMs),
+      num(r.measures?.latency?.p95Ms),
+      num(r.measures?.tokens?.totalTokens),
+      num(r.measures?.cost?.total),
     ]);
   }
   return out;

@@ -101,7 +101,7 @@ export class LeaderboardKeeper {
   #persist(): void {
     const snap = this.#snapshot();
     saveLeaderboard(this.#folder, {
-      version: 2,
+      version: 3,
       results: snap.folded,
       runs: [...snap.runs.values()],
     });

@@ -219,6 +219,7 @@ export class ResultsAppender {
         modelName: r.modelName,
         timestamp: r.timestamp,
         columns: r.columns,
+        measures: r.measures,
       };
       range.runs.set(r.runId, this.#folder.rules.fold(range.runs.get(r.runId), input));
     }

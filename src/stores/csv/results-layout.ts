@@ -5,7 +5,7 @@
 import type { ColumnKind } from '../../tracker/flatten-result.js';
 import { projectOfRunId, resultIdFromContent, sampleIdOf } from '../../tracker/ids.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
-import type { FlatValue, ResultRecord } from '../../types.js';
+import type { FlatValue, ResultMeasures, ResultRecord } from '../../types.js';
 import { decodeValue, unescapeText } from './csv-codec.js';
 
 export const LEADING_COLUMNS = [
@@ -18,6 +18,12 @@ export const LEADING_COLUMNS = [
 export const JSON_COLUMNS = ['data', 'metadata'] as const;
 /** Ours, after the gllm-evals columns. */
 export const OWN_COLUMNS = ['result_id', 'sample_id', 'project_name', 'evaluation_result'] as const;
+/**
+ * Ours too, last, in a file only once a result with latency, tokens or cost is logged there: a
+ * file without measures keeps the header it had (no rewrite of a large file for a column it
+ * would not use).
+ */
+export const MEASURES_COLUMN = 'measures';
 
 type Group = 'leading' | ColumnKind | 'json' | 'own';
 const RANK: Record<Group, number> = {
@@ -31,7 +37,7 @@ const RANK: Record<Group, number> = {
 
 const LEADING = new Set<string>(LEADING_COLUMNS);
 const JSONS = new Set<string>(JSON_COLUMNS);
-const OWN = new Set<string>(OWN_COLUMNS);
+const OWN = new Set<string>([...OWN_COLUMNS, MEASURES_COLUMN]);
 
 /** The group of a column already in a header; for metric columns, guessed from its name. */
 function groupOf(name: string, kindOf: (name: string) => ColumnKind): Group {
@@ -103,8 +109,10 @@ export const FIXED_CELLS = [
 ] as const;
 
 /** Columns written from a result's JSON text rather than from a cell value. */
-export type JsonColumn = 'data' | 'metadata' | 'evaluation_result';
+export type JsonColumn = 'data' | 'metadata' | 'evaluation_result' | typeof MEASURES_COLUMN;
+/** The JSON columns every file of ours has. */
 const JSON_TEXT_COLUMNS = new Set<string>(['data', 'metadata', 'evaluation_result']);
+const JSON_CELLS = new Set<string>([...JSON_TEXT_COLUMNS, MEASURES_COLUMN]);
 
 /**
  * gllm-evals (0.1.41) keeps the whole evaluator output in `eval_result`: read as our
@@ -116,6 +124,7 @@ const FIXED = new Set<string>([
   ...LEADING_COLUMNS,
   ...JSON_COLUMNS,
   ...OWN_COLUMNS,
+  MEASURES_COLUMN,
   GLLM_EVAL_RESULT_COLUMN,
 ]);
 
@@ -157,7 +166,7 @@ export class ResultsLayout {
 
   constructor(names: readonly string[]) {
     this.names = names;
-    this.jsonAt = names.map((n) => (JSON_TEXT_COLUMNS.has(n) ? (n as JsonColumn) : undefined));
+    this.jsonAt = names.map((n) => (JSON_CELLS.has(n) ? (n as JsonColumn) : undefined));
     this.fixedAt = FIXED_CELLS.map((n) => names.indexOf(n));
     this.hasFixedColumns =
       this.fixedAt.every((i) => i !== -1) && [...JSON_TEXT_COLUMNS].every((n) => names.includes(n));
@@ -211,7 +220,17 @@ export class ResultsLayout {
       modelName: unescapeText(this.#cell(cells, 'model_name')) || 'unknown',
       timestamp,
       columns: this.#values(cells),
+      measures: this.#measures(cells, (text) => JSON.parse(text) as unknown),
     };
+  }
+
+  /** A record's measures, or null (none, or a file without the column). */
+  #measures(
+    cells: readonly string[],
+    parseJson: (text: string, column: string) => unknown,
+  ): ResultMeasures | null {
+    const text = this.#cell(cells, MEASURES_COLUMN);
+    return text === '' ? null : (parseJson(text, MEASURES_COLUMN) as ResultMeasures);
   }
 
   /** A record as a result. `parseJson` reports cells that are not valid JSON. */
@@ -259,6 +278,7 @@ export class ResultsLayout {
         evalText === ''
           ? null
           : (parseJson(evalText, 'evaluation_result') as Record<string, unknown>),
+      measures: this.#measures(cells, parseJson),
     };
   }
 }

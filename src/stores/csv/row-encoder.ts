@@ -14,7 +14,7 @@ import {
   PYTHON_CSV_FIELD_LIMIT,
 } from './csv-codec.js';
 import type { WarningHandler } from './damage-reports.js';
-import { JSON_COLUMNS, LEADING_COLUMNS, OWN_COLUMNS } from './results-layout.js';
+import { JSON_COLUMNS, LEADING_COLUMNS, MEASURES_COLUMN, OWN_COLUMNS } from './results-layout.js';
 import type { ResultsLayout } from './results-layout.js';
 
 /** A column a results file must have, with what kind of column it is. */
@@ -31,8 +31,10 @@ export const FIXED_COLUMNS: NamedColumn[] = [
 export function neededColumns(results: readonly PreparedResult[]): NamedColumn[] {
   const columns = new Map<string, NamedColumn>();
   for (const c of FIXED_COLUMNS) columns.set(c.name, c);
-  for (const r of results)
+  for (const r of results) {
     for (const c of r.columns) if (!columns.has(c.name)) columns.set(c.name, c);
+    if (r.measures) columns.set(MEASURES_COLUMN, { name: MEASURES_COLUMN, kind: 'own' });
+  }
   return [...columns.values()];
 }
 
@@ -108,7 +110,9 @@ export class RowEncoder {
   ): number[][] | null {
     if (!layout?.hasFixedColumns) return null;
     const placed: number[][] = [];
+    const hasMeasures = layout.has(MEASURES_COLUMN);
     for (const r of results) {
+      if (r.measures && !hasMeasures) return null;
       // Results of one evaluator share their columns: the last placement usually fits again.
       const last = this.#lastPlacement;
       if (last && last.layout === layout && sameNames(last.columns, r.columns)) {
@@ -179,9 +183,13 @@ export class RowEncoder {
               ? JSON.stringify(r.data)
               : json === 'metadata'
                 ? metadataJson(r.metadata)
-                : r.keepEvaluationResult
-                  ? JSON.stringify(r.evaluationResult)
-                  : '';
+                : json === 'evaluation_result'
+                  ? r.keepEvaluationResult
+                    ? JSON.stringify(r.evaluationResult)
+                    : ''
+                  : r.measures
+                    ? JSON.stringify(r.measures)
+                    : '';
         row[i] = text ? `"${text.replaceAll('"', '""')}"` : '';
       }
       for (let f = 0; f < fixedAt.length; f++) row[fixedAt[f] as number] = small[f] as string;

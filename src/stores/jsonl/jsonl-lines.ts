@@ -7,7 +7,13 @@
 import { readSync } from 'node:fs';
 import type { PreparedResult, RunPatch } from '../../tracker/result-store.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
-import type { EvaluationOutput, FlatValue, MetricInput, ResultRecord } from '../../types.js';
+import type {
+  EvaluationOutput,
+  FlatValue,
+  MetricInput,
+  ResultMeasures,
+  ResultRecord,
+} from '../../types.js';
 
 /** A result as one line stores it. */
 export interface ResultLine {
@@ -23,6 +29,8 @@ export interface ResultLine {
   data: MetricInput;
   metadata: Record<string, unknown>;
   evaluationResult: EvaluationOutput | null;
+  /** Absent when not measured (and in lines of earlier versions). */
+  measures?: ResultMeasures;
 }
 
 /** A run change (`logContext`, summaries, copies) as one line stores it. */
@@ -45,6 +53,7 @@ export function resultLine(r: PreparedResult): string {
     data: r.data,
     metadata: r.metadata,
     evaluationResult: r.keepEvaluationResult ? r.evaluationResult : null,
+    ...(r.measures ? { measures: r.measures } : {}),
   };
   return `${JSON.stringify(line)}\n`;
 }
@@ -85,6 +94,7 @@ export const aggregateInput = (l: ResultLine): AggregateInput => ({
   modelName: l.modelName,
   timestamp: l.timestamp,
   columns: l.columns.map(([name, value]) => ({ name, value })),
+  measures: l.measures ?? null,
 });
 
 /** A result line as a reader gets it back. */
@@ -100,6 +110,7 @@ export const toResultRecord = (l: ResultLine): ResultRecord => ({
   data: l.data,
   metadata: l.metadata,
   evaluationResult: l.evaluationResult,
+  measures: l.measures ?? null,
 });
 
 /** One complete line of a file: its bytes without the line feed, and where it starts. */

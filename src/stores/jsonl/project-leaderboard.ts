@@ -20,7 +20,7 @@ import type { JsonlFolder, ProjectFiles } from './jsonl-folder.js';
 
 /** `<project>.leaderboard.json`: the aggregates, and the part of the results file they cover. */
 interface SavedState {
-  version: 1;
+  version: 2;
   file: FileId;
   /** Offset just past the last folded line. */
   offset: number;
@@ -44,7 +44,7 @@ interface Folded {
 function readState(path: string): SavedState | null {
   try {
     const s = JSON.parse(readFileSync(path, 'utf8')) as SavedState;
-    return s.version === 1 && Array.isArray(s.runs) && Array.isArray(s.setAside) ? s : null;
+    return s.version === 2 && Array.isArray(s.runs) && Array.isArray(s.setAside) ? s : null;
   } catch {
     return null; // missing or damaged: refolded from the results
   }
@@ -79,7 +79,7 @@ export class ProjectLeaderboard {
     if (!f) return;
     const runs = [...f.runs.values()];
     const state: SavedState = {
-      version: 1,
+      version: 2,
       file: { dev: f.file.dev, ino: f.file.ino },
       offset: f.offset,
       fingerprint: f.fingerprint,

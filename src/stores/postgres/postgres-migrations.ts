@@ -75,6 +75,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'latency, tokens and cost of each result, and their aggregates per run',
+    sql: `
+      ALTER TABLE results ADD COLUMN measures JSON;  -- NULL when not measured
+      ALTER TABLE runs ADD COLUMN measures JSON;     -- the aggregate, NULL until measured
+    `,
+  },
 ];
 
 /**

@@ -9,7 +9,7 @@ import { RESULT_COLUMNS, RUN_COLUMNS } from '../sql/sql-rows.js';
 export const READ_PAGE_ROWS = 1000;
 /** Rows per page when a rebuild reads every result. */
 export const REBUILD_PAGE_ROWS = 10000;
-/** Rows per INSERT statement: 12 parameters each, below PostgreSQL's 65,535 per statement. */
+/** Rows per INSERT statement: 13 parameters each, below PostgreSQL's 65,535 per statement. */
 export const ROWS_PER_INSERT = 4000;
 
 /** Postgres types of the run columns, for the `unnest` of one array per column. */
@@ -31,6 +31,7 @@ const RUN_TYPES: Record<(typeof RUN_COLUMNS)[number], string> = {
   updated_at: 'text',
   context: 'json',
   summary_extra: 'json',
+  measures: 'json',
 };
 
 /**
@@ -132,4 +133,4 @@ export const READ_RESULT = {
 
 /** One page of every result, with what folding needs; value: the last `seq` read. */
 export const REBUILD_PAGE = `SELECT seq, run_id, dataset_name, project_name, timestamp, evaluator_name, model_name,
-             score_values FROM results WHERE seq > $1 ORDER BY seq LIMIT ${REBUILD_PAGE_ROWS}`;
+             score_values, measures FROM results WHERE seq > $1 ORDER BY seq LIMIT ${REBUILD_PAGE_ROWS}`;

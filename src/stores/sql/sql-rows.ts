@@ -8,7 +8,8 @@ import type { PreparedResult } from '../../tracker/result-store.js';
 import type { StoreRules } from '../../tracker/result-store.js';
 import { emptyAggregate } from '../../tracker/run-aggregate.js';
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
-import type { FlatValue, ResultRecord } from '../../types.js';
+import type { MeasureAggregate } from '../../tracker/measures.js';
+import type { FlatValue, ResultMeasures, ResultRecord } from '../../types.js';
 
 /** A row of the `runs` table: the leaderboard, with the exact sums it is computed from. */
 export interface RunRow {
@@ -31,6 +32,8 @@ export interface RunRow {
   context: string;
   /** JSON object, from summary evaluators. */
   summary_extra: string;
+  /** JSON: latency, tokens and cost aggregates; null until a result with measures. */
+  measures: string | null;
 }
 
 /** The columns of {@link RunRow}, in table order. */
@@ -52,6 +55,7 @@ export const RUN_COLUMNS = [
   'updated_at',
   'context',
   'summary_extra',
+  'measures',
 ] as const satisfies readonly (keyof RunRow)[];
 
 /** A row of the `results` table, as written (`seq` is the store's logging order). */
@@ -70,6 +74,8 @@ export interface ResultRow {
   metadata: string;
   /** JSON, or null when not kept. */
   evaluation_result: string | null;
+  /** JSON (latency, tokens, cost, trial), or null when not measured. */
+  measures: string | null;
 }
 
 /** The columns of {@link ResultRow}, in table order (after `seq`). */
@@ -86,6 +92,7 @@ export const RESULT_COLUMNS = [
   'data',
   'metadata',
   'evaluation_result',
+  'measures',
 ] as const satisfies readonly (keyof ResultRow)[];
 
 export const toAggregate = (row: RunRow): RunAggregate => ({
@@ -106,6 +113,7 @@ export const toAggregate = (row: RunRow): RunAggregate => ({
   updatedAt: row.updated_at,
   context: JSON.parse(row.context) as Record<string, unknown>,
   summaryExtra: JSON.parse(row.summary_extra) as Record<string, unknown>,
+  ...(row.measures ? { measures: JSON.parse(row.measures) as MeasureAggregate } : {}),
 });
 
 export const toRunRow = (a: RunAggregate): RunRow => ({
@@ -126,6 +134,7 @@ export const toRunRow = (a: RunAggregate): RunRow => ({
   updated_at: a.updatedAt,
   context: JSON.stringify(a.context),
   summary_extra: JSON.stringify(a.summaryExtra),
+  measures: a.measures ? JSON.stringify(a.measures) : null,
 });
 
 /** A prepared result as a row: its JSON serialised now, as `ResultStore.append` requires. */
@@ -145,6 +154,7 @@ export function toResultRow(r: PreparedResult): ResultRow {
     data: JSON.stringify(r.data),
     metadata: JSON.stringify(r.metadata),
     evaluation_result: r.keepEvaluationResult ? JSON.stringify(r.evaluationResult) : null,
+    measures: r.measures ? JSON.stringify(r.measures) : null,
   };
 }
 
@@ -163,6 +173,8 @@ export const toRecord = (row: ResultRow): ResultRecord => ({
     row.evaluation_result === null
       ? null
       : (JSON.parse(row.evaluation_result) as Record<string, unknown>),
+  // Rows of a journal written before measures have none.
+  measures: row.measures == null ? null : (JSON.parse(row.measures) as ResultMeasures),
 });
 
 /** What refolding reads of a result: no texts. */
@@ -175,6 +187,7 @@ export type FoldRow = Pick<
   | 'evaluator_name'
   | 'model_name'
   | 'score_values'
+  | 'measures'
 >;
 
 /** Folds a stored result into its run's aggregate (`undefined` for the run's first). */
@@ -192,6 +205,7 @@ export function foldRow(
     modelName: row.model_name,
     timestamp: row.timestamp,
     columns: Object.entries(values).map(([name, value]) => ({ name, value })),
+    measures: row.measures == null ? null : (JSON.parse(row.measures) as ResultMeasures),
   });
 }
 

@@ -97,6 +97,14 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
     up: fillScoreSpread,
   },
+  {
+    version: 3,
+    name: 'latency, tokens and cost of each result, and their aggregates per run',
+    sql: `
+      ALTER TABLE results ADD COLUMN measures TEXT;  -- JSON, or NULL when not measured
+      ALTER TABLE runs ADD COLUMN measures TEXT;     -- JSON aggregate, or NULL
+    `,
+  },
 ];
 
 /** Brings the database to the latest schema; safe when several processes open it at once. */

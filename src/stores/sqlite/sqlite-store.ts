@@ -158,7 +158,7 @@ export class SqliteStore implements ResultStore {
       const runs = new RunRefold(before, this.#rules);
       const rows = db
         .prepare<[], FoldRow>(
-          'SELECT run_id, dataset_name, project_name, timestamp, evaluator_name, model_name, score_values FROM results ORDER BY seq',
+          'SELECT run_id, dataset_name, project_name, timestamp, evaluator_name, model_name, score_values, measures FROM results ORDER BY seq',
         )
         .iterate();
       for (const row of rows) runs.add(row);

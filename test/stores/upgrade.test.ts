@@ -1,0 +1,104 @@
+// Stores written by the version before latency, tokens and cost, opened by this one: nothing
+// stored is lost, and results logged now carry their measures into the run's aggregates.
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { CSVExperimentTracker } from 'evaltrack/csv';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import type { BaseExperimentTracker } from 'evaltrack';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/evaltrack-0.1-schema-2/', import.meta.url));
+
+/** What the fixture holds, as the version that wrote it reported it. */
+const LEGACY_RUNS = [
+  {
+    runId: 'legacy-b',
+    totalData: 3,
+    scoreColumn: 'judge.aggregate_success',
+    successCount: 2,
+    successTotal: 3,
+    context: {},
+    measures: null,
+  },
+  {
+    runId: 'legacy-a',
+    modelName: 'm1',
+    totalData: 6,
+    scoreColumn: 'judge.aggregate_success',
+    successCount: 4,
+    successTotal: 6,
+    context: { prompt: 'v1', git: 'abc123' },
+    measures: null,
+  },
+];
+
+async function expectUpgraded(open: () => BaseExperimentTracker): Promise<void> {
+  const t = open();
+  expect(await t.getExperimentHistory()).toMatchObject(LEGACY_RUNS);
+  const legacy = await t.getRunResults('legacy-a');
+  expect(legacy.map((r) => [r.sampleId, r.values['judge.relevance.score'], r.measures])).toEqual(
+    [0, 1, 2, 3, 4, 5].map((i) => [`q${i}`, i / 5, null]),
+  );
+  expect(legacy[4]?.values['judge.relevance.success']).toBe(true);
+  expect(legacy[3]?.values['judge.relevance.success']).toBe(false);
+  // A result logged now, into the old run, with measures.
+  await t.alog(
+    { judge: { aggregate_success: true } },
+    'rag',
+    { id: 'q6' },
+    {
+      runId: 'legacy-a',
+      measures: { task: { latencyMs: 120, cost: 0.25 } },
+    },
+  );
+  await t.close();
+
+  const again = open();
+  const run = await again.getRun('legacy-a');
+  expect(run).toMatchObject({
+    totalData: 7,
+    successCount: 5,
+    context: { prompt: 'v1', git: 'abc123' },
+    measures: {
+      latency: { n: 1, meanMs: 120, maxMs: 120 },
+      tokens: null,
+      cost: { n: 1, total: 0.25 },
+    },
+  });
+  const results = await again.getRunResults('legacy-a');
+  expect(results.map((r) => r.measures)).toEqual([
+    ...Array<null>(6).fill(null),
+    { task: { latencyMs: 120, cost: 0.25 } },
+  ]);
+  await again.close();
+}
+
+describe('stores written before latency, tokens and cost', () => {
+  it('sqlite: migration 3 keeps every run and result, and new results carry measures', async () => {
+    using dir = tempDir();
+    const file = join(dir.path, 'evals.sqlite');
+    cpSync(join(FIXTURE, 'evals.sqlite'), file);
+    await expectUpgraded(() => new SqliteExperimentTracker('legacy', { file }));
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(3);
+    expect(db.prepare('SELECT count(*) FROM results').pluck().get()).toBe(10);
+    db.close();
+  });
+
+  it('csv: a state file of version 2 is refolded; the header gains measures when first needed', async () => {
+    using dir = tempDir();
+    cpSync(join(FIXTURE, 'csv'), dir.path, { recursive: true });
+    const lastColumn = () =>
+      readFileSync(join(dir.path, 'experiment_results.csv'), 'utf8')
+        .slice(0, 2000)
+        .split('\r\n')[0]
+        ?.split(',')
+        .at(-1);
+    expect(lastColumn()).toBe('evaluation_result');
+    await expectUpgraded(() => new CSVExperimentTracker('legacy', { outputDir: dir.path }));
+    expect(lastColumn()).toBe('measures');
+  });
+});
