@@ -139,8 +139,11 @@ export interface ResultRecord {
 export interface LogOptions {
   /** The run to log into; omitted, the tracker's current run for the dataset. */
   runId?: string;
-  /** Extra metadata stored with each result; `evaluator_name` and `model_name` keys name them. */
-  metadata?: Record<string, unknown>;
+  /**
+   * Extra metadata stored with each result; `evaluator_name` and `model_name` keys name them. For
+   * `logBatch`, one object for every result, or an array with one object per result.
+   */
+  metadata?: Record<string, unknown> | readonly Record<string, unknown>[];
   /**
    * What running the sample took (latency, tokens, cost, trial); for `logBatch`, an array with
    * one entry (or `null`) per result.

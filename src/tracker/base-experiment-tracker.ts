@@ -371,10 +371,8 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
   ): string {
     checkName(datasetName, 'datasetName');
     const opts = checkOptions(options, ['runId', 'metadata', 'measures'], 'options');
-    const metadata =
-      opts.metadata === undefined ? {} : checkRecord(opts.metadata, 'options.metadata');
     const runId = opts.runId === undefined ? undefined : checkName(opts.runId, 'options.runId');
-    assertJsonable(metadata, 'options.metadata');
+    const metadata = checkMetadata(opts.metadata, batch, evaluationResults.length);
     const resolvedRunId = runId ?? this.#currentRun(datasetName);
     const prepared = prepareResults(evaluationResults, data, {
       runId: resolvedRunId,
@@ -422,4 +420,33 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     }
     await this.#store.sync();
   }
+}
+
+/**
+ * `options.metadata`, checked: one object for every result, or (for `logBatch`) an array with
+ * one object per result.
+ */
+function checkMetadata(
+  given: unknown,
+  batch: boolean,
+  count: number,
+): Record<string, unknown> | Record<string, unknown>[] {
+  if (given === undefined) return {};
+  if (batch && Array.isArray(given)) {
+    if (given.length !== count) {
+      throw new InvalidInputError(
+        'E_BATCH_LENGTH_MISMATCH',
+        `options.metadata has ${given.length} items but there are ${count} results; nothing was written`,
+        'options.metadata',
+      );
+    }
+    return given.map((m, i) => {
+      const checked = checkRecord(m, `options.metadata[${i}]`);
+      assertJsonable(checked, `options.metadata[${i}]`);
+      return checked;
+    });
+  }
+  const checked = checkRecord(given, 'options.metadata');
+  assertJsonable(checked, 'options.metadata');
+  return checked;
 }

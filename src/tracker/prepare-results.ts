@@ -26,8 +26,11 @@ export interface PrepareContext {
   runId: string;
   datasetName: string;
   projectName: string;
-  /** Checked already; `evaluator_name` and `model_name` name the results. */
-  metadata: Record<string, unknown>;
+  /**
+   * Checked already: one object for every result, or one per result; `evaluator_name` and
+   * `model_name` name the results.
+   */
+  metadata: Record<string, unknown> | readonly Record<string, unknown>[];
   options: ResolvedTrackerOptions;
   /** Whether error paths name positions in a batch (`evaluationResults[3]`). */
   batch: boolean;
@@ -44,8 +47,6 @@ export function prepareResults(
   data: readonly MetricInput[],
   ctx: PrepareContext,
 ): PreparedResult[] {
-  const evaluatorMeta = ctx.metadata['evaluator_name'];
-  const modelMeta = ctx.metadata['model_name'];
   if (ctx.batch && ctx.measures !== undefined) {
     if (!Array.isArray(ctx.measures) || ctx.measures.length !== evaluationResults.length) {
       throw new InvalidInputError(
@@ -58,6 +59,11 @@ export function prepareResults(
   const prepared: PreparedResult[] = [];
   for (let i = 0; i < evaluationResults.length; i++) {
     const resultWhere = ctx.batch ? `evaluationResults[${i}]` : 'evaluationResult';
+    const metadata = Array.isArray(ctx.metadata)
+      ? (ctx.metadata[i] as Record<string, unknown>)
+      : (ctx.metadata as Record<string, unknown>);
+    const evaluatorMeta = metadata['evaluator_name'];
+    const modelMeta = metadata['model_name'];
     const dataWhere = ctx.batch ? `data[${i}]` : 'data';
     const result = checkRecord(evaluationResults[i], resultWhere);
     const sample = checkRecord(data[i], dataWhere);
@@ -81,7 +87,7 @@ export function prepareResults(
       modelName: typeof modelMeta === 'string' && modelMeta !== '' ? modelMeta : 'unknown',
       columns,
       data: sample,
-      metadata: ctx.metadata,
+      metadata,
       evaluationResult: result,
       keepEvaluationResult: ctx.options.includeEvalResult,
       measures,

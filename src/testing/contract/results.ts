@@ -8,6 +8,7 @@ export function describeResults(kit: ContractKit): void {
     name,
     target,
     fresh,
+    expectError,
   } = kit;
 
   describe(`${name}: results`, () => {
@@ -177,6 +178,31 @@ export function describeResults(kit: ContractKit): void {
       expect((checked as Error).message).toBe((logged as Error).message);
       t.checkResult(gllmResult(1, 1, 0));
       expect(await t.getExperimentHistory()).toEqual([]);
+      await t.close();
+    });
+
+    it('takes metadata per result in logBatch, naming each result’s model', async () => {
+      const t = fresh();
+      const runId = await t.logBatch(
+        [gllmResult(1, 1, 0), gllmResult(0, 1, 0)],
+        'd',
+        [sample(1), sample(2)],
+        { metadata: [{ model_name: 'a', latency: 'fast' }, { model_name: 'b' }] },
+      );
+      const results = await t.getRunResults(runId);
+      expect(results.map((r) => [r.modelName, r.metadata])).toEqual([
+        ['a', { model_name: 'a', latency: 'fast' }],
+        ['b', { model_name: 'b' }],
+      ]);
+      await expectError(
+        t.logBatch([gllmResult(1, 1, 0)], 'd', [sample(3)], { runId, metadata: [{}, {}] }),
+        'E_BATCH_LENGTH_MISMATCH',
+      );
+      await expectError(
+        t.logBatch([gllmResult(1, 1, 0)], 'd', [sample(3)], { runId, metadata: [null] as never }),
+        'E_INVALID_ARGUMENT',
+      );
+      expect(await t.getRunResults(runId)).toHaveLength(2);
       await t.close();
     });
 
