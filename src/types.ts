@@ -77,7 +77,7 @@ export interface TokenUsage {
 
 /** What one step (the task, or one evaluator) of one sample took. */
 export interface StepMeasures {
-  /** Wall time of the call that succeeded, retries and their pauses included, in ms. */
+  /** Wall time of the call that gave the result, in ms (when retried, of its last attempt). */
   latencyMs?: number;
   usage?: TokenUsage;
   /** Money, in whatever unit the caller counts (usually US dollars). */
@@ -103,8 +103,9 @@ export interface ResultMeasures {
  */
 export interface RunMeasures {
   /**
-   * Results with a task latency, its mean, and p50/p95/max. The quantiles come from a sketch
-   * with 1% relative accuracy (DDSketch): within 1% of the exact value.
+   * Results with a task latency, its mean, and p50/p95/max. The quantiles are by nearest rank
+   * (the value of rank ⌈q·n⌉), read from a sketch with 1% relative accuracy (DDSketch's bins):
+   * within 1% of the exact value, never below the smallest or above the largest.
    */
   latency: { n: number; meanMs: number; p50Ms: number; p95Ms: number; maxMs: number } | null;
   /** Token totals over the results that reported usage. */

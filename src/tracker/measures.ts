@@ -15,9 +15,10 @@ const MAPPING = new ddsketch.DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).m
 
 /** What a run keeps of its results' measures, enough to extend it one result at a time. */
 export interface MeasureAggregate {
-  /** Results with a task latency, their sum and maximum, and the sketch's bins (key: count). */
+  /** Results with a task latency, their sum, extremes, and the sketch's bins (key: count). */
   latencyN: number;
   latencySumMs: number;
+  latencyMinMs: number;
   latencyMaxMs: number;
   /** Latencies too small for a bin (0 ms). */
   latencyZeros: number;
@@ -130,6 +131,7 @@ export function emptyMeasureAggregate(): MeasureAggregate {
   return {
     latencyN: 0,
     latencySumMs: 0,
+    latencyMinMs: 0,
     latencyMaxMs: 0,
     latencyZeros: 0,
     latencyBins: {},
@@ -157,6 +159,7 @@ export function foldMeasures(
   if (latency === undefined && tokens === undefined && cost === undefined) return agg;
   const a = agg ?? emptyMeasureAggregate();
   if (latency !== undefined) {
+    a.latencyMinMs = a.latencyN === 0 ? latency : Math.min(a.latencyMinMs, latency);
     a.latencyN++;
     a.latencySumMs += latency;
     a.latencyMaxMs = Math.max(a.latencyMaxMs, latency);
@@ -186,6 +189,9 @@ export function mergeMeasureAggregates(
 ): MeasureAggregate | undefined {
   if (!delta) return base;
   const a = base ?? emptyMeasureAggregate();
+  if (delta.latencyN > 0)
+    a.latencyMinMs =
+      a.latencyN === 0 ? delta.latencyMinMs : Math.min(a.latencyMinMs, delta.latencyMinMs);
   a.latencyN += delta.latencyN;
   a.latencySumMs += delta.latencySumMs;
   a.latencyMaxMs = Math.max(a.latencyMaxMs, delta.latencyMaxMs);
@@ -201,22 +207,38 @@ export function mergeMeasureAggregates(
   return a;
 }
 
+/**
+ * The latency at quantile `q` by nearest rank (the value of rank ⌈q·n⌉, as latency percentiles are
+ * usually given: the p95 of 20 values is the 19th), read from the bins: within 1% of the exact
+ * value, and never outside the smallest and largest latency seen.
+ */
+export function latencyQuantile(a: MeasureAggregate, q: number): number {
+  const rank = Math.max(1, Math.ceil(q * a.latencyN));
+  let seen = a.latencyZeros;
+  let value = 0;
+  if (seen < rank) {
+    const keys = Object.keys(a.latencyBins)
+      .map(Number)
+      .sort((x, y) => x - y);
+    for (const key of keys) {
+      seen += a.latencyBins[String(key)] ?? 0;
+      value = MAPPING.value(key);
+      if (seen >= rank) break;
+    }
+  }
+  return Math.min(Math.max(value, a.latencyMinMs), a.latencyMaxMs);
+}
+
 /** The run's measures as people read them; `null` when nothing was measured. */
 export function toRunMeasures(a: MeasureAggregate | undefined): RunMeasures | null {
   if (!a || (a.latencyN === 0 && a.tokensN === 0 && a.costN === 0)) return null;
   let latency: RunMeasures['latency'] = null;
   if (a.latencyN > 0) {
-    const sketch = new ddsketch.DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
-    if (a.latencyZeros > 0) sketch.accept(0, a.latencyZeros);
-    for (const [key, count] of Object.entries(a.latencyBins))
-      sketch.accept(MAPPING.value(Number(key)), count);
-    // A bin's value is within 1% of its latencies; never above the largest one seen.
-    const at = (q: number): number => Math.min(sketch.getValueAtQuantile(q), a.latencyMaxMs);
     latency = {
       n: a.latencyN,
       meanMs: a.latencySumMs / a.latencyN,
-      p50Ms: at(0.5),
-      p95Ms: at(0.95),
+      p50Ms: latencyQuantile(a, 0.5),
+      p95Ms: latencyQuantile(a, 0.95),
       maxMs: a.latencyMaxMs,
     };
   }

@@ -152,7 +152,7 @@ const pg = postgresUrl();
 describe('README.md', () => {
   it('has its snippets where this test finds them, none using `await using` (Node 20)', () => {
     expect(SNIPPETS.length).toBe(README.match(/^```(?:ts|js)$/gm)?.length);
-    expect(SNIPPETS.length).toBe(7);
+    expect(SNIPPETS.length).toBe(8);
     expect(README).not.toMatch(/await using/);
     for (const s of SNIPPETS) for (const a of s.assumes) expect(Object.keys(PRELUDES)).toContain(a);
   });
