@@ -52,6 +52,7 @@ const RECORD_COLUMNS = new Set([
   'result_id',
   'sample_id',
   'project_name',
+  'measures',
 ]);
 
 /**
@@ -77,6 +78,9 @@ function expectSameRecord(ours: ResultRecord, py: PyRow): void {
   expect(ours.metadata).toEqual(py['metadata']);
   const evalText = (py['evaluation_result'] || py['eval_result']) as string | undefined;
   expect(ours.evaluationResult).toEqual(evalText ? JSON.parse(evalText) : null);
+  // Latency, tokens and cost: one more column to Python, JSON text or empty.
+  const measuresText = py['measures'] as string | undefined;
+  expect(ours.measures).toEqual(measuresText ? JSON.parse(measuresText) : null);
   // A row Python wrote under evaltrack's header has these empty: evaltrack derives them.
   if (py['result_id']) expect(ours.resultId).toBe(py['result_id']);
   else expect(ours.resultId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
@@ -297,11 +301,15 @@ describe.skipIf(python === null)(
           { id: 'q1', input: TRICKY, actual_output: '=1+1', expected_output: '-2' },
           { runId: 'run-1', metadata: { model_name: 'gpt-x', note: '@mention' } },
         );
+        // With latency, tokens and cost: the header gains `measures`.
         await t.alog(
           nested(1, true, 'fine'),
           'qa',
           { id: 'q2', input: 'second' },
-          { runId: 'run-1' },
+          {
+            runId: 'run-1',
+            measures: { trial: 0, task: { latencyMs: 12.5, usage: { totalTokens: 9 }, cost: 0.5 } },
+          },
         );
         // A new evaluator and metric: the header grows.
         await t.logBatch(
@@ -380,10 +388,21 @@ describe.skipIf(python === null)(
             created_at: s.createdAt,
             updated_at: s.updatedAt,
             context: expect.any(String),
+            // Ours, for people: Python passes them through as text.
+            latency_mean_ms: s.measures?.latency ? String(s.measures.latency.meanMs) : '',
+            latency_p95_ms: s.measures?.latency ? String(s.measures.latency.p95Ms) : '',
+            total_tokens: s.measures?.tokens ? String(s.measures.tokens.totalTokens) : '',
+            total_cost: s.measures?.cost ? String(s.measures.cost.total) : '',
           });
           expect(JSON.parse(h['summary_result'] as string)).toEqual(s.summaryResult);
           expect(JSON.parse(h['context'] as string)).toEqual(s.context);
         }
+        expect(theirs.get('run-1')).toMatchObject({
+          latency_mean_ms: '12.5',
+          latency_p95_ms: '12.5',
+          total_tokens: '9',
+          total_cost: '0.5',
+        });
         const run1 = ours.history.find((s) => s.runId === 'run-1');
         expect(run1).toMatchObject({
           averageScore: 1 / 3,
