@@ -112,14 +112,12 @@ const CASES: {
           expect(text(cells[`ev.m${other}.score`])).toBe('');
       }
       expect([outside.unreadable, outside.setAside]).toEqual([0, 0]);
-      if (outside.leaderboard) {
-        expect(outside.leaderboard.sort()).toEqual(writers.map((w) => [`run-${w}`, '2000', '0.5']));
-      }
+      expect(outside.leaderboard.sort()).toEqual(writers.map((w) => [`run-${w}`, '2000', '0.5']));
     },
   },
   {
     name: (store) =>
-      `${store.sameRuns?.writers ?? 2} processes x ${store.sameRuns?.results ?? 1000} results into the same runs: exact totals, no duplicate, the leaderboard equals a refold of the results${
+      `${store.sameRuns?.writers ?? 2} processes x ${(store.sameRuns?.results ?? 1000).toLocaleString('en-US')} results into the same runs: exact totals, no duplicate, the leaderboard equals a refold of the results${
         store.sameRuns ? ` (${store.sameRuns.why})` : ''
       }`,
     async run(store) {
@@ -154,16 +152,21 @@ const CASES: {
       ]);
       await t.close();
 
+      // All of them as one project: one results file, where a store keeps one a project.
+      if (store.folder) {
+        expect(readdirSync(store.folder.dirOf(location)).sort()).toEqual(
+          store.folder.files(['shared']).sort(),
+        );
+      }
       const outside = await store.readOutside(location);
       expect(outside.results.map((r) => r.id).sort(byId)).toEqual(
         [...expected(0), ...expected(1)].sort(byId),
       );
-      if (outside.leaderboard) {
-        expect(outside.leaderboard.sort()).toEqual([
-          ['shared-0', String((n * count) / 2), '0.5'],
-          ['shared-1', String((n * count) / 2), '0.5'],
-        ]);
-      }
+      expect([outside.unreadable, outside.setAside]).toEqual([0, 0]);
+      expect(outside.leaderboard.sort()).toEqual([
+        ['shared-0', String((n * count) / 2), '0.5'],
+        ['shared-1', String((n * count) / 2), '0.5'],
+      ]);
     },
   },
   {

@@ -30,10 +30,10 @@ export interface OutsideView {
   /** Copies of damaged bytes set aside beside the store, for people to read. */
   setAside: number;
   /**
-   * The stored leaderboard, `[run, total_data, average_score]` as text, one row a run; null where
-   * no one place holds a run's totals.
+   * The stored leaderboard, `[run, total_data, average_score]` as text, one row a run (of each
+   * project, where a store keeps a leaderboard a project).
    */
-  leaderboard: [string, string, string][] | null;
+  leaderboard: [string, string, string][];
 }
 
 /** A store kept in a folder of its own (which a test may make a small tmpfs). */
@@ -158,12 +158,11 @@ export function testStores(): TestStore[] {
           })),
           unreadable: 0,
           setAside: corruptCopies(dir),
-          leaderboard:
-            view.leaderboard?.map((r) => [
-              r['run_id'] ?? '',
-              r['total_data'] ?? '',
-              r['average_score'] ?? '',
-            ]) ?? null,
+          leaderboard: (view.leaderboard ?? []).map((r) => [
+            r['run_id'] ?? '',
+            r['total_data'] ?? '',
+            r['average_score'] ?? '',
+          ]),
         };
       },
       killedBatch: {
@@ -206,8 +205,20 @@ export function testStores(): TestStore[] {
             }
           }
         }
-        // A run's totals are split over the leaderboard files of the projects that logged to it.
-        return { results, unreadable, setAside: corruptCopies(dir), leaderboard: null };
+        // Each project's leaderboard file holds the totals of its own results.
+        const leaderboard = readdirSync(dir)
+          .filter((f) => f.endsWith('.leaderboard.json'))
+          .flatMap((f) => {
+            const board = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+              leaderboard: { runId: string; totalData: number; averageScore: number | null }[];
+            };
+            return board.leaderboard.map((r): [string, string, string] => [
+              r.runId,
+              String(r.totalData),
+              String(r.averageScore),
+            ]);
+          });
+        return { results, unreadable, setAside: corruptCopies(dir), leaderboard };
       },
       killedBatch: {
         whole: false,
