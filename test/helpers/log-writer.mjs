@@ -6,14 +6,14 @@
 // With "shared", every writer logs into the same two runs, shared-0 and shared-1, by log() and
 // logBatch() in turn, as project "shared" (one file in a JSON Lines store); otherwise each writer
 // is project w<writer>.
-import { openStore } from '../../dist/cli/open-store.js';
+import { openTracker } from 'evaltrack';
 
 const [dir, writer, countText, mode = '', textBytesText = '2000'] = process.argv.slice(2);
 const count = Number(countText);
 const text = 'lorem, "ipsum"\n dolor é '
   .repeat(Math.ceil(Number(textBytesText) / 25))
   .slice(0, Number(textBytesText));
-const tracker = await openStore(dir, mode === 'shared' ? 'shared' : `w${writer}`);
+const tracker = await openTracker(mode === 'shared' ? 'shared' : `w${writer}`, { store: dir });
 const runId = `run-${writer}`;
 
 const resultOf = (i) => ({

@@ -34,8 +34,8 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
 
   it('migrates a new schema once when 4 processes open it at once', async () => {
     const schema = newSchema('migrate');
-    const script = `const { openStore } = await import(${JSON.stringify(join(ROOT, 'dist/cli/open-store.js'))});
-      const t = await openStore(${JSON.stringify(withSchema(server, schema))});
+    const script = `const { openTracker } = await import('evaltrack');
+      const t = await openTracker('evaltrack', { store: ${JSON.stringify(withSchema(server, schema))} });
       console.log((await t.getExperimentHistory()).length);
       await t.close();`;
     const outputs = await Promise.all(
