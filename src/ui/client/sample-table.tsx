@@ -1,13 +1,13 @@
 /**
- * Every sample of a run in a virtualised grid: only the rows in view are in the page, placed by
- * transform at a fixed height, fetched a page at a time as they come into view; filters and sort
- * live in the URL.
+ * Every sample of a run in a virtualised grid (TanStack Virtual): only the rows in view are in the
+ * page, fetched a page at a time as they come into view; filters and sort live in the URL.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, encoded, read } from './api.js';
 import type { TableRow } from './api.js';
 import { value } from './format.js';
 import { setQuery } from './router.js';
+import { useVirtualizer } from './use-virtualizer.js';
 
 /** A row's height in pixels (`.vtable .row` in app.css). */
 const ROW = 32;
@@ -31,12 +31,16 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
   const [metrics, setMetrics] = useState<string[]>([]);
   const [failed, setFailed] = useState<string | null>(null);
   const [pages, setPages] = useState<Map<number, TableRow[]>>(new Map());
-  const [top, setTop] = useState(0);
-  const [height, setHeight] = useState(600);
   const [active, setActive] = useState(0);
   const [draft, setDraft] = useState(search);
   const scroller = useRef<HTMLDivElement>(null);
   const loading = useRef(new Set<number>());
+  const virtualizer = useVirtualizer({
+    count: total ?? 0,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW,
+    overscan: 10,
+  });
 
   useEffect(() => {
     setPages(new Map());
@@ -44,21 +48,13 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
     setFailed(null);
     setActive(0);
     loading.current = new Set();
-    if (scroller.current) scroller.current.scrollTop = 0;
-    setTop(0);
+    virtualizer.scrollToOffset(0);
   }, [key]);
 
-  useEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    setHeight(el.clientHeight);
-    const resize = new ResizeObserver(() => setHeight(el.clientHeight));
-    resize.observe(el);
-    return () => resize.disconnect();
-  }, []);
-
-  const first = Math.max(0, Math.floor(top / ROW) - 10);
-  const last = Math.floor((top + height) / ROW) + 10;
+  const items = virtualizer.getVirtualItems();
+  // Before the first page answers there is no row: ask for the first page.
+  const first = items[0]?.index ?? 0;
+  const last = items.at(-1)?.index ?? 0;
   const current = useRef(key);
   current.current = key;
   useEffect(() => {
@@ -111,16 +107,14 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
   const move = (to: number): void => {
     const i = Math.max(0, Math.min((total ?? 1) - 1, to));
     setActive(i);
-    const el = scroller.current;
-    if (el && (i * ROW < el.scrollTop || (i + 1) * ROW > el.scrollTop + el.clientHeight)) {
-      el.scrollTop = i * ROW - el.clientHeight / 2;
-    }
+    virtualizer.scrollToIndex(i, { align: 'auto' });
   };
+  const pageRows = (): number => Math.floor((scroller.current?.clientHeight ?? 0) / ROW);
   const columns = ['#', 'sample', 'input', 'output', 'expected', ...metrics, 'pass'];
   const sortable: Record<string, string> = { '#': 'i', sample: 'sampleId' };
   for (const m of metrics) sortable[m] = m;
   const rows = [];
-  for (let i = first; i <= Math.min(last, (total ?? 0) - 1); i++) {
+  for (const { index: i, start } of items) {
     const row = rowAt(i);
     rows.push(
       <div
@@ -130,7 +124,7 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
         aria-rowindex={i + 2}
         aria-selected={i === active}
         class={`row${i === active ? ' active' : ''}${row?.passed === false ? ' failed' : ''}`}
-        style={{ transform: `translateY(${i * ROW}px)` }}
+        style={{ transform: `translateY(${start}px)` }}
         onClick={() => {
           setActive(i);
           open(row);
@@ -207,13 +201,14 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
         onKeyDown={(e) => {
           if (e.key === 'ArrowDown') move(active + 1);
           else if (e.key === 'ArrowUp') move(active - 1);
-          else if (e.key === 'PageDown') move(active + Math.floor(height / ROW));
-          else if (e.key === 'PageUp') move(active - Math.floor(height / ROW));
+          else if (e.key === 'PageDown') move(active + pageRows());
+          else if (e.key === 'PageUp') move(active - pageRows());
           else if (e.key === 'Enter') open(rowAt(active));
           else return;
           e.preventDefault();
         }}
       >
+        {/* Outside the scroller, the header stays in view. */}
         <div role="row" aria-rowindex={1} class="row head">
           {columns.map((c) =>
             sortable[c] ? (
@@ -243,8 +238,8 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
             ),
           )}
         </div>
-        <div class="scroller" ref={scroller} onScroll={(e) => setTop(e.currentTarget.scrollTop)}>
-          <div class="spacer" style={{ height: `${(total ?? 0) * ROW}px` }}>
+        <div class="scroller" ref={scroller}>
+          <div class="spacer" style={{ height: `${virtualizer.getTotalSize()}px` }}>
             {rows}
           </div>
         </div>
