@@ -1,10 +1,15 @@
 // The dashboard in Debian's chromium (playwright-core): how soon a view is usable, each next to
 // the library call that reads the same data, in the same run.
-import { existsSync } from 'node:fs';
+// Runs on its own too, over a store of 1,000 runs it fills first:
+// `npm run build && node --expose-gc bench/ui-section.mjs [--quick]`.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { serveUi } from '../dist/ui/serve-ui.js';
+import { realisticResult } from './realistic-result.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -100,5 +105,37 @@ export async function uiSection({ root, pool, bigFile, scale, note }) {
     }
   } finally {
     await browser.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // The store bench/run.mjs builds in its SQLite section: 1,000 runs (of 100 results each with
+  // --quick, 1,000 otherwise).
+  const scale = process.argv.includes('--quick') ? 0.1 : 1;
+  const root = mkdtempSync(join(tmpdir(), 'evaltrack-bench-ui-'));
+  const pool = Array.from({ length: 20_000 }, (_, i) => realisticResult(i));
+  const bigFile = join(root, 'big.sqlite');
+  const tracker = new SqliteExperimentTracker('bench', { file: bigFile });
+  const perRun = Math.round(1000 * scale);
+  for (let run = 0, k = 0; run < 1000; run++) {
+    const batch = Array.from({ length: perRun }, () => pool[k++ % pool.length]);
+    await tracker.logBatch(
+      batch.map((r) => r.evaluationResult),
+      'rag',
+      batch.map((r) => r.data),
+      { runId: `run-${run}`, metadata: batch[0].metadata },
+    );
+  }
+  await tracker.close();
+  try {
+    await uiSection({
+      root,
+      pool,
+      bigFile,
+      scale,
+      note: (name, value) => console.log(`${name}: ${JSON.stringify(value)}`),
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 }

@@ -20,7 +20,7 @@ import { rebuildCommand } from './commands/rebuild.js';
 import { runsCommand } from './commands/runs.js';
 import { showCommand } from './commands/show.js';
 import { uiCommand } from './commands/ui.js';
-import { DEFAULT_STORE, NoStoreError, openStore } from './open-store.js';
+import { DEFAULT_STORE, NoStoreError, openTracker } from '../stores/registry.js';
 import { didYouMean } from './run-name.js';
 import { styleFor } from './render.js';
 
@@ -179,7 +179,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const mode = command.store ?? 'read';
     // Only `import` creates the store it is pointed at; reading a typo must not make a store.
     if (mode !== 'none')
-      tracker = await openStore(where, 'evaltrack', { create: mode === 'create' });
+      tracker = await openTracker('evaltrack', { store: where, create: mode === 'create' });
     return await command.run({
       values,
       positionals,

@@ -14,12 +14,11 @@ import { flattenResult } from './flatten-result.js';
 import { makeRunId } from './ids.js';
 import { importRecords, preparedFromRecord } from './import-record.js';
 import { assertJsonable } from './python-format.js';
-import type { PreparedResult, ResultStore, StoreFactory } from './result-store.js';
+import type { ResultStore, StoreFactory } from './result-store.js';
 import { storeRules } from './store-rules.js';
 import { compareRunsByUpdate } from './run-aggregate.js';
-import { readSummaryInputs, summarise } from './summarise.js';
+import { readSummaryInputs, RunSummaries, summarise } from './summarise.js';
 import { prepareResults } from './prepare-results.js';
-import type { RunSummaryInputs } from './summarise.js';
 import { resolveTrackerOptions, TRACKER_OPTION_KEYS } from './tracker-options.js';
 import type { ResolvedTrackerOptions, TrackerOptions } from './tracker-options.js';
 
@@ -54,9 +53,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
   readonly #store: ResultStore;
   readonly #currentRuns = new Map<string, string>();
   readonly #runDatasets = new Map<string, string>();
-  // Results logged since the last sync, per run, for summary evaluators.
-  readonly #pendingSummary = new Map<string, PreparedResult[]>();
-  readonly #summaryInputs = new Map<string, RunSummaryInputs>();
+  readonly #summaries: RunSummaries;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -74,6 +71,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
       );
     }
     this.#store = made;
+    this.#summaries = new RunSummaries(this.options.summaryEvaluators);
   }
 
   /**
@@ -385,39 +383,12 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     });
     this.#store.append(prepared);
     this.#runDatasets.set(resolvedRunId, datasetName);
-    if (this.options.summaryEvaluators.length > 0) {
-      const pending = this.#pendingSummary.get(resolvedRunId) ?? [];
-      pending.push(...prepared);
-      this.#pendingSummary.set(resolvedRunId, pending);
-    }
+    this.#summaries.add(resolvedRunId, prepared);
     return resolvedRunId;
   }
 
   async #sync(): Promise<void> {
-    if (this.#pendingSummary.size > 0) {
-      await this.#store.sync();
-      const totals = new Map((await this.#store.listRuns()).map((r) => [r.runId, r.totalData]));
-      for (const [runId, pending] of this.#pendingSummary) {
-        this.#pendingSummary.delete(runId);
-        let inputs = this.#summaryInputs.get(runId);
-        if (inputs && inputs.results.length + pending.length === totals.get(runId)) {
-          for (const r of pending) {
-            inputs.results.push(r.evaluationResult);
-            inputs.data.push(r.data);
-          }
-        } else {
-          // First summary of this run here, or other processes logged into it too: read it all.
-          inputs = await readSummaryInputs(this.#store.readRun(runId));
-          this.#summaryInputs.set(runId, inputs);
-        }
-        this.#store.patchRun(runId, {
-          datasetName: pending[0]?.datasetName ?? '',
-          projectName: this.projectName,
-          summary: summarise(this.options.summaryEvaluators, runId, inputs),
-          at: new Date().toISOString(),
-        });
-      }
-    }
+    await this.#summaries.update(this.#store, this.projectName);
     await this.#store.sync();
   }
 }

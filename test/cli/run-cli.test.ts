@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../dist/cli/open-store.js';
 import { runCli } from '../../dist/cli/run-cli.js';
+import { openTracker } from 'evaltrack';
 import type { BaseExperimentTracker } from 'evaltrack';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
@@ -61,7 +61,7 @@ describe('evaltrack (in process)', () => {
           postgres: withSchema(pgUrl ?? '', newSchema('cli')),
         }[kind];
         // Written through the store the command line opens for the same address.
-        const store = await openStore(where, 'p');
+        const store = await openTracker('p', { store: where });
         await twoRuns(store);
         await store.close();
 

@@ -1,27 +1,9 @@
 // The built `evaltrack` binary, run as a user runs it: a process, its output and exit code.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { gllmResult } from 'evaltrack/testing';
+import { evaltrack } from '../helpers/evaltrack-binary.js';
 import { FIXTURE_DIR, FIXTURE_RUN_ID, tempDir } from '../helpers/temp-dir.js';
-
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const BIN = join(
-  ROOT,
-  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { evaltrack: string } })
-    .bin.evaltrack,
-);
-
-function evaltrack(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('the evaltrack binary', () => {
   it('reads the gllm-evals fixture', () => {

@@ -1,18 +1,19 @@
 // A separate process that logs into a store, as a user's script would.
 // Usage: node log-writer.mjs <store> <writer> <count> [report|batches|shared] [textBytes]
-// <store> is what --store takes: a folder, sqlite:<file>, or a postgres:// URL.
+// <store> is what --store takes: a folder, sqlite:<file>, jsonl:<folder>, or a postgres:// URL.
 // Each writer has metrics of its own, and half-way adds one more, so the header grows while the
 // other writers append. With "report", it prints the index of each result once log() returned.
 // With "shared", every writer logs into the same two runs, shared-0 and shared-1, by log() and
-// logBatch() in turn.
-import { openStore } from '../../dist/cli/open-store.js';
+// logBatch() in turn, as project "shared" (one file in a JSON Lines store); otherwise each writer
+// is project w<writer>.
+import { openTracker } from 'evaltrack';
 
 const [dir, writer, countText, mode = '', textBytesText = '2000'] = process.argv.slice(2);
 const count = Number(countText);
 const text = 'lorem, "ipsum"\n dolor é '
   .repeat(Math.ceil(Number(textBytesText) / 25))
   .slice(0, Number(textBytesText));
-const tracker = await openStore(dir, `w${writer}`);
+const tracker = await openTracker(mode === 'shared' ? 'shared' : `w${writer}`, { store: dir });
 const runId = `run-${writer}`;
 
 const resultOf = (i) => ({

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { inject } from 'vitest';
 
 /**
@@ -24,4 +25,19 @@ export function withSchema(url: string, schema: string): string {
   const u = new URL(url);
   u.searchParams.set('schema', schema);
   return u.toString();
+}
+
+/** Runs SQL on a server (outside evaltrack), then disconnects. */
+export async function sql<R extends pg.QueryResultRow>(
+  connection: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
+  const client = new pg.Client(connection);
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { readdirSync, readlinkSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tempDir } from './temp-dir.js';
 
 /** Why a tmpfs cannot be mounted here (not root, no mount), or `null` when it can. */
@@ -47,3 +47,17 @@ export function fill(dir: string, leave: number): void {
 
 /** Frees what {@link fill} took. */
 export const unfill = (dir: string): void => rmSync(`${dir}/filler`);
+
+/** The files under `dir` that this process holds open (Linux: /proc/self/fd). */
+export function openFilesUnder(dir: string): string[] {
+  return readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // closed meanwhile (the descriptor of the listing itself)
+      }
+    })
+    .filter((path) => path.startsWith(`${dir}/`))
+    .sort();
+}

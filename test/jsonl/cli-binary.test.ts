@@ -1,27 +1,11 @@
 // `evaltrack runs/show/compare --store jsonl:<folder>` through the built binary.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JsonlExperimentTracker } from 'evaltrack/jsonl';
 import { gllmResult } from 'evaltrack/testing';
+import { evaltrack } from '../helpers/evaltrack-binary.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const BIN = join(
-  ROOT,
-  (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { evaltrack: string } })
-    .bin.evaltrack,
-);
-
-function evaltrack(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('jsonl: the evaltrack binary', () => {
   it('lists, shows and compares runs of a JSON Lines store', async () => {

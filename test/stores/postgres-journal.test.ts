@@ -17,7 +17,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UnstoredResultsError } from 'evaltrack';
 import { PostgresExperimentTracker } from 'evaltrack/postgres';
-import { NO_POSTGRES, newSchema, postgresUrl, withSchema } from '../helpers/postgres.js';
+import { NO_POSTGRES, newSchema, postgresUrl, sql, withSchema } from '../helpers/postgres.js';
 import { startPostgres } from '../../scripts/postgres-server.mjs';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -25,21 +25,6 @@ const url = postgresUrl();
 const ROOT = new URL('../..', import.meta.url).pathname;
 const WRITER = join(ROOT, 'test/helpers/pg-journal-writer.mjs');
 const BIN = join(ROOT, 'dist/cli/bin.js');
-
-/** Runs SQL on a server (outside evaltrack), then disconnects. */
-async function sql<R extends pg.QueryResultRow>(
-  connection: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<R[]> {
-  const client = new pg.Client(connection);
-  await client.connect();
-  try {
-    return (await client.query<R>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Stored results of `schema`, per run: [run, results, distinct ids]. */
 const storedCounts = (server: string, schema: string) =>
@@ -107,6 +92,18 @@ function journalFiles(dir: string): string[] {
       .filter((n) => n.endsWith('.jsonl'))
       .map((n) => join(dir, f, n)),
   );
+}
+
+/** A tracker of `schema` whose journal warnings are collected, as `[message, code]`. */
+function watched(server: string, schema: string, journalDir: string) {
+  const warnings: [string, string][] = [];
+  const t = new PostgresExperimentTracker('p', {
+    connectionString: server,
+    schema,
+    journalDir,
+    onWarning: (message: string, code: string) => warnings.push([message, code]),
+  });
+  return { t, warnings };
 }
 
 describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES}` : ''}`, () => {
@@ -295,10 +292,7 @@ describe.skipIf(url === null)(`postgres journal${url === null ? `: ${NO_POSTGRES
     const restored = file!;
     writeFileSync(restored, readFileSync(copy));
     appendFileSync(restored, torn);
-    const warnings: [string, string][] = [];
-    const second = open(schema, dir.path, {
-      onWarning: (message: string, code: string) => warnings.push([message, code]),
-    });
+    const { t: second, warnings } = watched(server, schema, dir.path);
     expect(await second.pushPending()).toEqual({
       files: 1,
       results: 10,
@@ -340,13 +334,7 @@ describe.skipIf(url === null)('postgres journal that cannot be read', () => {
     // Released journals (pid 0) in name order: a readable one, then one that is a folder.
     renameSync(file, join(folder, `${host}+0+x+aaaa.jsonl`));
     mkdirSync(join(folder, `${host}+0+x+zzzz.jsonl`));
-    const warnings: [string, string][] = [];
-    const t = new PostgresExperimentTracker('p', {
-      connectionString: server,
-      schema,
-      journalDir: dir.path,
-      onWarning: (message: string, code: string) => warnings.push([message, code]),
-    });
+    const { t, warnings } = watched(server, schema, dir.path);
     expect(await t.pushPending()).toMatchObject({ files: 1, results: 10, stored: 10 });
     expect(warnings).toEqual([
       [expect.stringMatching(/^could not read the journal .*zzzz\.jsonl \(/), 'EVALTRACK_JOURNAL'],
@@ -375,13 +363,7 @@ describe.skipIf(url === null)('postgres journal of large batches', () => {
     const kept = cut.lines.split('\n').slice(0, 2).join('\n') + '\n';
     writeFileSync(cut.f, kept);
 
-    const warnings: [string, string][] = [];
-    const t = new PostgresExperimentTracker('p', {
-      connectionString: server,
-      schema,
-      journalDir: dir.path,
-      onWarning: (message: string, code: string) => warnings.push([message, code]),
-    });
+    const { t, warnings } = watched(server, schema, dir.path);
     expect(await t.pushPending()).toMatchObject({ files: 2, results: 2500, stored: 2500 });
     expect(warnings).toEqual([
       [
@@ -404,13 +386,7 @@ describe.skipIf(url === null)('postgres journal that cannot be written', () => {
     const blocked = join(dir.path, 'not-a-folder');
     writeFileSync(blocked, '');
     const schema = newSchema('journal_blocked');
-    const warnings: [string, string][] = [];
-    const t = new PostgresExperimentTracker('p', {
-      connectionString: url ?? '',
-      schema,
-      journalDir: blocked,
-      onWarning: (message: string, code: string) => warnings.push([message, code]),
-    });
+    const { t, warnings } = watched(url ?? '', schema, blocked);
     expect(() => t.log({ ev: { score: 1 } }, 'd', { id: 'x' }, { runId: 'r' })).toThrow(
       expect.objectContaining({
         code: 'E_STORE_IO',

@@ -8,29 +8,13 @@ import { CSVExperimentTracker } from 'evaltrack/csv';
 import { PostgresExperimentTracker } from 'evaltrack/postgres';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { gllmResult } from 'evaltrack/testing';
-import { NO_POSTGRES, newSchema, postgresUrl, withSchema } from '../helpers/postgres.js';
+import { NO_POSTGRES, newSchema, postgresUrl, sql, withSchema } from '../helpers/postgres.js';
 import { startPostgres } from '../../scripts/postgres-server.mjs';
 import { tempDir } from '../helpers/temp-dir.js';
-import { runWriter } from '../helpers/writer-process.js';
 
 const url = postgresUrl();
 const ROOT = new URL('../..', import.meta.url).pathname;
 const sample = (i: number) => ({ id: `s${i}`, input: `question ${i}` });
-
-/** Runs SQL on the test server (outside evaltrack), then disconnects. */
-async function sql<R extends pg.QueryResultRow>(
-  connection: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<R[]> {
-  const client = new pg.Client(connection);
-  await client.connect();
-  try {
-    return (await client.query<R>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 // The journals of these tests' trackers (refused batches set aside, say) stay out of the home folder.
 const journal = tempDir('evaltrack-journal-');
@@ -50,8 +34,8 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
 
   it('migrates a new schema once when 4 processes open it at once', async () => {
     const schema = newSchema('migrate');
-    const script = `const { openStore } = await import(${JSON.stringify(join(ROOT, 'dist/cli/open-store.js'))});
-      const t = await openStore(${JSON.stringify(withSchema(server, schema))});
+    const script = `const { openTracker } = await import('evaltrack');
+      const t = await openTracker('evaltrack', { store: ${JSON.stringify(withSchema(server, schema))} });
       console.log((await t.getExperimentHistory()).length);
       await t.close();`;
     const outputs = await Promise.all(
@@ -104,41 +88,6 @@ describe.skipIf(url === null)(`postgres store${url === null ? `: ${NO_POSTGRES}`
       message: expect.stringMatching(/version 99, newer than this evaltrack knows \(3\)/),
     });
     await t.close();
-  });
-
-  it('8 processes x 2,000 results into the same two runs: exact totals, no duplicate', async () => {
-    const schema = newSchema('writers');
-    const writers = ['0', '1', '2', '3', '4', '5', '6', '7'];
-    // A writer that fails (a deadlock surfaced, a lost result) exits non-zero and fails this.
-    await Promise.all(
-      writers.map((w) => runWriter([withSchema(server, schema), w, '2000', 'shared', '500'])),
-    );
-    const t = open(schema);
-    const history = await t.getExperimentHistory();
-    expect(
-      history.map((r) => [r.runId, r.totalData, r.averageScore, r.summaryResult]).sort(),
-    ).toEqual([
-      ['shared-0', 8000, 0.5, { accuracy: 0.5 }],
-      ['shared-1', 8000, 0.5, { accuracy: 0.5 }],
-    ]);
-    for (const runId of ['shared-0', 'shared-1']) {
-      const ids = (await t.getRunResults(runId)).map((r) => String(r.data['id']));
-      expect(new Set(ids).size).toBe(8000);
-      const parity = runId === 'shared-0' ? 0 : 1;
-      const expected = writers.flatMap((w) =>
-        Array.from({ length: 2000 }, (_, i) => i)
-          .filter((i) => ((i >> 1) & 1) === parity)
-          .map((i) => `${w}-${i}`),
-      );
-      expect([...ids].sort()).toEqual(expected.sort());
-    }
-    await t.close();
-    expect(
-      await sql(
-        server,
-        `SELECT count(*)::int AS n, count(DISTINCT result_id)::int AS d FROM ${schema}.results`,
-      ),
-    ).toEqual([{ n: 16000, d: 16000 }]);
   });
 
   it('gathers the CSV folders and SQLite files of several machines, and nothing doubles', async () => {

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+import type { BaseExperimentTracker } from 'evaltrack';
 import { serveUi } from '../../dist/ui/serve-ui.js';
 import type { UiServer } from '../../dist/ui/serve-ui.js';
 import { FIXTURE_DIR, FIXTURE_RUN_ID, tempDir } from '../helpers/temp-dir.js';
@@ -91,6 +92,17 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
     });
     await page.goto(`${base}${path}`);
     return { page, problems };
+  }
+
+  /** Serves `tracker` on a server of its own for `use(url)`, then closes both. */
+  async function serving(tracker: BaseExperimentTracker, use: (url: string) => Promise<void>) {
+    const own = await serveUi(tracker, { port: 0 });
+    try {
+      await use(own.url);
+    } finally {
+      await own.close();
+      await tracker.close();
+    }
   }
 
   it('runs: the leaderboard with intervals, a chart, a dataset filter in the URL', async () => {
@@ -228,18 +240,14 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
 
   it('reads the gllm-evals fixture', async () => {
     const reader = new CSVExperimentTracker('p', { outputDir: FIXTURE_DIR });
-    const fixture = await serveUi(reader, { port: 0 });
-    try {
-      const { page, problems } = await open(`/run/${FIXTURE_RUN_ID}`, fixture.url);
+    await serving(reader, async (url) => {
+      const { page, problems } = await open(`/run/${FIXTURE_RUN_ID}`, url);
       await page.waitForSelector('.spacer .row [role=gridcell]');
       expect(await page.textContent('#run-pass')).toBe('66.7% [20.8%, 93.9%]');
       expect(await page.textContent('#sample-count')).toBe('3 samples');
       expect(problems).toEqual([]);
       await page.close();
-    } finally {
-      await fixture.close();
-      await reader.close();
-    }
+    });
   });
 
   it('pages a long run as it scrolls, and shows markup in names as text', async () => {
@@ -252,9 +260,8 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
       Array.from({ length: n }, (_, i) => ({ id: `row-${i}`, input: `question ${i}` })),
       { runId },
     );
-    const longServer = await serveUi(t, { port: 0 });
-    try {
-      const { page, problems } = await open(`/run/${encodeURIComponent(runId)}`, longServer.url);
+    await serving(t, async (url) => {
+      const { page, problems } = await open(`/run/${encodeURIComponent(runId)}`, url);
       await page.waitForSelector('.spacer .row [role=gridcell]');
       expect(await page.textContent('h1')).toBe(runId);
       expect(await page.textContent('#sample-count')).toBe('1000 samples');
@@ -263,19 +270,128 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
       await page.locator('.scroller').evaluate((el) => (el.scrollTop = el.scrollHeight));
       await page.waitForSelector('text=row-999');
       const api = (await (
-        await fetch(`${longServer.url}/api/runs/${encodeURIComponent(runId)}/rows?limit=100000`)
+        await fetch(`${url}/api/runs/${encodeURIComponent(runId)}/rows?limit=100000`)
       ).json()) as { total: number; rows: unknown[] };
       expect([api.total, api.rows.length]).toEqual([1000, 500]);
-      await page.goto(`${longServer.url}/`);
+      await page.goto(`${url}/`);
       await page.waitForSelector('#runs tbody tr');
       expect(await page.locator('#runs tbody').textContent()).toContain('<i>dataset</i>');
       expect(await page.locator('img, b, i:not(.swatch)').count()).toBe(0);
       expect(problems).toEqual([]);
       await page.close();
-    } finally {
-      await longServer.close();
-      await t.close();
-    }
+    });
+  });
+
+  it('keeps a 5,000-sample table virtual: few rows in the page, the last one reached by scrolling, the active one by keys, the header in view', async () => {
+    const t = new SqliteExperimentTracker('p', { file: join(dir.path, 'virtual.sqlite') });
+    const n = 5000;
+    await t.logBatch(
+      Array.from({ length: n }, (_, i) => judged(i % 2 === 0, i / n, `why ${i}`)),
+      'big',
+      Array.from({ length: n }, (_, i) => ({
+        id: `v${i}`,
+        input: `question ${i}`,
+        actual_output: `output ${i}`,
+        expected_output: `expected ${i}`,
+      })),
+      { runId: 'virtual' },
+    );
+    await serving(t, async (url) => {
+      const { page, problems } = await open('/run/virtual', url);
+      await page.waitForSelector('#row-0 [role=gridcell]:not(.muted)');
+      await page.waitForSelector('#failures');
+      expect(await page.textContent('#sample-count')).toBe('5000 samples');
+      const cells = (i: number) =>
+        page.$$eval(`#row-${i} [role=gridcell]`, (cs) => cs.map((c) => c.textContent));
+      const rendered = () => page.locator('.spacer .row').count();
+      // Where the header is in the grid (the histograms above may still be coming).
+      const headTop = () =>
+        page
+          .locator('.vtable .head')
+          .evaluate(
+            (h) => h.getBoundingClientRect().top - h.parentElement!.getBoundingClientRect().top,
+          );
+      const top = await headTop();
+      expect(top).toBe(1);
+      // The scroller is 60vh of 720 px: 432 px of 32 px rows, 14 in view and a margin of 10.
+      expect(await rendered()).toBe(24);
+      expect(await page.locator('.spacer').evaluate((s) => s.getBoundingClientRect().height)).toBe(
+        n * 32,
+      );
+      expect(
+        await page.$$eval('.vtable .head [role=columnheader]', (hs) =>
+          hs.map((h) => h.textContent),
+        ),
+      ).toEqual([
+        '#',
+        'sample',
+        'input',
+        'output',
+        'expected',
+        'judge.quality.score',
+        'judge.quality.success',
+        'judge.aggregate_success',
+        'pass',
+      ]);
+      // The end, by scrolling: the last sample's row, with its values.
+      await page.locator('.scroller').evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await page.waitForSelector('#row-4999 [role=gridcell]:not(.muted)');
+      expect(await cells(4999)).toEqual([
+        '5000',
+        'v4999',
+        'question 4999',
+        'output 4999',
+        'expected 4999',
+        '1.000',
+        'false',
+        '0',
+        'FAIL',
+      ]);
+      expect(await rendered()).toBeLessThanOrEqual(25);
+      expect(await page.locator('#row-0').count()).toBe(0);
+      // The header stayed where it was.
+      expect(await headTop()).toBe(top);
+      // Back at the top, 30 rows down by the keyboard: the active row is scrolled into view.
+      await page.locator('.scroller').evaluate((el) => (el.scrollTop = 0));
+      await page.waitForSelector('#row-0 [role=gridcell]:not(.muted)');
+      await page.focus('.vtable');
+      for (let k = 0; k < 30; k++) await page.keyboard.press('ArrowDown');
+      await page.waitForSelector('#row-30.active [role=gridcell]:not(.muted)');
+      expect(await page.getAttribute('.vtable', 'aria-activedescendant')).toBe('row-30');
+      const [row, box] = await Promise.all([
+        page.locator('#row-30').boundingBox(),
+        page.locator('.scroller').boundingBox(),
+      ]);
+      expect(row!.y >= box!.y && row!.y + row!.height <= box!.y + box!.height).toBe(true);
+      expect(await cells(30)).toEqual([
+        '31',
+        'v30',
+        'question 30',
+        'output 30',
+        'expected 30',
+        '0.006',
+        'true',
+        '1',
+        'pass',
+      ]);
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('.detail h2');
+      expect(await page.textContent('.detail h2')).toBe('v30');
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  });
+
+  it("shows the server's message when the API answers with an error", async () => {
+    const { page, problems } = await open('/run/no-such-run');
+    await page.waitForSelector('[role=alert]');
+    expect(await page.textContent('[role=alert]')).toBe(
+      'Could not load run no-such-run: no such run',
+    );
+    expect(problems.map((p) => p.replace(/\(.*\)/, ''))).toEqual([
+      'console: Failed to load resource: the server responded with a status of 404 ',
+    ]);
+    await page.close();
   });
 
   it('is readable in dark mode too', async () => {

@@ -2,7 +2,7 @@ import { copyResults } from '../../copy-results.js';
 import type { BaseExperimentTracker } from '../../tracker/base-experiment-tracker.js';
 import { UsageError } from '../command.js';
 import type { Command } from '../command.js';
-import { openStore } from '../open-store.js';
+import { openTracker } from '../../stores/registry.js';
 import { resultProgress, resultsIn } from '../result-progress.js';
 
 /** `evaltrack copy`: every run of one store into another, never stored twice. */
@@ -23,10 +23,10 @@ export const copyCommand: Command = {
     if (typeof from !== 'string' || typeof to !== 'string')
       throw new UsageError('copy needs --from and --to');
     // The source must be there; only the target may be created.
-    const source = await openStore(from, 'evaltrack', { create: false });
+    const source = await openTracker('evaltrack', { store: from, create: false });
     let target: BaseExperimentTracker | undefined;
     try {
-      target = await openStore(to);
+      target = await openTracker('evaltrack', { store: to });
       const runIds = values['run'] as unknown as string[] | undefined;
       const progress = resultProgress(
         io,

@@ -8,7 +8,7 @@ import type { ExportFormat } from '../../export/read-export-file.js';
 import type { BaseExperimentTracker } from '../../tracker/base-experiment-tracker.js';
 import { ExitError, UsageError } from '../command.js';
 import type { CliIo, Command } from '../command.js';
-import { openStore } from '../open-store.js';
+import { openTracker } from '../../stores/registry.js';
 import { resultProgress, resultsIn } from '../result-progress.js';
 
 /** `evaltrack import`: results from an export file or another store, never stored twice. */
@@ -80,7 +80,7 @@ async function importStore(
   tracker: BaseExperimentTracker,
   io: CliIo,
 ): Promise<{ imported: number; skipped: number }> {
-  const source = await openStore(from, 'evaltrack', { create: false });
+  const source = await openTracker('evaltrack', { store: from, create: false });
   try {
     const progress = resultProgress(
       io,

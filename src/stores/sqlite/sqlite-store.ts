@@ -67,17 +67,20 @@ export class SqliteStore implements ResultStore {
     const Database = loadBetterSqlite3();
     this.file = options.file;
     this.#rules = options.rules;
+    let db: BetterSqlite3.Database | undefined;
     try {
       mkdirSync(dirname(options.file), { recursive: true });
-      this.#db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 60_000 });
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      migrate(this.#db, options.file);
+      db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 60_000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      migrate(db, options.file);
     } catch (e) {
+      // Not left open (with its -wal and -shm files) until garbage collection.
+      db?.close();
       if (e instanceof EvaltrackError) throw e;
       throw new StoreIoError(`cannot open the SQLite database ${options.file}`, e);
     }
-    const db = this.#db;
+    this.#db = db;
     // Only the results not stored yet count: copying a result twice changes nothing.
     this.#insert = db.prepare(`INSERT OR IGNORE INTO results (${RESULT_COLUMNS.join(', ')})
       VALUES (${RESULT_COLUMNS.map((c) => `@${c}`).join(', ')})`);

@@ -1,48 +1,53 @@
-/** The dashboard's API, typed with the server's own types. */
-import type { RunComparison } from '../../stats/compare-runs.js';
-import type { RunStats } from '../../stats/run-stats.js';
-import type { ResultRecord, RunSummary } from '../../types.js';
-import type { Histogram, TableRow } from '../run-table.js';
+/**
+ * The dashboard's API, called through Hono's typed client: every answer's type is the one the
+ * server's routes (`UiApi`) give `c.json(...)`, so a changed answer breaks this client's typecheck.
+ */
+import { DetailedError, hc, parseResponse } from 'hono/client';
+import type { ClientResponse, InferResponseType } from 'hono/client';
+import type { UiApi } from '../create-ui-api.js';
 
-export type { Histogram, ResultRecord, RunComparison, RunStats, RunSummary, TableRow };
+/**
+ * The API's routes under `/api`; each call takes `{ param, query }` (`param` through `encoded`)
+ * and, second, `{ init: { signal } }` to abort it.
+ */
+export const api = hc<UiApi>('/').api;
 
-export type RunWithStats = RunSummary & { stats: RunStats };
+/** Path parameters, encoded: Hono's client puts them into the URL as they are given. */
+export const encoded = <K extends string>(params: Record<K, string>): Record<K, string> => {
+  const out = { ...params };
+  for (const k in out) out[k] = encodeURIComponent(out[k]);
+  return out;
+};
 
-export interface RunDetail {
-  run: RunSummary;
-  stats: RunStats;
-}
-
-/** What needs the whole run read: its metrics, failures and histograms. */
-export interface RunHistograms {
-  metrics: string[];
-  failures: number;
-  histograms: Histogram[];
-}
-
-export interface RowsPage {
-  total: number;
-  rows: TableRow[];
-  /** Metric columns seen so far (all of them once the run is read). */
-  metrics: string[];
-}
-
-export interface CompareResponse {
-  baseline: RunSummary;
-  candidate: RunSummary;
-  /** Whole counts; `comparison` lists the first 200 changed samples of each kind. */
-  counts: { regressions: number; improvements: number };
-  comparison: RunComparison;
-}
-
-/** GETs JSON from the dashboard's API; throws with the server's message on an error status. */
-export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(path, { signal: signal ?? null });
-  if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { error?: string };
-    throw new Error(body.error ?? `${response.status} ${response.statusText}`);
+/** The answer of a successful call; throws with the server's message on an error status. */
+export async function read<R extends ClientResponse<unknown>>(
+  response: Promise<R>,
+): ReturnType<typeof parseResponse<R>> {
+  try {
+    return await parseResponse(response);
+  } catch (e) {
+    if (!(e instanceof DetailedError)) throw e;
+    const body = (e.detail as { data?: unknown } | undefined)?.data;
+    const message =
+      typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
+    throw new Error(typeof message === 'string' ? message : e.message, { cause: e });
   }
-  return (await response.json()) as T;
 }
 
-export const runPath = (runId: string): string => `/api/runs/${encodeURIComponent(runId)}`;
+/** `?metric=` when a metric is named; none otherwise, as the server then uses the leaderboard's. */
+export const metricQuery = (metric: string): { metric?: string } => (metric ? { metric } : {});
+
+type Answer<F> = InferResponseType<F, 200>;
+type Run = (typeof api.runs)[':runId'];
+
+export type RunWithStats = Answer<typeof api.runs.$get>[number];
+export type RunDetail = Answer<Run['$get']>;
+/** What needs the whole run read: its metrics, failures and histograms. */
+export type RunHistograms = Answer<Run['histograms']['$get']>;
+export type Histogram = RunHistograms['histograms'][number];
+/** A page of rows, with the metric columns seen so far (all of them once the run is read). */
+export type RowsPage = Answer<Run['rows']['$get']>;
+export type TableRow = RowsPage['rows'][number];
+export type ResultRecord = Answer<Run['results'][':resultId']['$get']>;
+/** Whole counts; `comparison` lists the first 200 changed samples of each kind. */
+export type CompareResponse = Answer<typeof api.compare.$get>;

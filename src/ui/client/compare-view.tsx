@@ -1,7 +1,7 @@
 /** Two runs sample by sample: the `compare` numbers, then the changed samples, regressions first. */
 import { diffWords } from 'diff';
 import { useEffect, useState } from 'preact/hooks';
-import { getJson } from './api.js';
+import { api, metricQuery, read } from './api.js';
 import type { CompareResponse } from './api.js';
 import { interval, num } from './format.js';
 import { Link } from './router.js';
@@ -77,10 +77,9 @@ export function CompareView({ query }: { query: URLSearchParams }) {
   useEffect(() => {
     setData(null);
     setError(null);
-    const params = new URLSearchParams({ baseline, candidate });
-    if (metric) params.set('metric', metric);
-    getJson<CompareResponse>(`/api/compare?${params}`).then(setData, (e: Error) =>
-      setError(e.message),
+    read(api.compare.$get({ query: { baseline, candidate, ...metricQuery(metric) } })).then(
+      setData,
+      (e: Error) => setError(e.message),
     );
   }, [baseline, candidate, metric]);
   if (error) return <p role="alert">Could not compare: {error}</p>;

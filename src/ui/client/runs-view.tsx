@@ -1,6 +1,6 @@
 /** The leaderboard: every run with its intervals, filters and sort in the URL, and a chart. */
 import { useEffect, useState } from 'preact/hooks';
-import { getJson } from './api.js';
+import { api, metricQuery, read } from './api.js';
 import type { RunWithStats } from './api.js';
 import { ScoreOverTime } from './charts.js';
 import { interval, num, pct, when } from './format.js';
@@ -40,8 +40,9 @@ export function RunsView({ query }: { query: URLSearchParams }) {
   const [runs, setRuns] = useState<RunWithStats[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    const q = metric ? `?${new URLSearchParams({ metric })}` : '';
-    getJson<RunWithStats[]>(`/api/runs${q}`).then(setRuns, (e: Error) => setError(e.message));
+    read(api.runs.$get({ query: metricQuery(metric) })).then(setRuns, (e: Error) =>
+      setError(e.message),
+    );
   }, [metric]);
   if (error) return <p role="alert">Could not load the runs: {error}</p>;
   if (!runs) return <p aria-busy="true">Loading runs…</p>;

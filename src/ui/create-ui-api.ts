@@ -1,0 +1,196 @@
+/**
+ * The dashboard's read-only JSON API over one tracker. Its routes are chained on one Hono app so
+ * that their types (`UiApi`) carry each `c.json(...)` shape to the browser client (`hc<UiApi>`):
+ * a changed answer breaks the client's typecheck.
+ */
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { validator } from 'hono/validator';
+import { assertComparable, compareRuns } from '../stats/compare-runs.js';
+import type { SampleChange } from '../stats/compare-runs.js';
+import { runStats, runStatsOn } from '../stats/run-stats.js';
+import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import type { RunSummary } from '../types.js';
+import { RunTable } from './run-table.js';
+
+/** Runs kept as tables in memory: the one being looked at, and the one before. */
+const TABLES_KEPT = 2;
+/** A run being logged is read again at most this often. */
+const REFRESH_MS = 5000;
+/** Changed samples a comparison sends, and the characters of each text. */
+const CHANGES_SENT = 200;
+const TEXT_SENT = 4000;
+
+const cutText = (v: unknown): unknown =>
+  typeof v === 'string' && v.length > TEXT_SENT ? `${v.slice(0, TEXT_SENT)}…` : v;
+
+const int = (v: string | undefined, fallback: number, max: number): number => {
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, max) : fallback;
+};
+
+/**
+ * The query parameters `names`, each as `c.req.query(name)` reads it (the first when repeated);
+ * declared so that the client's calls name them with their types.
+ */
+const query = <K extends string>(...names: K[]) =>
+  validator('query', (q) => {
+    const out: { [P in K]?: string } = {};
+    for (const name of names) {
+      const v = q[name];
+      const first = Array.isArray(v) ? v[0] : v;
+      if (first !== undefined) out[name] = first;
+    }
+    return out;
+  });
+
+const notFound = (c: Context, what: string) => c.json({ error: `no ${what}` }, 404);
+
+/** The API's routes; `tracker` is the store it reads (never writes). */
+export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: AbortSignal }) {
+  const tables = new Map<
+    string,
+    { key: string; at: number; stop: AbortController; table: RunTable }
+  >();
+
+  const findRun = async (runId: string): Promise<RunSummary | undefined> =>
+    runId.trim() === '' ? undefined : ((await tracker.getRun(runId)) ?? undefined);
+
+  /**
+   * The run's table, read again when the run changed since it was read, at most every 5 s (a run
+   * being logged is not re-read for every page). A table dropped from the cache stops reading.
+   */
+  const tableOf = (run: RunSummary): RunTable => {
+    const key = `${run.totalData}|${run.updatedAt ?? ''}`;
+    const kept = tables.get(run.runId);
+    if (kept && (kept.key === key || Date.now() - kept.at < REFRESH_MS)) {
+      tables.delete(run.runId);
+      tables.set(run.runId, kept);
+      return kept.table;
+    }
+    kept?.stop.abort();
+    const stop = new AbortController();
+    // Stops with the server too, without a listener per table on the server's signal.
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const entry = { key, at: Date.now(), stop, table: new RunTable(tracker, run, signal) };
+    tables.set(run.runId, entry);
+    for (const [runId, old] of [...tables].slice(0, -TABLES_KEPT)) {
+      old.stop.abort();
+      tables.delete(runId);
+    }
+    entry.table.loaded.catch(() => {
+      if (tables.get(run.runId) === entry) tables.delete(run.runId);
+    });
+    return entry.table;
+  };
+
+  /**
+   * A run's numbers on the metric the page names (`?metric=`), else on its leaderboard column;
+   * only another column than the leaderboard's needs the run's results read.
+   */
+  const statsOf = async (run: RunSummary, metric: string | undefined) =>
+    !metric || metric === run.scoreColumn
+      ? runStats(run)
+      : runStatsOn(run, await tracker.getRunResults(run.runId), metric);
+
+  return new Hono()
+    .get('/api/runs', query('metric'), async (c) => {
+      const runs = await tracker.getExperimentHistory();
+      const { metric } = c.req.valid('query');
+      const out = [];
+      for (const run of runs) out.push({ ...run, stats: await statsOf(run, metric) });
+      return c.json(out, 200);
+    })
+    .get('/api/runs/:runId', query('metric'), async (c) => {
+      const run = await findRun(c.req.param('runId'));
+      return run
+        ? c.json({ run, stats: await statsOf(run, c.req.valid('query').metric) }, 200)
+        : notFound(c, 'such run');
+    })
+    .get('/api/runs/:runId/histograms', query('metric'), async (c) => {
+      const run = await findRun(c.req.param('runId'));
+      if (!run) return notFound(c, 'such run');
+      const table = tableOf(run);
+      const histograms = await table.histograms();
+      return c.json(
+        {
+          metrics: table.metrics,
+          failures: await table.failures(c.req.valid('query').metric || run.scoreColumn),
+          histograms,
+        },
+        200,
+      );
+    })
+    .get(
+      '/api/runs/:runId/rows',
+      query('offset', 'limit', 'sort', 'desc', 'failures', 'q', 'metric'),
+      async (c) => {
+        const run = await findRun(c.req.param('runId'));
+        if (!run) return notFound(c, 'such run');
+        const q = c.req.valid('query');
+        const page = await tableOf(run).page({
+          offset: int(q.offset, 0, Number.MAX_SAFE_INTEGER),
+          limit: int(q.limit, 100, 500),
+          sort: q.sort ?? 'i',
+          desc: q.desc === '1',
+          failures: q.failures === '1',
+          search: (q.q ?? '').trim(),
+          metric: q.metric || run.scoreColumn,
+        });
+        return c.json(page, 200);
+      },
+    )
+    .get('/api/runs/:runId/results/:resultId', async (c) => {
+      const runId = c.req.param('runId');
+      const resultId = c.req.param('resultId');
+      if (!runId.trim() || !resultId.trim()) return notFound(c, 'such result');
+      const record = await tracker.getResult(runId, resultId);
+      return record ? c.json(record, 200) : notFound(c, 'such result');
+    })
+    .get(
+      '/api/compare',
+      query('baseline', 'candidate', 'allowDifferentDatasets', 'metric'),
+      async (c) => {
+        const q = c.req.valid('query');
+        const baseline = await findRun(q.baseline ?? '');
+        const candidate = await findRun(q.candidate ?? '');
+        if (!baseline || !candidate) return notFound(c, 'such runs to compare');
+        assertComparable(baseline, candidate, q.allowDifferentDatasets === '1');
+        const metric = q.metric || candidate.scoreColumn || baseline.scoreColumn;
+        if (!metric)
+          return c.json({ error: 'these runs have no leaderboard column: name a metric' }, 400);
+        const comparison = compareRuns(
+          await tracker.getRunResults(baseline.runId),
+          await tracker.getRunResults(candidate.runId),
+          { metric },
+        );
+        // The counts are whole; the changed samples sent are the first ones, texts cut short.
+        const send = (changes: SampleChange[]): SampleChange[] =>
+          changes.slice(0, CHANGES_SENT).map((ch) => ({
+            ...ch,
+            input: cutText(ch.input),
+            baselineOutput: cutText(ch.baselineOutput),
+            candidateOutput: cutText(ch.candidateOutput),
+          }));
+        return c.json(
+          {
+            baseline,
+            candidate,
+            counts: {
+              regressions: comparison.regressions.length,
+              improvements: comparison.improvements.length,
+            },
+            comparison: {
+              ...comparison,
+              regressions: send(comparison.regressions),
+              improvements: send(comparison.improvements),
+            },
+          },
+          200,
+        );
+      },
+    );
+}
+
+/** The API's routes with their inputs and answers, for the browser's `hc<UiApi>` client. */
+export type UiApi = ReturnType<typeof createUiApi>;
