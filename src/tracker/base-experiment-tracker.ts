@@ -9,7 +9,7 @@ import type {
   RunSummary,
   SummaryEvaluator,
 } from '../types.js';
-import { checkName, checkOptions, checkRecord } from './check-input.js';
+import { checkMetadata, checkName, checkOptions, checkRecord } from './check-input.js';
 import { flattenResult } from './flatten-result.js';
 import { makeRunId } from './ids.js';
 import { importRecords, preparedFromRecord } from './import-record.js';
@@ -391,33 +391,4 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     await this.#summaries.update(this.#store, this.projectName);
     await this.#store.sync();
   }
-}
-
-/**
- * `options.metadata`, checked: one object for every result, or (for `logBatch`) an array with
- * one object per result.
- */
-function checkMetadata(
-  given: unknown,
-  batch: boolean,
-  count: number,
-): Record<string, unknown> | Record<string, unknown>[] {
-  if (given === undefined) return {};
-  if (batch && Array.isArray(given)) {
-    if (given.length !== count) {
-      throw new InvalidInputError(
-        'E_BATCH_LENGTH_MISMATCH',
-        `options.metadata has ${given.length} items but there are ${count} results; nothing was written`,
-        'options.metadata',
-      );
-    }
-    return given.map((m, i) => {
-      const checked = checkRecord(m, `options.metadata[${i}]`);
-      assertJsonable(checked, `options.metadata[${i}]`);
-      return checked;
-    });
-  }
-  const checked = checkRecord(given, 'options.metadata');
-  assertJsonable(checked, 'options.metadata');
-  return checked;
 }

@@ -1,5 +1,6 @@
 /** Checks of caller input shared by every tracker; each throws an InvalidInputError. */
 import { InvalidInputError } from '../errors.js';
+import { assertJsonable } from './python-format.js';
 
 export const isPlainRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -98,4 +99,33 @@ export function checkStringList(value: unknown, where: string): string[] {
     );
   }
   return value as string[];
+}
+
+/**
+ * `options.metadata`, checked: one object for every result, or (for `logBatch`) an array with
+ * one object per result.
+ */
+export function checkMetadata(
+  given: unknown,
+  batch: boolean,
+  count: number,
+): Record<string, unknown> | Record<string, unknown>[] {
+  if (given === undefined) return {};
+  if (batch && Array.isArray(given)) {
+    if (given.length !== count) {
+      throw new InvalidInputError(
+        'E_BATCH_LENGTH_MISMATCH',
+        `options.metadata has ${given.length} items but there are ${count} results; nothing was written`,
+        'options.metadata',
+      );
+    }
+    return given.map((m, i) => {
+      const checked = checkRecord(m, `options.metadata[${i}]`);
+      assertJsonable(checked, `options.metadata[${i}]`);
+      return checked;
+    });
+  }
+  const checked = checkRecord(given, 'options.metadata');
+  assertJsonable(checked, 'options.metadata');
+  return checked;
 }
