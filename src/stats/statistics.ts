@@ -68,8 +68,14 @@ export function seedFrom(text: string): number {
   return h >>> 0;
 }
 
-/** The q-quantile of sorted values, by linear interpolation (numpy's default). */
-function quantile(sorted: ArrayLike<number>, q: number): number {
+/**
+ * The q-quantile of sorted values, by linear interpolation between the two nearest order
+ * statistics (Hyndman & Fan's type 7, numpy's and R's default): position (n − 1) · q, counted
+ * from 0. The one definition of a quantile in evaltrack: bootstrap percentiles and exact latency
+ * quantiles alike. `NaN` for no values.
+ */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
