@@ -97,13 +97,13 @@ export const ms = (x: number | null | undefined): string => {
 
 /**
  * Money, in the unit it was logged in: cents from 1 on (`1,234.50`), 3 significant digits below
- * (`0.0123`), so a per-sample cost of a fraction of a cent still reads; `—` for none.
+ * (`0.0120`), so a per-sample cost of a fraction of a cent still reads; `—` for none.
  */
 export const money = (x: number | null | undefined): string => {
   if (x === null || x === undefined || !Number.isFinite(x)) return NONE;
   return Math.abs(x) >= 1
     ? format({ minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(x)
-    : format({ maximumSignificantDigits: 3 }).format(x);
+    : format({ minimumSignificantDigits: 3, maximumSignificantDigits: 3 }).format(x);
 };
 
 /** A count with thousands separators (tokens); `—` for none. */

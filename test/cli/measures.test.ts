@@ -204,16 +204,16 @@ describe('latency, tokens and cost on the command line', () => {
         );
         // No trial column where every sample ran once.
         expect(evaltrack('show', 'base', '--store', where).stdout).toContain(
-          'sample  input       judge.aggregate_score  pass  latency ms  cost\n',
+          'sample  input       judge.aggregate_score  pass  latency ms   cost\n',
         );
 
         // compare: the same difference for every sample gives an interval of no width.
         const compare = evaltrack('compare', 'base', 'cand', '--store', where);
         expect(blocks(compare.stdout)[1]).toBe(
-          'per sample (mean)  samples  baseline  candidate   difference [95% CI]\n' +
-            '-----------------  -------  --------  ---------  --------------------\n' +
-            'task latency, ms         5       400        450           50 [50, 50]\n' +
-            'cost                     5      0.75        0.5  -0.25 [-0.25, -0.25]',
+          'per sample (mean)  samples  baseline  candidate      difference [95% CI]\n' +
+            '-----------------  -------  --------  ---------  -----------------------\n' +
+            'task latency, ms         5       400        450              50 [50, 50]\n' +
+            'cost                     5     0.750      0.500  -0.250 [-0.250, -0.250]',
         );
         const cmp = JSON.parse(
           evaltrack('compare', 'base', 'cand', '--json', '--store', where).stdout,
