@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FlatValue, ResultMeasures, ResultRecord } from '../types.js';
 import { compareRuns } from './compare-runs.js';
 import { exactRunMeasures } from './measure-stats.js';
-import { pairedBootstrap, quantile, seedFrom } from './statistics.js';
+import { nearestRank, pairedBootstrap, seedFrom } from './statistics.js';
 
 let seq = 0;
 function record(
@@ -27,16 +27,17 @@ function record(
   };
 }
 
-describe('quantile', () => {
-  it("interpolates between the two nearest order statistics (type 7, numpy's default)", () => {
-    // numpy.percentile([100, 200, 300, 400, 1000], [50, 95]) → [300, 880].
-    const sorted = [100, 200, 300, 400, 1000];
-    expect(quantile(sorted, 0.5)).toBe(300);
-    expect(quantile(sorted, 0.95)).toBeCloseTo(880, 9);
-    expect(quantile(sorted, 0)).toBe(100);
-    expect(quantile(sorted, 1)).toBe(1000);
-    expect(quantile([7], 0.95)).toBe(7);
-    expect(quantile([], 0.5)).toBeNaN();
+describe('nearestRank', () => {
+  it('gives the value of rank ⌈q · n⌉, as numpy\'s percentile with method="inverted_cdf" does', () => {
+    // numpy.percentile(x, [50, 95], method="inverted_cdf") gives each pair below.
+    const twenty = Array.from({ length: 20 }, (_, i) => 10 * (i + 1));
+    expect([nearestRank(twenty, 0.5), nearestRank(twenty, 0.95)]).toEqual([100, 190]);
+    const five = [100, 200, 300, 400, 1000];
+    expect([nearestRank(five, 0.5), nearestRank(five, 0.95)]).toEqual([300, 1000]);
+    expect([nearestRank([380, 412.5], 0.5), nearestRank([380, 412.5], 0.95)]).toEqual([380, 412.5]);
+    expect([nearestRank(five, 0), nearestRank(five, 1)]).toEqual([100, 1000]);
+    expect(nearestRank([7], 0.95)).toBe(7);
+    expect(nearestRank([], 0.5)).toBeNaN();
   });
 });
 
@@ -57,7 +58,7 @@ describe('exactRunMeasures', () => {
     records.push(record('r', 'unmeasured', {}, null));
     records.push(record('r', 'judge only', {}, { evaluators: { judge: { cost: 0.125 } } }));
     expect(exactRunMeasures(records)).toEqual({
-      latency: { n: 5, meanMs: 400, p50Ms: 300, p95Ms: expect.closeTo(880, 9), maxMs: 1000 },
+      latency: { n: 5, meanMs: 400, p50Ms: 300, p95Ms: 1000, maxMs: 1000 },
       // 12 (10 + 2) from the task, 7 from the judge, per measured result.
       tokens: { n: 5, inputTokens: 50, outputTokens: 10, totalTokens: 95 },
       cost: { n: 6, total: 5 * 0.75 + 0.125 },

@@ -4,13 +4,13 @@
  */
 import { costOf, latencyOf, tokensOf } from '../tracker/measures.js';
 import type { ResultRecord, RunMeasures } from '../types.js';
-import { quantile } from './statistics.js';
+import { nearestRank } from './statistics.js';
 import type { PairedDifference, Pairs } from './statistics.js';
 
 /**
  * A run's measures from its results, in the shape of {@link RunMeasures}, with p50 and p95 of the
- * task's latency computed exactly ({@link quantile}: linear interpolation between order
- * statistics) rather than from the summary's sketch. `null` when no result recorded any.
+ * task's latency exact ({@link nearestRank}, the definition the summary's sketch approximates
+ * within 1%). `null` when no result recorded any.
  */
 export function exactRunMeasures(
   records: readonly Pick<ResultRecord, 'measures'>[],
@@ -49,8 +49,8 @@ export function exactRunMeasures(
         : {
             n: sorted.length,
             meanMs: latencySum / sorted.length,
-            p50Ms: quantile(sorted, 0.5),
-            p95Ms: quantile(sorted, 0.95),
+            p50Ms: nearestRank(sorted, 0.5),
+            p95Ms: nearestRank(sorted, 0.95),
             maxMs: sorted[sorted.length - 1] as number,
           },
     tokens,

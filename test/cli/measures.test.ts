@@ -122,42 +122,34 @@ describe('latency, tokens and cost on the command line', () => {
         expect(listed.map((r) => [r.runId, r.measures])).toEqual(
           history.map((r) => [r.runId, r.measures]),
         );
-        expect(listed.map((r) => r.measures)).toEqual([
-          {
-            latency: {
-              n: 10,
-              meanMs: 450,
-              p50Ms: expect.closeTo(340, -1) as number,
-              p95Ms: expect.closeTo(1040, -1) as number,
-              maxMs: 1060,
-            },
-            tokens: { n: 10, inputTokens: 800, outputTokens: 100, totalTokens: 900 },
-            cost: { n: 10, total: 5 },
-          },
-          {
-            latency: {
-              n: 5,
-              meanMs: 400,
-              p50Ms: expect.closeTo(300, -1) as number,
-              p95Ms: expect.closeTo(400, -1) as number,
-              maxMs: 1000,
-            },
-            tokens: { n: 5, inputTokens: 750, outputTokens: 125, totalTokens: 875 },
-            cost: { n: 5, total: 3.75 },
-          },
+        const [cand, base, plain] = listed.map((r) => r.measures as RunMeasures);
+        expect([cand?.tokens, cand?.cost, base?.tokens, base?.cost, plain]).toEqual([
+          { n: 10, inputTokens: 800, outputTokens: 100, totalTokens: 900 },
+          { n: 10, total: 5 },
+          { n: 5, inputTokens: 750, outputTokens: 125, totalTokens: 875 },
+          { n: 5, total: 3.75 },
           null,
         ]);
+        expect(cand?.latency).toMatchObject({ n: 10, meanMs: 450, maxMs: 1060 });
+        expect(base?.latency).toMatchObject({ n: 5, meanMs: 400, maxMs: 1000 });
+        // The summary's quantiles are within 1% of the exact ones `show` gives below.
+        const near = (x: number | undefined, exact: number) =>
+          expect(Math.abs((x ?? NaN) / exact - 1)).toBeLessThanOrEqual(0.01);
+        near(cand?.latency?.p50Ms, 340);
+        near(cand?.latency?.p95Ms, 1060);
+        near(base?.latency?.p50Ms, 300);
+        near(base?.latency?.p95Ms, 1000);
 
-        // runs: a table of its own, "—" for the run that recorded nothing. The p95 is the
-        // summary's (a sketch): within 1% of the latency at rank floor(0.95 · (n − 1)).
+        // runs: a table of its own, "—" for the run that recorded nothing; the p95 is the
+        // summary's (a sketch).
         const runs = evaltrack('runs', '--store', where);
         expect(blocks(runs.stdout).slice(2)).toEqual([
-          "The task's latency over the results timed (mean, and p95 from the run's summary, within 1%);\n" +
+          "The task's latency over the results timed (mean; p95 by nearest rank, within 1%);\n" +
             'tokens and cost of the task and evaluators together:',
           '#  run    timed  mean ms  p95 ms  tokens  cost\n' +
             '-  -----  -----  -------  ------  ------  ----\n' +
-            '1  cand      10      450   1,043     900  5.00\n' +
-            '2  base       5      400     399     875  3.75\n' +
+            '1  cand      10      450   1,060     900  5.00\n' +
+            '2  base       5      400   1,000     875  3.75\n' +
             '3  plain      —        —       —       —     —\n',
         ]);
 
@@ -166,8 +158,8 @@ describe('latency, tokens and cost on the command line', () => {
         expect(show.code).toBe(0);
         expect(blocks(show.stdout).slice(0, 2)).toEqual([
           'cand on judge.aggregate_success: 10 results, 10 passed, 0 failed, 0 not scored, 0 evaluator errors\n' +
-            // 140 160 240 260 340 360 440 460 1040 1060: p50 (340 + 360) / 2, p95 1040 + 0.55 · 20.
-            'task latency over 10 results: mean 450 ms, p50 350 ms, p95 1,051 ms, max 1,060 ms (quantiles exact, interpolated)\n' +
+            // 140 160 240 260 340 360 440 460 1040 1060: p50 the 5th (⌈0.5 · 10⌉), p95 the 10th.
+            'task latency over 10 results: mean 450 ms, p50 340 ms, p95 1,060 ms, max 1,060 ms (p50 and p95 by nearest rank, exact)\n' +
             'tokens over 10 results: 900 (800 input, 100 output)\n' +
             'cost over 10 results: 5.00',
           'sample  trial  input       judge.aggregate_score  pass  latency ms   cost\n' +
@@ -190,8 +182,8 @@ describe('latency, tokens and cost on the command line', () => {
           results: ResultRecord[];
         };
         expect(shownBase.measures).toEqual({
-          // 100 200 300 400 1000: p95 at position 0.95 · 4 = 3.8, 400 + 0.8 · 600.
-          latency: { n: 5, meanMs: 400, p50Ms: 300, p95Ms: expect.closeTo(880, 9), maxMs: 1000 },
+          // 100 200 300 400 1000: p50 the 3rd (⌈0.5 · 5⌉), p95 the 5th (⌈0.95 · 5⌉).
+          latency: { n: 5, meanMs: 400, p50Ms: 300, p95Ms: 1000, maxMs: 1000 },
           tokens: { n: 5, inputTokens: 750, outputTokens: 125, totalTokens: 875 },
           cost: { n: 5, total: 3.75 },
         });
@@ -240,8 +232,8 @@ describe('latency, tokens and cost on the command line', () => {
         expect(cmp.runMeasures.candidate?.latency).toEqual({
           n: 10,
           meanMs: 450,
-          p50Ms: 350,
-          p95Ms: expect.closeTo(1051, 9),
+          p50Ms: 340,
+          p95Ms: 1060,
           maxMs: 1060,
         });
         // Only one run recorded them: said, not compared.
@@ -260,29 +252,29 @@ describe('latency, tokens and cost on the command line', () => {
           difference: null,
         });
 
-        // gate: total cost 5 and p95 1051 ms, checked against the limits, each with its figure.
+        // gate: total cost 5 and p95 1060 ms, checked against the limits, each with its figure.
         const gate = (...args: string[]) =>
           evaltrack('gate', 'base', 'cand', '--store', where, ...args);
-        const passed = gate('--max-cost', '5', '--max-p95-latency', '1051');
+        const passed = gate('--max-cost', '5', '--max-p95-latency', '1060');
         expect([passed.code, blocks(passed.stdout).slice(0, 2)]).toEqual([
           0,
           [
             'gate passed on judge.aggregate_success',
             'checks on cand:\n' +
               '  total cost: 5 over 10 of 10 results, at most 5: pass\n' +
-              '  p95 task latency: 1051 ms over 10 of 10 results, at most 1051 ms: pass',
+              '  p95 task latency: 1060 ms over 10 of 10 results, at most 1060 ms: pass',
           ],
         ]);
-        const failed = gate('--max-cost', '4.99', '--max-p95-latency', '1050.5');
+        const failed = gate('--max-cost', '4.99', '--max-p95-latency', '1059.5');
         expect([failed.code, blocks(failed.stdout).slice(0, 2)]).toEqual([
           1,
           [
             'gate failed on judge.aggregate_success:\n' +
               '- total cost of cand is 5 over 10 of 10 results, above 4.99\n' +
-              '- p95 task latency of cand is 1051 ms over 10 of 10 results, above 1050.5 ms',
+              '- p95 task latency of cand is 1060 ms over 10 of 10 results, above 1059.5 ms',
             'checks on cand:\n' +
               '  total cost: 5 over 10 of 10 results, at most 4.99: FAIL\n' +
-              '  p95 task latency: 1051 ms over 10 of 10 results, at most 1050.5 ms: FAIL',
+              '  p95 task latency: 1060 ms over 10 of 10 results, at most 1059.5 ms: FAIL',
           ],
         ]);
         const json = JSON.parse(gate('--max-cost', '4.99', '--json').stdout) as {
@@ -362,6 +354,41 @@ describe('latency, tokens and cost on the command line', () => {
       'checks on cand:\n  total cost: 0.3 over 2 of 2 results, at most 0.3: pass',
     ]);
     expect(gate('0.2999').code).toBe(1);
+  });
+
+  it('gives p95 by nearest rank: of 20 latencies the 19th, in show, gate and (within 1%) runs', async () => {
+    using dir = tempDir();
+    const store = await openStore(`sqlite:${join(dir.path, 'db.sqlite')}`, 'p');
+    const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+    // 20 results in an order of their own; sorted, they are 50, 100, …, 1000 ms.
+    const latencies = ids.map((i) => 50 * ((i * 7) % 20 || 20));
+    expect([...latencies].sort((a, b) => a - b)).toEqual(ids.map((i) => 50 * i));
+    await logRun(
+      store,
+      'base',
+      ids,
+      latencies.map((latencyMs) => ({ task: { latencyMs } })),
+    );
+    await logRun(
+      store,
+      'cand',
+      ids,
+      latencies.map((latencyMs) => ({ task: { latencyMs } })),
+    );
+    await store.close();
+    const where = `sqlite:${join(dir.path, 'db.sqlite')}`;
+    expect(evaltrack('show', 'cand', '--store', where).stdout.split('\n')[1]).toBe(
+      'task latency over 20 results: mean 525 ms, p50 500 ms, p95 950 ms, max 1,000 ms (p50 and p95 by nearest rank, exact)',
+    );
+    const gate = (limit: string) =>
+      evaltrack('gate', 'base', 'cand', '--max-p95-latency', limit, '--store', where);
+    expect([gate('950').code, gate('949.9').code]).toEqual([0, 1]);
+    const [summary] = JSON.parse(evaltrack('runs', '--json', '--store', where).stdout) as {
+      measures: RunMeasures;
+    }[];
+    expect(Math.abs((summary?.measures?.latency?.p95Ms ?? NaN) / 950 - 1)).toBeLessThanOrEqual(
+      0.01,
+    );
   });
 
   it('pairs latency by sample, trials averaged first, with the bootstrap of the metrics', async () => {

@@ -102,7 +102,7 @@ export const runsCommand: Command = {
  */
 function measuresTable(shown: readonly { run: RunSummary }[]): string {
   return (
-    "The task's latency over the results timed (mean, and p95 from the run's summary, within 1%);\n" +
+    "The task's latency over the results timed (mean; p95 by nearest rank, within 1%);\n" +
     'tokens and cost of the task and evaluators together:\n\n' +
     renderTable(
       ['#', 'run', 'timed', 'mean ms', 'p95 ms', 'tokens', 'cost'],

@@ -154,7 +154,7 @@ function repetitionStats(
 
 /**
  * The run's latency, tokens and cost, one line each, over every result of the run (whatever is
- * filtered): p50 and p95 exact, interpolated between the two nearest latencies (as numpy does).
+ * filtered); p50 and p95 exact, by nearest rank (the summary's definition, without its 1%).
  */
 function describeMeasures(m: RunMeasures | null): string {
   if (m === null) return '';
@@ -163,7 +163,7 @@ function describeMeasures(m: RunMeasures | null): string {
     const l = m.latency;
     lines.push(
       `task latency over ${l.n} results: mean ${ms(l.meanMs)} ms, p50 ${ms(l.p50Ms)} ms, ` +
-        `p95 ${ms(l.p95Ms)} ms, max ${ms(l.maxMs)} ms (quantiles exact, interpolated)`,
+        `p95 ${ms(l.p95Ms)} ms, max ${ms(l.maxMs)} ms (p50 and p95 by nearest rank, exact)`,
     );
   }
   if (m.tokens) {
