@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { openTracker } from 'evaltrack';
 import type { BaseExperimentTracker, ResultRecord, RunSummary } from 'evaltrack';
-import { openStore } from '../../dist/cli/open-store.js';
 import { newSchema, postgresUrl, withSchema } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -110,7 +110,7 @@ describe('latency, tokens and cost on the command line', () => {
           sqlite: `sqlite:${join(dir.path, 'db.sqlite')}`,
           postgres: withSchema(pgUrl ?? '', newSchema('measures')),
         }[kind];
-        const store = await openStore(where, 'p');
+        const store = await openTracker('p', { store: where });
         await measuredRuns(store);
         const history = await store.getExperimentHistory();
         await store.close();
@@ -314,7 +314,7 @@ describe('latency, tokens and cost on the command line', () => {
 
   it('refuses a limit that is not a number >= 0 (exit 2), before anything is compared', async () => {
     using dir = tempDir();
-    const store = await openStore(dir.path, 'p');
+    const store = await openTracker('p', { store: dir.path });
     await measuredRuns(store);
     await store.close();
     const cases: [string[], string][] = [
@@ -341,7 +341,7 @@ describe('latency, tokens and cost on the command line', () => {
 
   it('counts a cost at its limit as within it, whatever binary floating point makes of the sum', async () => {
     using dir = tempDir();
-    const store = await openStore(dir.path, 'p');
+    const store = await openTracker('p', { store: dir.path });
     // 0.1 + 0.2 is 0.30000000000000004 in binary floating point.
     const costs = [{ task: { cost: 0.1 } }, { task: { cost: 0.2 } }];
     await logRun(store, 'base', [1, 2], costs);
@@ -358,7 +358,7 @@ describe('latency, tokens and cost on the command line', () => {
 
   it('gives p95 by nearest rank: of 20 latencies the 19th, in show, gate and (within 1%) runs', async () => {
     using dir = tempDir();
-    const store = await openStore(`sqlite:${join(dir.path, 'db.sqlite')}`, 'p');
+    const store = await openTracker('p', { store: `sqlite:${join(dir.path, 'db.sqlite')}` });
     const ids = Array.from({ length: 20 }, (_, i) => i + 1);
     // 20 results in an order of their own; sorted, they are 50, 100, …, 1000 ms.
     const latencies = ids.map((i) => 50 * ((i * 7) % 20 || 20));
@@ -393,7 +393,7 @@ describe('latency, tokens and cost on the command line', () => {
 
   it('pairs latency by sample, trials averaged first, with the bootstrap of the metrics', async () => {
     using dir = tempDir();
-    const store = await openStore(`sqlite:${join(dir.path, 'db.sqlite')}`, 'p');
+    const store = await openTracker('p', { store: `sqlite:${join(dir.path, 'db.sqlite')}` });
     // Two samples, differences 0 and 100 ms: resampled means are 0, 50 and 100 with chances 1/4,
     // 1/2 and 1/4, so of 2,000 draws far more than 50 are 0 and far more than 50 are 100: the
     // 2.5th percentile is 0 and the 97.5th is 100, whatever the seed.
