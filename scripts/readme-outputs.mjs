@@ -11,12 +11,20 @@
 // line `<!-- readme-outputs: npm start -->` (what the quickstart prints). They are produced in a new
 // temporary folder: first `node examples/quickstart.mjs --fixed-run-ids` (run ids made from the model
 // names, so that `compare`'s bootstrap, seeded from the run ids, gives the same figures every time),
-// then each command, in README order, with the built `dist/cli/bin.js` as `evaltrack` on PATH and
-// NO_COLOR=1. The only part that still changes from one run to the next is the time: timestamps
+// then each command, in README order, with the built `dist/cli/bin.js` as `evaltrack` on PATH,
+// the repository's `examples` linked into the folder, and NO_COLOR=1. The only part that still changes from one run to the next is the time: timestamps
 // (`2026-11-29T10:55:35.105Z`) are compared as `<time>`, and --write keeps those of the run it made.
 // Needs `npm run build` first.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +74,8 @@ export function produce(readme) {
     const cli = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).bin.evaltrack;
     writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, cli)}" "$@"\n`);
     chmodSync(shim, 0o755);
+    // `node examples/…` in a block runs the repository's example, as from its root.
+    symlinkSync(join(ROOT, 'examples'), join(dir, 'examples'));
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
     delete env.EVALTRACK_STORE;
     delete env.FORCE_COLOR;

@@ -1,14 +1,23 @@
 /** The comparison of two runs named on the command line, as `compare` and `gate` make it. */
 import { assertComparable, compareRuns } from '../stats/compare-runs.js';
 import type { RunComparison } from '../stats/compare-runs.js';
+import { exactRunMeasures } from '../stats/measure-stats.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import type { RunMeasures } from '../types.js';
 import { chooseMetric } from './choose-metric.js';
 import { UsageError, bare } from './command.js';
 import type { Context } from './command.js';
 import { findRun, runRecords } from './find-run.js';
 
 /** A comparison, with the ids of the two runs the names resolved to. */
-export type NamedRunComparison = RunComparison & { baselineRun: string; candidateRun: string };
+export type NamedRunComparison = RunComparison & {
+  baselineRun: string;
+  candidateRun: string;
+  /** Results in each run. */
+  resultCounts: { baseline: number; candidate: number };
+  /** Each run's latency (p50 and p95 exact), tokens and cost, from its results. */
+  runMeasures: { baseline: RunMeasures | null; candidate: RunMeasures | null };
+};
 
 /**
  * Compares the runs named by the two positionals (baseline, candidate) on the metric
@@ -39,5 +48,7 @@ export async function compareNamedRuns(
     baselineRun: baselineId,
     candidateRun: candidateId,
     ...compareRuns(baseline, candidate, { metric }),
+    resultCounts: { baseline: baseline.length, candidate: candidate.length },
+    runMeasures: { baseline: exactRunMeasures(baseline), candidate: exactRunMeasures(candidate) },
   };
 }

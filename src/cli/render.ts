@@ -44,7 +44,7 @@ export function renderTable(
   const widths = headers.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
   const numeric = headers.map(
     (_, i) =>
-      rows.length > 0 && rows.every((r) => /^[-+]?[\d.,%]+( \[.*\])?$|^-$/.test(r[i] ?? '')),
+      rows.length > 0 && rows.every((r) => /^[-+]?[\d.,%]+( \[.*\])?$|^[-—]$/.test(r[i] ?? '')),
   );
   const line = (cells: readonly string[]): string =>
     cells
@@ -75,3 +75,40 @@ export const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x
 /** A 95% interval as ` [low, high]` after its estimate (`pct` by default), or nothing. */
 export const interval = (i: { low: number; high: number } | null, f = pct): string =>
   i === null ? '' : ` [${f(i.low)}, ${f(i.high)}]`;
+
+/** What a run or a result did not record (a latency, a cost): not the `-` of a missing score. */
+export const NONE = '—';
+
+const formats = new Map<string, Intl.NumberFormat>();
+const format = (options: Intl.NumberFormatOptions): Intl.NumberFormat => {
+  const key = JSON.stringify(options);
+  let f = formats.get(key);
+  if (!f)
+    formats.set(key, (f = new Intl.NumberFormat('en-US', { signDisplay: 'negative', ...options })));
+  return f;
+};
+
+/** Milliseconds: whole ones with thousands separators, a tenth below 10 ms; `—` for none. */
+export const ms = (x: number | null | undefined): string => {
+  if (x === null || x === undefined || !Number.isFinite(x)) return NONE;
+  const digits = Math.abs(x) < 10 ? 1 : 0;
+  return format({ minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);
+};
+
+/**
+ * Money, in the unit it was logged in: cents from 1 on (`1,234.50`), 3 significant digits below
+ * (`0.0120`), so a per-sample cost of a fraction of a cent still reads; `—` for none.
+ */
+export const money = (x: number | null | undefined): string => {
+  if (x === null || x === undefined || !Number.isFinite(x)) return NONE;
+  return Math.abs(x) >= 1
+    ? format({ minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(x)
+    : format({ minimumSignificantDigits: 3, maximumSignificantDigits: 3 }).format(x);
+};
+
+/** A count with thousands separators (tokens); `—` for none. */
+export const count = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? NONE : format({}).format(x);
+
+/** A figure a gate compares with its limit, to 10 significant digits (`0.3`, not `0.30000000000000004`). */
+export const exact = (x: number): string => String(Number(x.toPrecision(10)));

@@ -101,6 +101,15 @@ function parseCommandArgs(command: Command, args: readonly string[]) {
     parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (e) {
     const flag = /'(-[^' ]+)/.exec(bare(e))?.[1];
+    // `--max-cost -1`: Node reads a value that starts with a dash as a missing value.
+    const dashed = tokens.find(
+      (t) => t.kind === 'option' && t.rawName === flag && t.value?.startsWith('-'),
+    );
+    if (flag && dashed?.kind === 'option' && /ambiguous/.test(bare(e))) {
+      throw new UsageError(
+        `${flag} needs a value; ${JSON.stringify(dashed.value)} reads as an option (write ${flag}=${dashed.value ?? ''} if it is the value)`,
+      );
+    }
     throw new UsageError(
       (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag
         ? options[flag.replace(/^-+/, '')]?.type === 'boolean'

@@ -9,6 +9,8 @@ import { EvaltrackError } from '../errors.js';
 import { isPassFail, majorityPassed, outcomeOf, resultError } from '../tracker/sample-outcome.js';
 import { sampleField, sampleTexts } from '../tracker/sample-texts.js';
 import type { ResultRecord, RunSummary } from '../types.js';
+import { compareMeasures, pairMeasures } from './measure-stats.js';
+import type { MeasureComparisons } from './measure-stats.js';
 import { mcnemarExact, pairedBootstrap, pairedBootstraps, seedFrom } from './statistics.js';
 import type { McNemar, PairedDifference, Pairs } from './statistics.js';
 
@@ -67,6 +69,8 @@ export interface RunComparison {
   improvements: SampleChange[];
   /** Paired samples with a verdict in both runs that did not change. */
   unchanged: number;
+  /** The task's latency (ms) and each sample's cost, compared when both runs recorded them. */
+  measures: MeasureComparisons;
 }
 
 interface SampleValues {
@@ -172,10 +176,13 @@ export function compareRuns(
     }
     if (b.length > 0) paired.push({ metric: name, binary, baseline: b, candidate: c });
   }
-  // Metrics every shared sample has (the usual case) share one set of bootstrap draws; the same
-  // seed makes each interval what it would be on its own.
+  const measurePairs = pairMeasures(baseline, candidate, shared);
+  // Metrics (and measures) every shared sample has (the usual case) share one set of bootstrap
+  // draws; the same seed makes each interval what it would be on its own.
   const bootstrap = { seed, ...(options.resamples ? { resamples: options.resamples } : {}) };
-  const complete = paired.filter((p) => p.baseline.length === shared.length);
+  const complete = [...paired, ...measurePairs.pairs].filter(
+    (p) => p.baseline.length === shared.length,
+  );
   const differences = new Map(
     pairedBootstraps(complete, bootstrap).map((d, i) => [complete[i], d] as const),
   );
@@ -238,6 +245,10 @@ export function compareRuns(
     regressions,
     improvements,
     unchanged,
+    measures: compareMeasures(
+      measurePairs,
+      (p) => differences.get(p) ?? pairedBootstrap(p.baseline, p.candidate, bootstrap),
+    ),
   };
 }
 

@@ -68,7 +68,10 @@ export function seedFrom(text: string): number {
   return h >>> 0;
 }
 
-/** The q-quantile of sorted values, by linear interpolation (numpy's default). */
+/**
+ * The q-quantile of sorted values, by linear interpolation (numpy's default): for the percentiles
+ * of a bootstrap, whose thousands of resampled means leave no gap worth speaking of.
+ */
 function quantile(sorted: ArrayLike<number>, q: number): number {
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
@@ -76,6 +79,18 @@ function quantile(sorted: ArrayLike<number>, q: number): number {
   const a = sorted[lo] as number;
   const b = sorted[hi] as number;
   return a + (b - a) * (pos - lo);
+}
+
+/**
+ * The q-quantile of sorted values by nearest rank: the value of rank ⌈q · n⌉, counted from 1
+ * (numpy's `method="inverted_cdf"`; Hyndman & Fan's type 1). It is always one of the values, the
+ * way latency percentiles are given (the p95 of 20 latencies is the 19th: 19 of the 20 took at
+ * most that long), and what a run's summary approximates from its sketch. `NaN` for no values.
+ */
+export function nearestRank(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1] as number;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;

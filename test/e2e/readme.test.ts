@@ -240,4 +240,5 @@ describe('README.md', () => {
 const OUTPUT_BLOCKS = [
   'npm start',
   'evaltrack runs && evaltrack show latest --failures && evaltrack compare latest~1 latest && evaltrack gate latest~1 latest --max-regressions 0 --no-significant-drop; echo "exit code $?"',
+  'node examples/measured-runs.mjs && evaltrack runs --store measured && evaltrack show latest --failures --columns generation.aggregate_score --store measured && evaltrack compare latest~1 latest --store measured | head -n 15 && evaltrack gate latest~1 latest --max-cost 0.04 --max-p95-latency 3000 --store measured; echo "exit code $?"',
 ];

@@ -1,7 +1,8 @@
 import type { Command } from '../command.js';
 import { compareNamedRuns } from '../compare-named-runs.js';
 import { describeComparison } from '../describe-comparison.js';
-import { interval, num, renderTable, shorten, visible } from '../render.js';
+import type { MeasureComparison } from '../../stats/measure-stats.js';
+import { interval, money, ms, num, renderTable, shorten, visible } from '../render.js';
 
 /** `evaltrack compare`: a candidate run against a baseline, sample by sample. */
 export const compareCommand: Command = {
@@ -34,6 +35,7 @@ export const compareCommand: Command = {
         ]),
       ),
     );
+    io.stdout.write(describeMeasureDifferences(cmp.measures));
     io.stdout.write(`\n${describeComparison(cmp, style)}`);
     for (const r of cmp.regressions) {
       io.stdout.write(
@@ -43,3 +45,52 @@ export const compareCommand: Command = {
     return 0;
   },
 };
+
+const MEASURES = [
+  { key: 'latencyMs', label: 'task latency, ms', what: 'task latency', f: ms },
+  { key: 'cost', label: 'cost', what: 'cost', f: money },
+] as const;
+
+/**
+ * The mean task latency and mean cost per sample of both runs, with the paired difference and its
+ * interval, when both runs recorded them; a line saying why when only one did.
+ */
+function describeMeasureDifferences(
+  measures: Record<(typeof MEASURES)[number]['key'], MeasureComparison>,
+): string {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const { key, label, what, f } of MEASURES) {
+    const m = measures[key];
+    const { baseline, candidate } = m.recorded;
+    if (baseline === 0 && candidate === 0) continue;
+    if (m.difference === null) {
+      const [has, hasNot] = baseline > 0 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
+      notes.push(
+        `${what} not compared: the ${has} recorded it (${Math.max(baseline, candidate)} results), the ${hasNot} did not`,
+      );
+    } else if (m.difference.n === 0) {
+      notes.push(`${what} not compared: no sample in both runs has it in both`);
+    } else {
+      const d = m.difference;
+      rows.push([
+        label,
+        String(d.n),
+        f(m.baselineMean),
+        f(m.candidateMean),
+        `${f(d.mean)}${interval(d.interval, f)}`,
+      ]);
+    }
+  }
+  if (rows.length === 0 && notes.length === 0) return '';
+  return (
+    '\n' +
+    (rows.length > 0
+      ? renderTable(
+          ['per sample (mean)', 'samples', 'baseline', 'candidate', 'difference [95% CI]'],
+          rows,
+        )
+      : '') +
+    notes.map((n) => `${n}\n`).join('')
+  );
+}

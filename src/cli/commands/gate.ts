@@ -4,7 +4,7 @@ import type { Command } from '../command.js';
 import { compareNamedRuns } from '../compare-named-runs.js';
 import { describeComparison } from '../describe-comparison.js';
 import { findRun } from '../find-run.js';
-import { interval, num, shorten, visible } from '../render.js';
+import { exact, interval, num, shorten, visible } from '../render.js';
 import { wholeNumber } from '../whole-number.js';
 
 /** `evaltrack gate`: exit 1 when the candidate breaks a rule against the baseline (for CI). */
@@ -12,7 +12,7 @@ export const gateCommand: Command = {
   name: 'gate',
   summary: 'exit 1 when the candidate breaks a rule against the baseline (for CI)',
   usage:
-    'evaltrack gate <baseline> <candidate> [--dataset NAME] [--metric COLUMN] [--max-regressions N] [--min-score [COLUMN=]X ...] [--no-significant-drop] [--max-missing N] [--max-errors N] [--max-unscored N] [--allow-changed-inputs] [--allow-different-datasets]',
+    'evaltrack gate <baseline> <candidate> [--dataset NAME] [--metric COLUMN] [--max-regressions N] [--min-score [COLUMN=]X ...] [--no-significant-drop] [--max-missing N] [--max-errors N] [--max-unscored N] [--max-cost X] [--max-p95-latency MS] [--allow-changed-inputs] [--allow-different-datasets]',
   example: 'evaltrack gate main-baseline latest --max-regressions 0 --no-significant-drop',
   args: [2, 2],
   options: {
@@ -24,6 +24,8 @@ export const gateCommand: Command = {
     'max-missing': { type: 'string' },
     'max-errors': { type: 'string' },
     'max-unscored': { type: 'string' },
+    'max-cost': { type: 'string' },
+    'max-p95-latency': { type: 'string' },
     'allow-changed-inputs': { type: 'boolean' },
     'allow-different-datasets': { type: 'boolean' },
   },
@@ -38,6 +40,8 @@ export const gateCommand: Command = {
     const minScores = ((values['min-score'] as unknown as string[] | undefined) ?? []).map(
       parseMinScore,
     );
+    const maxCost = amount(values['max-cost'], '--max-cost');
+    const maxP95 = amount(values['max-p95-latency'], '--max-p95-latency');
     const cmp = await compareNamedRuns(tracker, positionals, values);
     const candidateId = cmp.candidateRun;
     const failures: string[] = [];
@@ -110,15 +114,60 @@ export const gateCommand: Command = {
         );
       }
     }
+    // Cost and latency limits, on the candidate's results (p95 exact, as `show` computes it).
+    const checks: Check[] = [];
+    const measured = cmp.runMeasures.candidate;
+    const results = cmp.resultCounts.candidate;
+    if (maxCost !== null) {
+      const cost = measured?.cost ?? null;
+      checks.push({
+        check: 'max-cost',
+        limit: maxCost,
+        value: cost?.total ?? null,
+        n: cost?.n ?? 0,
+        results,
+        passed: cost !== null && !above(cost.total, maxCost),
+      });
+    }
+    if (maxP95 !== null) {
+      const latency = measured?.latency ?? null;
+      checks.push({
+        check: 'max-p95-latency',
+        limit: maxP95,
+        value: latency?.p95Ms ?? null,
+        n: latency?.n ?? 0,
+        results,
+        passed: latency !== null && !above(latency.p95Ms, maxP95),
+      });
+    }
+    for (const c of checks) {
+      const { what, measure, unit } = CHECKS[c.check];
+      if (c.value === null) {
+        failures.push(
+          `${candidateId} recorded no ${measure} in its ${results} results: --${c.check} ${exact(c.limit)} cannot be checked`,
+        );
+      } else if (!c.passed) {
+        failures.push(
+          `${what} of ${candidateId} is ${exact(c.value)}${unit} over ${c.n} of ${results} results, above ${exact(c.limit)}${unit}`,
+        );
+      }
+    }
     if (json) {
       io.stdout.write(
-        `${JSON.stringify({ passed: failures.length === 0, metric: cmp.metric, failures, comparison: cmp })}\n`,
+        `${JSON.stringify({
+          passed: failures.length === 0,
+          metric: cmp.metric,
+          failures,
+          checks,
+          comparison: cmp,
+        })}\n`,
       );
     } else {
       io.stdout.write(
         (failures.length === 0
           ? `gate passed on ${visible(cmp.metric)}\n`
           : `gate failed on ${visible(cmp.metric)}:\n${failures.map((f) => `- ${visible(f)}\n`).join('')}`) +
+          describeChecks(candidateId, checks) +
           `\n${describeComparison(cmp, style)}`,
       );
     }
@@ -137,4 +186,51 @@ function parseMinScore(rule: string): { metric: string | null; min: number } {
     );
   }
   return { metric, min: Number(text) };
+}
+
+const CHECKS = {
+  'max-cost': { what: 'total cost', measure: 'cost', unit: '' },
+  'max-p95-latency': { what: 'p95 task latency', measure: 'task latency', unit: ' ms' },
+} as const;
+
+/** A limit on the candidate's cost or latency, with its figure. */
+interface Check {
+  /** The flag that set it. */
+  check: keyof typeof CHECKS;
+  limit: number;
+  /** The candidate's figure; `null` when it recorded none. */
+  value: number | null;
+  /** Results that recorded it, of `results`. */
+  n: number;
+  results: number;
+  passed: boolean;
+}
+
+/**
+ * Whether `value` is above `limit`. A sum of costs logged as decimals is off in its last binary
+ * digits (0.1 + 0.2 is 0.30000000000000004): within a billionth of the limit counts as at it.
+ */
+const above = (value: number, limit: number): boolean => value > limit + Math.abs(limit) * 1e-9;
+
+/** Each cost and latency check with its figure, passed or not. */
+function describeChecks(candidateId: string, checks: readonly Check[]): string {
+  if (checks.length === 0) return '';
+  const lines = checks.map((c) => {
+    const { what, unit } = CHECKS[c.check];
+    const figure =
+      c.value === null
+        ? 'not recorded'
+        : `${exact(c.value)}${unit} over ${c.n} of ${c.results} results`;
+    return `  ${what}: ${figure}, at most ${exact(c.limit)}${unit}: ${c.passed ? 'pass' : 'FAIL'}\n`;
+  });
+  return `\nchecks on ${visible(candidateId)}:\n${lines.join('')}`;
+}
+
+/** A limit from a flag: a number >= 0 (`''`, `-1`, `1e`, `Infinity` are refused); `null` when absent. */
+function amount(value: string | boolean | undefined, flag: string): number | null {
+  if (value === undefined) return null;
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (!/^(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) || !Number.isFinite(Number(text)))
+    throw new UsageError(`${flag} must be a number >= 0, got ${JSON.stringify(value)}`);
+  return Number(text);
 }

@@ -4,7 +4,7 @@ import type { RunSummary } from '../../types.js';
 import { optionalMetric } from '../choose-metric.js';
 import { UsageError } from '../command.js';
 import type { Command } from '../command.js';
-import { interval, num, pct, renderTable, visible } from '../render.js';
+import { NONE, count, interval, money, ms, num, pct, renderTable, visible } from '../render.js';
 import { wholeNumber } from '../whole-number.js';
 
 /** `evaltrack runs` (alias `leaderboard`): one row per run, with 95% intervals. */
@@ -90,6 +90,34 @@ export const runsCommand: Command = {
         ]),
       ),
     );
+    if (shown.some(({ run }) => run.measures !== null))
+      io.stdout.write(`\n${measuresTable(shown)}`);
     return 0;
   },
 };
+
+/**
+ * The runs' latency, tokens and cost, from their summaries (no result is read), as a table of its
+ * own under the leaderboard, so that each stays readable at 100 columns.
+ */
+function measuresTable(shown: readonly { run: RunSummary }[]): string {
+  return (
+    "The task's latency over the results timed (mean; p95 by nearest rank, within 1%);\n" +
+    'tokens and cost of the task and evaluators together:\n\n' +
+    renderTable(
+      ['#', 'run', 'timed', 'mean ms', 'p95 ms', 'tokens', 'cost'],
+      shown.map(({ run }, i) => {
+        const m = run.measures;
+        return [
+          String(i + 1),
+          run.runId,
+          m?.latency ? String(m.latency.n) : NONE,
+          ms(m?.latency?.meanMs),
+          ms(m?.latency?.p95Ms),
+          count(m?.tokens?.totalTokens),
+          money(m?.cost?.total),
+        ];
+      }),
+    )
+  );
+}

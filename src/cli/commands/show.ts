@@ -1,12 +1,14 @@
+import { exactRunMeasures } from '../../stats/measure-stats.js';
 import { passAtK } from '../../stats/statistics.js';
+import { costOf, latencyOf } from '../../tracker/measures.js';
 import { isPassFail, outcomeOf, resultError } from '../../tracker/sample-outcome.js';
 import { sampleField } from '../../tracker/sample-texts.js';
-import type { ResultRecord } from '../../types.js';
+import type { ResultRecord, RunMeasures } from '../../types.js';
 import { chooseMetric } from '../choose-metric.js';
 import { UsageError } from '../command.js';
 import type { Command } from '../command.js';
 import { findRun, runRecords } from '../find-run.js';
-import { num, renderTable, shorten, visible } from '../render.js';
+import { NONE, count, money, ms, num, renderTable, shorten, visible } from '../render.js';
 
 /** `evaltrack show`: one run's samples, with scores and pass/fail on one metric. */
 export const showCommand: Command = {
@@ -61,11 +63,17 @@ export const showCommand: Command = {
       else if (o.passed === false) tally.failed++;
       else tally.unscored++;
     }
+    // Latency and cost columns when the run recorded them; the trial when a sample ran several times.
+    const measures = exactRunMeasures(all);
+    const timed = Boolean(measures?.latency);
+    const costed = Boolean(measures?.cost);
+    const trials = new Set(all.map((r) => r.sampleId)).size < all.length;
     if (json) {
       io.stdout.write(
         `${JSON.stringify({
           metric,
           counts: { results: all.length, ...tally },
+          measures,
           results: records.map((r) => ({ ...r, ...outcome(r) })),
           repetitions,
         })}\n`,
@@ -74,21 +82,32 @@ export const showCommand: Command = {
     }
     io.stdout.write(
       `${visible(runId)} on ${visible(metric)}: ${all.length} results, ${tally.passed} passed, ${tally.failed} failed, ` +
-        `${tally.unscored} not scored, ${tally.errors} evaluator errors\n\n`,
+        `${tally.unscored} not scored, ${tally.errors} evaluator errors\n${describeMeasures(measures)}\n`,
     );
     io.stdout.write(
       renderTable(
-        ['sample', 'input', ...columns, 'pass'],
+        [
+          'sample',
+          ...(trials ? ['trial'] : []),
+          'input',
+          ...columns,
+          'pass',
+          ...(timed ? ['latency ms'] : []),
+          ...(costed ? ['cost'] : []),
+        ],
         records.map((r) => {
           const o = outcome(r);
           return [
             r.sampleId,
+            ...(trials ? [r.measures?.trial === undefined ? NONE : String(r.measures.trial)] : []),
             shorten(sampleField(r.data, 'input'), 40),
             ...columns.map((c) => {
               const v = r.values[c];
               return typeof v === 'number' ? num(v) : v === undefined ? '-' : String(v);
             }),
             o.error !== null ? 'ERROR' : o.passed === null ? '-' : o.passed ? 'pass' : 'FAIL',
+            ...(timed ? [ms(latencyOf(r.measures))] : []),
+            ...(costed ? [money(costOf(r.measures))] : []),
           ];
         }),
       ),
@@ -131,4 +150,31 @@ function repetitionStats(
     passAtN: mean((t) => passAtK(t.n, t.c, t.n).passAt),
     passPowN: mean((t) => passAtK(t.n, t.c, t.n).passPow),
   };
+}
+
+/**
+ * The run's latency, tokens and cost, one line each, over every result of the run (whatever is
+ * filtered); p50 and p95 exact, by nearest rank (the summary's definition, without its 1%).
+ */
+function describeMeasures(m: RunMeasures | null): string {
+  if (m === null) return '';
+  const lines: string[] = [];
+  if (m.latency) {
+    const l = m.latency;
+    lines.push(
+      `task latency over ${l.n} results: mean ${ms(l.meanMs)} ms, p50 ${ms(l.p50Ms)} ms, ` +
+        `p95 ${ms(l.p95Ms)} ms, max ${ms(l.maxMs)} ms (p50 and p95 by nearest rank, exact)`,
+    );
+  }
+  if (m.tokens) {
+    const t = m.tokens;
+    // The split, when steps reported one (some report only a total).
+    const split =
+      t.inputTokens + t.outputTokens > 0
+        ? ` (${count(t.inputTokens)} input, ${count(t.outputTokens)} output)`
+        : '';
+    lines.push(`tokens over ${t.n} results: ${count(t.totalTokens)}${split}`);
+  }
+  if (m.cost) lines.push(`cost over ${m.cost.n} results: ${money(m.cost.total)}`);
+  return `${lines.join('\n')}\n`;
 }
