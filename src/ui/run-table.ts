@@ -4,6 +4,7 @@
  * from memory; full texts are read one result at a time with `getResult`.
  */
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import { costOf, latencyOf } from '../tracker/measures.js';
 import { isPassFail, outcomeOf, resultError } from '../tracker/sample-outcome.js';
 import { sampleTexts } from '../tracker/sample-texts.js';
 import type { FlatValue, RunSummary } from '../types.js';
@@ -25,7 +26,33 @@ export interface TableRow {
   passed: boolean | null;
   /** The error an evaluator recorded instead of judging the result. */
   error: string | null;
+  /** The task's latency in ms, when measured. */
+  latencyMs: number | null;
+  /** What the result cost, task and evaluators together, when reported. */
+  cost: number | null;
+  /** Which trial of its sample the result is (0-based), when the sample ran several times. */
+  trial: number | null;
 }
+
+/** Which measure columns a run has: latency and cost when recorded, trial when a sample repeats. */
+export interface MeasureColumns {
+  latency: boolean;
+  cost: boolean;
+  trials: boolean;
+}
+
+/**
+ * Sort keys of the measure columns. Not plain words, so that no metric (a dotted name, or any
+ * column of a Python file) is shadowed by them.
+ */
+export const MEASURE_SORTS = {
+  '@latency': (r: TableRow) => r.latencyMs,
+  '@cost': (r: TableRow) => r.cost,
+  '@trial': (r: TableRow) => r.trial,
+} as const satisfies Record<string, (r: TableRow) => number | null>;
+
+const isMeasureSort = (sort: string): sort is keyof typeof MEASURE_SORTS =>
+  Object.hasOwn(MEASURE_SORTS, sort);
 
 /** A histogram of one metric: equal-width bins from `min` to `max`. */
 export interface Histogram {
@@ -38,7 +65,7 @@ export interface Histogram {
 export interface RowQuery {
   offset: number;
   limit: number;
-  /** `i` (logging order), `sampleId`, or a metric name. */
+  /** `i` (logging order), `sampleId`, a measure (`@latency`, `@cost`, `@trial`), or a metric name. */
   sort: string;
   desc: boolean;
   failures: boolean;
@@ -74,6 +101,8 @@ export class RunTable {
   readonly rows: TableRow[] = [];
   /** Metric columns in first-seen order. */
   readonly metrics: string[] = [];
+  /** The measure columns: from the run's summary at once, then from each row as it is read. */
+  readonly measures: MeasureColumns;
   /** Settles when every result has been read. */
   readonly loaded: Promise<void>;
   readonly #tracker: BaseExperimentTracker;
@@ -95,6 +124,11 @@ export class RunTable {
     this.#tracker = tracker;
     this.run = run;
     this.#signal = signal;
+    this.measures = {
+      latency: Boolean(run.measures?.latency),
+      cost: Boolean(run.measures?.cost),
+      trials: false,
+    };
     this.loaded = this.#load(signal);
     // A failed read is reported to each request that waits on it.
     this.loaded.catch(() => {});
@@ -103,6 +137,7 @@ export class RunTable {
   /** Reads the rows; stops early when `signal` aborts (the server closed). */
   async #load(signal?: AbortSignal): Promise<void> {
     const seen = new Set<string>();
+    const samples = new Set<string>();
     try {
       for await (const r of this.#tracker.iterateRunResults(this.run.runId)) {
         if (signal?.aborted) return;
@@ -113,6 +148,13 @@ export class RunTable {
           }
         }
         const texts = sampleTexts(r);
+        const latencyMs = latencyOf(r.measures) ?? null;
+        const cost = costOf(r.measures) ?? null;
+        if (latencyMs !== null) this.measures.latency = true;
+        if (cost !== null) this.measures.cost = true;
+        // Several trials: a sample met again, as it ran more than once in the run.
+        if (samples.has(r.sampleId)) this.measures.trials = true;
+        else samples.add(r.sampleId);
         this.rows.push({
           i: this.rows.length,
           resultId: r.resultId,
@@ -123,6 +165,9 @@ export class RunTable {
           values: r.values,
           passed: null,
           error: resultError(r),
+          latencyMs,
+          cost,
+          trial: r.measures?.trial ?? null,
         });
         if (this.rows.length % 100 === 0) {
           if (this.#waiting.length > 0) this.#wake();
@@ -150,7 +195,12 @@ export class RunTable {
   }
 
   /** A page of rows, filtered and sorted; `total` counts all that match. */
-  async page(q: RowQuery): Promise<{ total: number; rows: TableRow[]; metrics: string[] }> {
+  async page(q: RowQuery): Promise<{
+    total: number;
+    rows: TableRow[];
+    metrics: string[];
+    measures: MeasureColumns;
+  }> {
     const passFail = await this.#passFail(q.metric);
     const judged = (rows: TableRow[]): TableRow[] =>
       rows.map((r) => ({ ...r, passed: passedOn(r, q.metric, passFail) }));
@@ -162,6 +212,7 @@ export class RunTable {
           total: Math.max(this.run.totalData, this.rows.length),
           rows: judged(this.rows.slice(q.offset, q.offset + q.limit)),
           metrics: [...this.metrics],
+          measures: { ...this.measures },
         };
       }
     }
@@ -171,6 +222,7 @@ export class RunTable {
       total: rows.length,
       rows: judged(rows.slice(q.offset, q.offset + q.limit)),
       metrics: [...this.metrics],
+      measures: { ...this.measures },
     };
   }
 
@@ -207,8 +259,13 @@ export class RunTable {
       rows = rows.filter((r) => matches.has(r.i));
     }
     if (q.sort !== 'i') {
+      const sort = q.sort;
       const value = (r: TableRow): FlatValue | undefined =>
-        q.sort === 'sampleId' ? r.sampleId : r.values[q.sort];
+        sort === 'sampleId'
+          ? r.sampleId
+          : isMeasureSort(sort)
+            ? (MEASURE_SORTS[sort](r) ?? undefined)
+            : r.values[sort];
       rows = [...rows].sort((a, b) => {
         const order = compareValues(value(a), value(b));
         // Missing values last whichever the direction; ties in logging order.

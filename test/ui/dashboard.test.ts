@@ -382,6 +382,241 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
     });
   });
 
+  it('shows latency, tokens and cost where they were recorded, and no such column where not', async () => {
+    const t = new SqliteExperimentTracker('p', { file: join(dir.path, 'measures.sqlite') });
+    const shop = (ids: string[]) =>
+      ids.map((id) => ({
+        id,
+        input: `question ${id}`,
+        actual_output: `answer ${id}`,
+        expected_output: `expected ${id}`,
+      }));
+    await t.logBatch(
+      [judged(true, 1, 'a'), judged(false, 0, 'b'), judged(true, 1, 'c'), judged(true, 1, 'd')],
+      'shop',
+      shop(['t1', 't2', 't3', 't4']),
+      {
+        runId: 'timed',
+        metadata: { model_name: 'm' },
+        measures: [
+          {
+            task: { latencyMs: 850, usage: { inputTokens: 100, outputTokens: 20 }, cost: 0.0012 },
+            evaluators: { judge: { latencyMs: 310, usage: { totalTokens: 50 }, cost: 0.0003 } },
+          },
+          {
+            task: {
+              latencyMs: 12500,
+              usage: { inputTokens: 2000, outputTokens: 500, totalTokens: 2500 },
+              cost: 1.25,
+            },
+          },
+          // An evaluator's name is text from the store: shown, never run.
+          { task: { latencyMs: 4.2 }, evaluators: { [XSS[0]!]: { cost: 0.0001 } } },
+          null,
+        ],
+      },
+    );
+    await t.logBatch(
+      [true, false, true, true].map((p) => judged(p, Number(p), 'x')),
+      'shop',
+      shop(['r1', 'r1', 'r2', 'r2']),
+      {
+        runId: 'trials',
+        metadata: { model_name: 'm' },
+        measures: [100, 200, 300, 400].map((latencyMs, i) => ({
+          trial: i % 2,
+          task: { latencyMs },
+        })),
+      },
+    );
+    await t.logBatch([judged(true, 1, 'ok')], 'shop', shop(['p1']), {
+      runId: 'plain',
+      metadata: { model_name: 'p' },
+    });
+    await serving(t, async (url) => {
+      const { page, problems } = await open('/?sort=n&dir=asc', url);
+      await page.waitForSelector('#runs tbody tr');
+      const table = () =>
+        page.$$eval('#runs tr', (trs) =>
+          trs.map((tr) => [...tr.children].slice(2).map((c) => c.textContent)),
+        );
+      const [head, ...rows] = await table();
+      expect(head).toEqual([
+        'run',
+        'dataset',
+        'model',
+        'n',
+        'score [95% CI]',
+        'pass rate [95% CI]',
+        'latency mean',
+        'latency p95',
+        'cost',
+        'cost / sample',
+        'updated',
+      ]);
+      // Mean of 850, 12,500 and 4.2 ms; p95 by nearest rank: the 3rd of 3 (12,500 within the
+      // sketch's 1%; 400 ms of 'trials' is 399). Cost: 0.0015 + 1.25 + 0.0001 over the 3 samples
+      // that reported one.
+      expect(rows.map((r) => [r[0], ...r.slice(6, 10)])).toEqual([
+        ['plain', '—', '—', '—', '—'],
+        ['timed', '4,451 ms', '12.5 s', '1.25', '0.417'],
+        ['trials', '250 ms', '399 ms', '—', '—'],
+      ]);
+      expect(await page.textContent('#runs-measures')).toBe(
+        "Latency: the task's, over the samples timed (p95 by nearest rank, within 1%). Cost: the task and its evaluators together, in the unit logged; per sample over those that reported one.",
+      );
+      // Sorted by p95, slowest first: the run without latency last.
+      await page.click('#runs button:text-is("latency p95")');
+      await page.waitForFunction(() => new URL(location.href).searchParams.get('sort') === 'p95');
+      expect((await table()).slice(1).map((r) => r[0])).toEqual(['timed', 'trials', 'plain']);
+      // Filtered to the run without measures: no such column.
+      await page.goto(`${url}/?model=p`);
+      await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 1);
+      expect(await page.locator('#runs-measures').count()).toBe(0);
+      expect((await table())[0]).toEqual([
+        'run',
+        'dataset',
+        'model',
+        'n',
+        'score [95% CI]',
+        'pass rate [95% CI]',
+        'updated',
+      ]);
+
+      // The run: its numbers (p50: 850 ms within the sketch's 1%), and the grid.
+      await page.goto(`${url}/run/timed`);
+      await page.waitForSelector('#row-0 [role=gridcell]:not(.muted)');
+      expect(await page.textContent('#run-latency')).toBe(
+        '4,451 ms / 854 ms / 12.5 s (3 of 4 timed)',
+      );
+      expect(await page.textContent('#run-tokens')).toBe('2,670 (2,100 / 520; 2 of 4 reported)');
+      expect(await page.textContent('#run-cost')).toBe('1.25 (0.417 per sample; 3 of 4 reported)');
+      const header = () =>
+        page.$$eval('.vtable .head [role=columnheader]', (hs) => hs.map((h) => h.textContent));
+      const cells = (i: number) =>
+        page.$$eval(`#row-${i} [role=gridcell]`, (cs) => cs.map((c) => c.textContent));
+      expect(await header()).toEqual([
+        '#',
+        'sample',
+        'input',
+        'output',
+        'expected',
+        'judge.quality.score',
+        'judge.quality.success',
+        'judge.aggregate_success',
+        'pass',
+        'latency',
+        'cost',
+      ]);
+      expect(await cells(0)).toEqual([
+        '1',
+        't1',
+        'question t1',
+        'answer t1',
+        'expected t1',
+        '1',
+        'true',
+        '1',
+        'pass',
+        '850 ms',
+        '0.00150',
+      ]);
+      expect((await cells(2)).slice(-2)).toEqual(['4.2 ms', '0.000100']);
+      expect((await cells(3)).slice(-2)).toEqual(['—', '—']);
+      const sampleIds = () =>
+        page.$$eval('.spacer .row', (rs) =>
+          rs
+            .sort((a, b) => Number(a.ariaRowIndex) - Number(b.ariaRowIndex))
+            .map((r) => r.children[1]?.textContent),
+        );
+      // Sorted by latency, fastest first, then slowest first: the sample not timed last both ways.
+      await page.click('.vtable .head button:text-is("latency")');
+      await page.waitForFunction(
+        () => new URL(location.href).searchParams.get('sort') === '@latency',
+      );
+      await page.waitForSelector('#row-0 [role=gridcell]:text-is("t3")');
+      expect(await sampleIds()).toEqual(['t3', 't1', 't2', 't4']);
+      await page.click('.vtable .head button:text-is("latency")');
+      await page.waitForSelector('#row-0 [role=gridcell]:text-is("t2")');
+      expect(await sampleIds()).toEqual(['t2', 't1', 't3', 't4']);
+      await page.click('.vtable .head button:text-is("cost")');
+      await page.waitForSelector('#row-0 [role=gridcell]:text-is("t3")');
+      expect(await sampleIds()).toEqual(['t3', 't1', 't2', 't4']);
+
+      // A sample in full: the task's and each evaluator's latency, tokens and cost.
+      const steps = () =>
+        page.$$eval('#sample-measures tr', (trs) =>
+          trs.map((tr) => [...tr.children].map((c) => c.textContent)),
+        );
+      await page.click('.spacer .row:has-text("t1")');
+      await page.waitForSelector('#sample-measures');
+      expect(await page.textContent('.detail h2')).toBe('t1');
+      expect(await steps()).toEqual([
+        ['step', 'latency', 'input tokens', 'output tokens', 'total tokens', 'cost'],
+        ['task', '850 ms', '100', '20', '120', '0.00120'],
+        ['evaluator judge', '310 ms', '—', '—', '50', '0.000300'],
+      ]);
+      expect(await page.locator('#sample-trial').count()).toBe(0);
+      await page.keyboard.press('Escape');
+      await page.waitForSelector('.detail', { state: 'detached' });
+      await page.click('.spacer .row:has-text("t3")');
+      await page.waitForSelector('#sample-measures');
+      expect(await steps()).toEqual([
+        ['step', 'latency', 'input tokens', 'output tokens', 'total tokens', 'cost'],
+        ['task', '4.2 ms', '—', '—', '—', '—'],
+        [`evaluator ${XSS[0]}`, '—', '—', '—', '—', '0.000100'],
+      ]);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+
+      // Several trials of a sample: the trial column, and the trial in the sample's detail.
+      await page.goto(`${url}/run/trials`);
+      await page.waitForSelector('#row-3 [role=gridcell]:not(.muted)');
+      // p50 and p95: 200 and 400 ms, within the sketch's 1%.
+      expect(await page.textContent('#run-latency')).toBe('250 ms / 198 ms / 399 ms');
+      expect(await page.locator('#run-tokens, #run-cost').count()).toBe(0);
+      expect(await header()).toEqual([
+        '#',
+        'sample',
+        'trial',
+        'input',
+        'output',
+        'expected',
+        'judge.quality.score',
+        'judge.quality.success',
+        'judge.aggregate_success',
+        'pass',
+        'latency',
+      ]);
+      expect((await cells(1)).slice(0, 3)).toEqual(['2', 'r1', '1']);
+      expect((await cells(1)).at(-1)).toBe('200 ms');
+      await page.click('#row-1');
+      await page.waitForSelector('#sample-trial');
+      expect(await page.textContent('#sample-trial')).toBe('trial 1');
+
+      // A run without measures: none of these numbers or columns.
+      await page.goto(`${url}/run/plain`);
+      await page.waitForSelector('#row-0 [role=gridcell]:not(.muted)');
+      expect(await page.locator('#run-latency, #run-tokens, #run-cost').count()).toBe(0);
+      expect(await header()).toEqual([
+        '#',
+        'sample',
+        'input',
+        'output',
+        'expected',
+        'judge.quality.score',
+        'judge.quality.success',
+        'judge.aggregate_success',
+        'pass',
+      ]);
+      await page.click('#row-0');
+      await page.waitForSelector('.detail h2');
+      expect(await page.locator('#sample-measures, #sample-trial').count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  });
+
   it("shows the server's message when the API answers with an error", async () => {
     const { page, problems } = await open('/run/no-such-run');
     await page.waitForSelector('[role=alert]');

@@ -77,6 +77,59 @@ describe('the dashboard run table', () => {
     await t.close();
   });
 
+  it('gives each row its latency, cost and trial, sorts by them with missing values last, and says which columns the run has', async () => {
+    using dir = tempDir();
+    const t = new SqliteExperimentTracker('p', { file: join(dir.path, 't.sqlite') });
+    await t.logBatch(
+      Array.from({ length: 4 }, () => ({ m: { score: 1 } })),
+      'd',
+      ['a', 'b', 'c', 'd'].map((id) => ({ id })),
+      {
+        runId: 'timed',
+        measures: [
+          { task: { latencyMs: 30, cost: 0.5 }, evaluators: { j: { latencyMs: 999, cost: 0.25 } } },
+          { task: { latencyMs: 10 } },
+          null,
+          { task: { latencyMs: 20, cost: 0.1 } },
+        ],
+      },
+    );
+    await t.logBatch([{ m: { score: 1 } }, { m: { score: 0 } }], 'd', [{ id: 'a' }, { id: 'a' }], {
+      runId: 'trials',
+      measures: [{ trial: 0 }, { trial: 1 }],
+    });
+    await t.logBatch([{ m: { score: 1 } }], 'd', [{ id: 'a' }], { runId: 'plain' });
+    const tableOf = async (runId: string) => new RunTable(t, (await t.getRun(runId))!);
+    const timed = await tableOf('timed');
+    const first = await timed.page({ ...page, metric: null });
+    // The task's latency; the cost of the task and its evaluators together.
+    expect(first.rows.map((r) => [r.sampleId, r.latencyMs, r.cost, r.trial])).toEqual([
+      ['a', 30, 0.75, null],
+      ['b', 10, null, null],
+      ['c', null, null, null],
+      ['d', 20, 0.1, null],
+    ]);
+    expect(first.measures).toEqual({ latency: true, cost: true, trials: false });
+    const ids = async (table: RunTable, q: Partial<typeof page>) =>
+      (await table.page({ ...page, ...q })).rows.map((r) => r.sampleId);
+    expect(await ids(timed, { sort: '@latency' })).toEqual(['b', 'd', 'a', 'c']);
+    expect(await ids(timed, { sort: '@latency', desc: true })).toEqual(['a', 'd', 'b', 'c']);
+    expect(await ids(timed, { sort: '@cost' })).toEqual(['d', 'a', 'b', 'c']);
+    expect(await ids(timed, { sort: '@cost', desc: true })).toEqual(['a', 'd', 'b', 'c']);
+
+    const trials = await tableOf('trials');
+    const both = await trials.page({ ...page, sort: '@trial', desc: true, metric: null });
+    expect(both.rows.map((r) => r.trial)).toEqual([1, 0]);
+    expect(both.measures).toEqual({ latency: false, cost: false, trials: true });
+    const plain = await tableOf('plain');
+    expect((await plain.page({ ...page, metric: null })).measures).toEqual({
+      latency: false,
+      cost: false,
+      trials: false,
+    });
+    await t.close();
+  });
+
   it('serves the first page of a large run before the whole run is read', async () => {
     using dir = tempDir();
     const t = new SqliteExperimentTracker('p', { file: join(dir.path, 't.sqlite') });

@@ -42,6 +42,7 @@ type Run = (typeof api.runs)[':runId'];
 
 export type RunWithStats = Answer<typeof api.runs.$get>[number];
 export type RunDetail = Answer<Run['$get']>;
+export type RunSummary = RunDetail['run'];
 /** What needs the whole run read: its metrics, failures and histograms. */
 export type RunHistograms = Answer<Run['histograms']['$get']>;
 export type Histogram = RunHistograms['histograms'][number];

@@ -1,9 +1,9 @@
 /** One run: its numbers, a histogram per metric, and every sample in a virtualised table. */
 import { useEffect, useState } from 'preact/hooks';
 import { api, encoded, metricQuery, read } from './api.js';
-import type { RunDetail, RunHistograms } from './api.js';
+import type { RunDetail, RunHistograms, RunSummary } from './api.js';
 import { MetricHistogram } from './charts.js';
-import { interval, num, pct } from './format.js';
+import { count, duration, interval, money, num, pct } from './format.js';
 import { Link } from './router.js';
 import { MetricChoice } from './metric-choice.js';
 import { SampleDetail } from './sample-detail.js';
@@ -70,6 +70,7 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
             {pct(stats.passRate)} <span class="ci">{interval(stats.passInterval, pct)}</span>
           </dd>
         </div>
+        <Measures run={run} />
       </dl>
       <Histograms runId={runId} metric={metric} fallback={run.scoreColumn} />
       <SampleTable runId={runId} query={query} />
@@ -107,6 +108,64 @@ function Histograms(props: { runId: string; metric: string; fallback: string | n
           <MetricHistogram key={h.metric} h={h} />
         ))}
       </div>
+    </>
+  );
+}
+
+/** `(notes; n of total what)`: the notes, and of how many results a measure is when not all. */
+function aside(notes: string[], n: number, total: number, what: string): string {
+  const all = n < total ? [...notes, `${n} of ${total} ${what}`] : notes;
+  return all.length > 0 ? ` (${all.join('; ')})` : '';
+}
+
+/** The run's latency, tokens and cost, each when recorded (from its summary: nothing is read). */
+function Measures({ run }: { run: RunSummary }) {
+  const { latency, tokens, cost } = run.measures ?? {};
+  return (
+    <>
+      {latency && (
+        <div>
+          <dt title="the task's latency; p50 and p95 by nearest rank, within 1%">
+            latency mean / p50 / p95
+          </dt>
+          <dd id="run-latency">
+            {duration(latency.meanMs)} / {duration(latency.p50Ms)} / {duration(latency.p95Ms)}
+            <span class="ci">{aside([], latency.n, run.totalData, 'timed')}</span>
+          </dd>
+        </div>
+      )}
+      {tokens && (
+        <div>
+          <dt title="the task's and the evaluators' together">tokens (input / output)</dt>
+          <dd id="run-tokens">
+            {count(tokens.totalTokens)}
+            <span class="ci">
+              {aside(
+                [`${count(tokens.inputTokens)} / ${count(tokens.outputTokens)}`],
+                tokens.n,
+                run.totalData,
+                'reported',
+              )}
+            </span>
+          </dd>
+        </div>
+      )}
+      {cost && (
+        <div>
+          <dt title="the task's and the evaluators' together, in the unit logged">cost</dt>
+          <dd id="run-cost">
+            {money(cost.total)}
+            <span class="ci">
+              {aside(
+                [`${money(cost.total / cost.n)} per sample`],
+                cost.n,
+                run.totalData,
+                'reported',
+              )}
+            </span>
+          </dd>
+        </div>
+      )}
     </>
   );
 }

@@ -3,16 +3,27 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, metricQuery, read } from './api.js';
 import type { RunWithStats } from './api.js';
 import { ScoreOverTime } from './charts.js';
-import { interval, num, pct, when } from './format.js';
+import { duration, interval, money, num, pct, when } from './format.js';
 import { Link, navigate, setQuery } from './router.js';
 import { MetricChoice } from './metric-choice.js';
 
-type SortKey = 'updated' | 'score' | 'pass' | 'n';
-const SORTS: Record<SortKey, (r: RunWithStats) => number | string> = {
+type SortKey = 'updated' | 'score' | 'pass' | 'n' | 'latency' | 'p95' | 'cost' | 'costPer';
+/** Each sort's value of a run; `null` (not measured, no score) sorts last either way. */
+const SORTS: Record<SortKey, (r: RunWithStats) => number | string | null> = {
   updated: (r) => r.updatedAt ?? '',
-  score: (r) => r.stats.score ?? -Infinity,
-  pass: (r) => r.stats.passRate ?? -Infinity,
+  score: (r) => r.stats.score,
+  pass: (r) => r.stats.passRate,
   n: (r) => r.stats.n,
+  latency: (r) => r.measures?.latency?.meanMs ?? null,
+  p95: (r) => r.measures?.latency?.p95Ms ?? null,
+  cost: (r) => r.measures?.cost?.total ?? null,
+  costPer: (r) => costPerSample(r),
+};
+
+/** The mean cost of the run's results that reported one. */
+const costPerSample = (r: RunWithStats): number | null => {
+  const cost = r.measures?.cost;
+  return cost ? cost.total / cost.n : null;
 };
 
 /** A filter kept in the URL's `param`: one of `options`, or all. */
@@ -59,9 +70,16 @@ export function RunsView({ query }: { query: URLSearchParams }) {
     .sort((a, b) => {
       const x = key(a);
       const y = key(b);
-      const order = x < y ? -1 : x > y ? 1 : a.runId < b.runId ? -1 : 1;
+      // Nothing to sort by (not measured, no score): last, whichever the direction.
+      if (x === null && y !== null) return 1;
+      if (y === null && x !== null) return -1;
+      const tie = a.runId < b.runId ? -1 : 1;
+      const order = x === null || y === null || x === y ? tie : x < y ? -1 : 1;
       return asc ? order : -order;
     });
+  // Latency and cost columns when a run shown recorded them.
+  const timed = shown.some((r) => r.measures?.latency);
+  const costed = shown.some((r) => r.measures?.cost);
   const datasets = [...new Set(runs.map((r) => r.datasetName))].sort();
   const models = [...new Set(runs.map((r) => r.modelName))].sort();
   const header = (label: string, by: SortKey) => (
@@ -116,6 +134,18 @@ export function RunsView({ query }: { query: URLSearchParams }) {
               ...new Set(shown.map((r) => r.stats.metric ?? '–')),
             ].join(', ')}.`}
       </p>
+      {(timed || costed) && (
+        <p class="muted" id="runs-measures">
+          {[
+            timed &&
+              "Latency: the task's, over the samples timed (p95 by nearest rank, within 1%).",
+            costed &&
+              'Cost: the task and its evaluators together, in the unit logged; per sample over those that reported one.',
+          ]
+            .filter(Boolean)
+            .join(' ')}
+        </p>
+      )}
       <ScoreOverTime runs={shown} />
       <table class="grid" id="runs">
         <thead>
@@ -130,6 +160,10 @@ export function RunsView({ query }: { query: URLSearchParams }) {
             {header('n', 'n')}
             {header('score [95% CI]', 'score')}
             {header('pass rate [95% CI]', 'pass')}
+            {timed && header('latency mean', 'latency')}
+            {timed && header('latency p95', 'p95')}
+            {costed && header('cost', 'cost')}
+            {costed && header('cost / sample', 'costPer')}
             {header('updated', 'updated')}
           </tr>
         </thead>
@@ -159,6 +193,10 @@ export function RunsView({ query }: { query: URLSearchParams }) {
                 {pct(r.stats.passRate)}{' '}
                 <span class="ci">{interval(r.stats.passInterval, pct)}</span>
               </td>
+              {timed && <td class="num">{duration(r.measures?.latency?.meanMs)}</td>}
+              {timed && <td class="num">{duration(r.measures?.latency?.p95Ms)}</td>}
+              {costed && <td class="num">{money(r.measures?.cost?.total)}</td>}
+              {costed && <td class="num">{money(costPerSample(r))}</td>}
               <td>{when(r.updatedAt)}</td>
             </tr>
           ))}

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, encoded, read } from './api.js';
 import type { ResultRecord } from './api.js';
 import { sampleTexts } from '../../tracker/sample-texts.js';
-import { value } from './format.js';
+import { count, duration, money, value } from './format.js';
 import { setQuery } from './router.js';
 
 /** Texts an evaluator gave for its verdicts: `explanation`/`reason` fields, with their path. */
@@ -71,6 +71,7 @@ export function SampleDetail({ runId, resultId }: { runId: string; resultId: str
               ))}
             </tbody>
           </table>
+          {record.measures && <Measures measures={record.measures} />}
           <h3>explanations</h3>
           {explanations(record.evaluationResult).map(([where, why]) => (
             <section key={where} class="explanation">
@@ -85,5 +86,60 @@ export function SampleDetail({ runId, resultId }: { runId: string; resultId: str
         </>
       )}
     </div>
+  );
+}
+
+type ResultMeasures = NonNullable<ResultRecord['measures']>;
+type Step = NonNullable<ResultMeasures['task']>;
+
+/** A step's tokens in total: as reported, else input and output added up. */
+function totalTokens(step: Step): number | undefined {
+  const u = step.usage;
+  if (!u) return undefined;
+  if (u.totalTokens !== undefined) return u.totalTokens;
+  return u.inputTokens === undefined && u.outputTokens === undefined
+    ? undefined
+    : (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
+}
+
+/** What the sample took: its trial, and the task's and each evaluator's latency, tokens and cost. */
+function Measures({ measures }: { measures: ResultMeasures }) {
+  const steps: [string, Step][] = [
+    ...(measures.task ? [['task', measures.task] as [string, Step]] : []),
+    ...Object.entries(measures.evaluators ?? {}).map(
+      ([name, step]) => [`evaluator ${name}`, step] as [string, Step],
+    ),
+  ];
+  return (
+    <>
+      <h3>latency, tokens and cost</h3>
+      {measures.trial !== undefined && <p id="sample-trial">trial {measures.trial}</p>}
+      {steps.length > 0 && (
+        <table class="grid" id="sample-measures">
+          <thead>
+            <tr>
+              <th>step</th>
+              <th class="num">latency</th>
+              <th class="num">input tokens</th>
+              <th class="num">output tokens</th>
+              <th class="num">total tokens</th>
+              <th class="num">cost</th>
+            </tr>
+          </thead>
+          <tbody>
+            {steps.map(([name, step]) => (
+              <tr key={name}>
+                <th scope="row">{name}</th>
+                <td class="num">{duration(step.latencyMs)}</td>
+                <td class="num">{count(step.usage?.inputTokens)}</td>
+                <td class="num">{count(step.usage?.outputTokens)}</td>
+                <td class="num">{count(totalTokens(step))}</td>
+                <td class="num">{money(step.cost)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }

@@ -2,10 +2,12 @@
  * Every sample of a run in a virtualised grid (TanStack Virtual): only the rows in view are in the
  * page, fetched a page at a time as they come into view; filters and sort live in the URL.
  */
+import { Fragment } from 'preact';
+import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, encoded, read } from './api.js';
-import type { TableRow } from './api.js';
-import { value } from './format.js';
+import type { RowsPage, TableRow } from './api.js';
+import { duration, money, NONE, value } from './format.js';
 import { setQuery } from './router.js';
 import { useVirtualizer } from './use-virtualizer.js';
 
@@ -14,11 +16,135 @@ const ROW = 32;
 /** Rows the API sends at a time. */
 const PAGE = 100;
 
-/** The grid's columns: number, sample, three texts, one per metric, pass. */
-const gridColumns = (metrics: number): string =>
-  `4rem 9rem minmax(10rem, 1.3fr) minmax(10rem, 1.3fr) minmax(8rem, 1fr)${
-    metrics > 0 ? ` repeat(${metrics}, minmax(5rem, 7rem))` : ''
-  } 4rem`;
+type Measures = RowsPage['measures'];
+
+/** A column of the grid: its header, sort key (when sortable), width and cell. */
+interface Column {
+  key: string;
+  label: string;
+  title?: string;
+  sort?: string;
+  /** CSS grid track, and its minimum width in rem (the grid scrolls when the page is narrower). */
+  width: string;
+  min: number;
+  cell: (row: TableRow) => JSX.Element;
+}
+
+/** A cell of text cut short: the whole (cut) text in the tooltip, as the cell ends in an ellipsis. */
+const textCell = (text: string): JSX.Element => (
+  <span role="gridcell" title={text}>
+    {text}
+  </span>
+);
+const numCell = (text: string): JSX.Element => (
+  <span role="gridcell" class="num">
+    {text}
+  </span>
+);
+
+/**
+ * The grid's columns: number, sample, the trial (when a sample ran several times), three texts,
+ * one per metric, pass, then latency and cost when the run recorded them.
+ */
+function columnsOf(metrics: string[], measures: Measures): Column[] {
+  return [
+    {
+      key: 'i',
+      label: '#',
+      sort: 'i',
+      width: '4rem',
+      min: 4,
+      cell: (r) => numCell(String(r.i + 1)),
+    },
+    {
+      key: 'sample',
+      label: 'sample',
+      sort: 'sampleId',
+      width: '9rem',
+      min: 9,
+      cell: (r) => textCell(r.sampleId),
+    },
+    ...(measures.trials
+      ? [
+          {
+            key: 'trial',
+            label: 'trial',
+            sort: '@trial',
+            width: '4rem',
+            min: 4,
+            cell: (r: TableRow) => numCell(r.trial === null ? NONE : String(r.trial)),
+          },
+        ]
+      : []),
+    {
+      key: 'input',
+      label: 'input',
+      width: 'minmax(10rem, 1.3fr)',
+      min: 10,
+      cell: (r) => textCell(r.input),
+    },
+    {
+      key: 'output',
+      label: 'output',
+      width: 'minmax(10rem, 1.3fr)',
+      min: 10,
+      cell: (r) => textCell(r.output),
+    },
+    {
+      key: 'expected',
+      label: 'expected',
+      width: 'minmax(8rem, 1fr)',
+      min: 8,
+      cell: (r) => textCell(r.expected),
+    },
+    ...metrics.map((m) => ({
+      key: `metric:${m}`,
+      label: m,
+      title: m,
+      sort: m,
+      width: 'minmax(5rem, 7rem)',
+      min: 5,
+      cell: (r: TableRow) => numCell(value(r.values[m])),
+    })),
+    {
+      key: 'pass',
+      label: 'pass',
+      width: '4rem',
+      min: 4,
+      cell: (r) => (
+        <span role="gridcell" class={r.passed === false ? 'fail' : 'pass'}>
+          {r.passed === null ? '–' : r.passed ? 'pass' : 'FAIL'}
+        </span>
+      ),
+    },
+    ...(measures.latency
+      ? [
+          {
+            key: 'latency',
+            label: 'latency',
+            title: "the task's latency",
+            sort: '@latency',
+            width: 'minmax(5rem, 6rem)',
+            min: 5,
+            cell: (r: TableRow) => numCell(duration(r.latencyMs)),
+          },
+        ]
+      : []),
+    ...(measures.cost
+      ? [
+          {
+            key: 'cost',
+            label: 'cost',
+            title: 'the task and its evaluators together',
+            sort: '@cost',
+            width: 'minmax(5rem, 6rem)',
+            min: 5,
+            cell: (r: TableRow) => numCell(money(r.cost)),
+          },
+        ]
+      : []),
+  ];
+}
 
 export function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }) {
   const failures = query.get('failures') === '1';
@@ -29,6 +155,11 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
   const key = `${runId}|${failures}|${search}|${sort}|${desc}|${metric}`;
   const [total, setTotal] = useState<number | null>(null);
   const [metrics, setMetrics] = useState<string[]>([]);
+  const [measures, setMeasures] = useState<Measures>({
+    latency: false,
+    cost: false,
+    trials: false,
+  });
   const [failed, setFailed] = useState<string | null>(null);
   const [pages, setPages] = useState<Map<number, TableRow[]>>(new Map());
   const [active, setActive] = useState(0);
@@ -82,6 +213,17 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
           if (current.current !== key) return;
           setTotal(page.total);
           setMetrics((old) => (page.metrics.length > old.length ? page.metrics : old));
+          // Like the metrics, a column once shown stays (a later page knows more of the run).
+          setMeasures((old) => {
+            const m = page.measures;
+            return (m.latency && !old.latency) || (m.cost && !old.cost) || (m.trials && !old.trials)
+              ? {
+                  latency: old.latency || m.latency,
+                  cost: old.cost || m.cost,
+                  trials: old.trials || m.trials,
+                }
+              : old;
+          });
           setPages((old) => new Map(old).set(p, page.rows));
         },
         (e: Error) => {
@@ -110,9 +252,7 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
     virtualizer.scrollToIndex(i, { align: 'auto' });
   };
   const pageRows = (): number => Math.floor((scroller.current?.clientHeight ?? 0) / ROW);
-  const columns = ['#', 'sample', 'input', 'output', 'expected', ...metrics, 'pass'];
-  const sortable: Record<string, string> = { '#': 'i', sample: 'sampleId' };
-  for (const m of metrics) sortable[m] = m;
+  const columns = columnsOf(metrics, measures);
   const rows = [];
   for (const { index: i, start } of items) {
     const row = rowAt(i);
@@ -131,25 +271,7 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
         }}
       >
         {row ? (
-          <>
-            <span role="gridcell" class="num">
-              {row.i + 1}
-            </span>
-            {[row.sampleId, row.input, row.output, row.expected].map((text, c) => (
-              // The whole (cut) text in the tooltip, as the cell ends in an ellipsis.
-              <span role="gridcell" title={text} key={c}>
-                {text}
-              </span>
-            ))}
-            {metrics.map((m) => (
-              <span role="gridcell" class="num" key={m}>
-                {value(row.values[m])}
-              </span>
-            ))}
-            <span role="gridcell" class={row.passed === false ? 'fail' : 'pass'}>
-              {row.passed === null ? '–' : row.passed ? 'pass' : 'FAIL'}
-            </span>
-          </>
+          columns.map((c) => <Fragment key={c.key}>{c.cell(row)}</Fragment>)
         ) : (
           <span role="gridcell" class="muted">
             …
@@ -192,9 +314,9 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
         aria-label="samples"
         aria-rowcount={(total ?? 0) + 1}
         style={{
-          '--cols': gridColumns(metrics.length),
-          // The columns' minimum widths, gaps and padding: wider than the page, it scrolls.
-          '--grid-min': `${49.2 + 5.6 * metrics.length}rem`,
+          '--cols': columns.map((c) => c.width).join(' '),
+          // The columns' minimum widths, gaps (0.6rem) and padding: wider than the page, it scrolls.
+          '--grid-min': `${columns.reduce((sum, c) => sum + c.min, 0) + 0.6 * (columns.length - 1) + 1.2}rem`,
         }}
         tabIndex={0}
         aria-activedescendant={rowAt(active) ? `row-${active}` : undefined}
@@ -211,29 +333,29 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
         {/* Outside the scroller, the header stays in view. */}
         <div role="row" aria-rowindex={1} class="row head">
           {columns.map((c) =>
-            sortable[c] ? (
+            c.sort !== undefined ? (
               <span
                 role="columnheader"
-                key={c}
-                aria-sort={sort === sortable[c] ? (desc ? 'descending' : 'ascending') : 'none'}
+                key={c.key}
+                aria-sort={sort === c.sort ? (desc ? 'descending' : 'ascending') : 'none'}
               >
                 <button
                   type="button"
                   class="sort"
-                  title={c}
+                  title={c.title}
                   onClick={() =>
                     setQuery({
-                      sort: sortable[c] as string,
-                      desc: sort === sortable[c] && !desc ? '1' : null,
+                      sort: c.sort as string,
+                      desc: sort === c.sort && !desc ? '1' : null,
                     })
                   }
                 >
-                  {c}
+                  {c.label}
                 </button>
               </span>
             ) : (
-              <span role="columnheader" key={c}>
-                {c}
+              <span role="columnheader" key={c.key}>
+                {c.label}
               </span>
             ),
           )}
