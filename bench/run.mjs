@@ -3,6 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import {
   closeSync,
+  existsSync,
+  readFileSync,
   mkdtempSync,
   openSync,
   readSync,
@@ -416,5 +418,9 @@ const md = [
   '',
   NOTES,
 ];
-writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), md.join('\n'));
+// Sections measured apart (`## …`, e.g. two builds side by side) are kept as they are.
+const file = new URL('../BENCHMARKS.md', import.meta.url);
+const before = existsSync(file) ? readFileSync(file, 'utf8') : '';
+const apart = before.indexOf('\n## ');
+writeFileSync(file, md.join('\n') + (apart === -1 ? '' : before.slice(apart)));
 console.log('wrote BENCHMARKS.md');
