@@ -12,9 +12,13 @@ export type {
   LogContextOptions,
   LogOptions,
   MetricInput,
+  ResultMeasures,
   ResultRecord,
+  RunMeasures,
   RunSummary,
+  StepMeasures,
   SummaryEvaluator,
+  TokenUsage,
 } from './types.js';
 export {
   EvaltrackError,
