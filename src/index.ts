@@ -69,6 +69,9 @@ export type {
   MetricArgs,
   MetricScore,
   MetricSpec,
+  Task,
+  TaskContext,
+  TaskResult,
 } from './evaluate.js';
 export type { CopyResultsOptions, CopyResultsReport } from './copy-results.js';
 export { CSVExperimentTracker, SimpleExperimentTracker } from './csv.js';

@@ -56,7 +56,8 @@ function amount(value: unknown, where: string, integer: boolean): number {
   return value;
 }
 
-function checkStep(value: unknown, where: string): StepMeasures {
+/** One step's measures (the task's, or an evaluator's), checked and copied with the known keys. */
+export function checkStep(value: unknown, where: string): StepMeasures {
   const step = onlyKeys(value, STEP_KEYS, where);
   const out: StepMeasures = {};
   if (step['latencyMs'] !== undefined)
