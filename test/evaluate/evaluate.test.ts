@@ -273,3 +273,244 @@ describe('evaluate() without a tracker', () => {
     expect(readFileSync(result.experimentUris.runUri, 'utf8')).toContain(result.runId);
   });
 });
+
+describe('evaluate() with a task', () => {
+  const questions = (n: number): MetricInput[] =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `s${i}`,
+      input: `question ${i}`,
+      expected_output: `answer ${i}`,
+    }));
+
+  it('reads the task return by the wrapper rule, into a copy of the sample', async () => {
+    using dir = tempDir();
+    const tracker = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const data = questions(7);
+    const before = structuredClone(data);
+    const returns: unknown[] = [
+      'answer 0', // the output itself
+      { output: 'answer 1', usage: { inputTokens: 3, outputTokens: 2 }, cost: 0.5 }, // wrapper
+      { output: { text: 'a' }, extra: 1 }, // a key beside the four: the whole object is the output
+      { usage: { inputTokens: 1 } }, // no `output`: the whole object is the output
+      null, // a JSON value
+      { output: 'answer 5', metadata: { model_name: 'm-large', prompt: 'v3' } },
+      [1, 2],
+    ];
+    const seen: unknown[] = [];
+    const out = await evaluate({
+      data,
+      task: (sample, { trial }) => {
+        seen.push([sample['id'], trial]);
+        return returns[Number(String(sample['id']).slice(1))];
+      },
+      evaluators: [exact],
+      tracker,
+      metadata: { prompt: 'v2', team: 'support' },
+      concurrency: 1,
+      progress: false,
+    });
+    expect(data).toEqual(before); // the caller's samples are not changed
+    expect(seen).toEqual(data.map((s) => [s['id'], 0]));
+    const records = await tracker.getRunResults(out.runId);
+    expect(records.map((r) => r.data['actual_output'])).toEqual([
+      'answer 0',
+      'answer 1',
+      { output: { text: 'a' }, extra: 1 },
+      { usage: { inputTokens: 1 } },
+      null,
+      'answer 5',
+      [1, 2],
+    ]);
+    expect(records[1]?.data).toEqual({ ...data[1], actual_output: 'answer 1' });
+    expect(records.map((r) => r.values['exact.aggregate_success'])).toEqual([1, 1, 0, 0, 0, 1, 0]);
+    expect(records[1]?.measures?.task).toEqual({
+      latencyMs: expect.any(Number),
+      usage: { inputTokens: 3, outputTokens: 2 },
+      cost: 0.5,
+    });
+    expect(records[0]?.measures?.task).toEqual({ latencyMs: expect.any(Number) });
+    // The task's metadata over evaluate()'s, for that result only.
+    expect(records[5]?.metadata).toEqual({ prompt: 'v3', team: 'support', model_name: 'm-large' });
+    expect(records[5]?.modelName).toBe('m-large');
+    expect(records[4]?.metadata).toEqual({ prompt: 'v2', team: 'support' });
+    expect(out.metadata).toMatchObject({ task: 'task' });
+    const [run] = await tracker.getExperimentHistory();
+    expect(run?.measures).toMatchObject({
+      latency: { n: 7 },
+      tokens: { n: 1, inputTokens: 3, outputTokens: 2, totalTokens: 5 },
+      cost: { n: 1, total: 0.5 },
+    });
+    await tracker.close();
+  });
+
+  it('logs a task that returns what cannot be stored as failed at once, and retries one that returns nothing', async () => {
+    using dir = tempDir();
+    const tracker = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const calls = new Map<string, number>();
+    let judged = 0;
+    const out = await evaluate({
+      data: questions(4),
+      inference_fn: (sample) => {
+        const id = String(sample['id']);
+        calls.set(id, (calls.get(id) ?? 0) + 1);
+        if (id === 's0') return { output: { tokens: NaN } };
+        if (id === 's1') return { output: 'x', usage: { input_tokens: 3 } };
+        if (id === 's2') return undefined;
+        return { output: 'answer 3', metadata: 'not an object' };
+      },
+      evaluators: [
+        (sample) => {
+          judged++;
+          return exact(sample);
+        },
+      ],
+      tracker,
+      retries: 2,
+      progress: false,
+    });
+    expect(judged).toBe(0);
+    // Bad output fails the same way every time (one attempt); nothing returned is retried.
+    expect(Object.fromEntries(calls)).toEqual({ s0: 1, s1: 1, s2: 3, s3: 1 });
+    // In data order (the retried one was logged last).
+    const records = (await tracker.getRunResults(out.runId)).sort((a, b) =>
+      a.sampleId < b.sampleId ? -1 : 1,
+    );
+    expect(records.map((r) => r.evaluationResult)).toEqual([
+      {
+        task: {
+          error: 'InvalidInputError: [evaltrack] task output.tokens is NaN, which JSON cannot hold',
+          attempts: 1,
+        },
+      },
+      {
+        task: {
+          error:
+            'InvalidInputError: [evaltrack] task.usage.input_tokens is not one of inputTokens, outputTokens, totalTokens',
+          attempts: 1,
+        },
+      },
+      { task: { error: 'TypeError: task returned undefined, not an output', attempts: 3 } },
+      {
+        task: {
+          error: 'InvalidInputError: [evaltrack] task metadata must be an object, got string',
+          attempts: 1,
+        },
+      },
+    ]);
+    expect(records.map((r) => r.measures)).toEqual([null, null, null, null]);
+    expect(records.map((r) => r.data['actual_output'])).toEqual([null, null, null, null]);
+    expect(out.results).toEqual(records.map((r) => [r.evaluationResult]));
+    await tracker.close();
+  });
+
+  it('runs trials sample by sample, and refuses bad task, inference_fn and trials options', async () => {
+    using dir = tempDir();
+    const tracker = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const seen: string[] = [];
+    const out = await evaluate({
+      data: questions(3),
+      task: (sample, { trial }) => {
+        seen.push(`${String(sample['id'])}/${trial}`);
+        return trial === 1 ? 'wrong' : `answer ${String(sample['id']).slice(1)}`;
+      },
+      evaluators: [exact],
+      tracker,
+      trials: 2,
+      concurrency: 1,
+      progress: false,
+    });
+    expect(seen).toEqual(['s0/0', 's0/1', 's1/0', 's1/1', 's2/0', 's2/1']);
+    expect(out.numSamples).toBe(3);
+    expect(out.metadata).toMatchObject({ trials: 2 });
+    expect(
+      out.results.map(
+        (r) => (r[0] as { exact: { aggregate_success: boolean } }).exact.aggregate_success,
+      ),
+    ).toEqual([true, false, true, false, true, false]);
+    const records = await tracker.getRunResults(out.runId);
+    expect(records.map((r) => [r.sampleId, r.measures?.trial])).toEqual([
+      ['s0', 0],
+      ['s0', 1],
+      ['s1', 0],
+      ['s1', 1],
+      ['s2', 0],
+      ['s2', 1],
+    ]);
+    const task = () => 'x';
+    for (const bad of [
+      { task, inference_fn: task },
+      { task: 'not a function' },
+      { inference_fn: 42 },
+      { trials: 0 },
+      { trials: 1.5 },
+    ]) {
+      await expect(
+        evaluate({ data: questions(1), evaluators: [exact], tracker, ...bad } as never),
+      ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    }
+    await expect(
+      evaluate({ data: questions(1), evaluators: [exact], tracker, inferenceFn: task } as never),
+    ).rejects.toMatchObject({ code: 'E_UNKNOWN_OPTION' });
+    expect(await tracker.getExperimentHistory()).toHaveLength(1); // nothing else was logged
+    await tracker.close();
+  });
+
+  it("measures each evaluator's latency without a task, and takes its usage and cost out of its output", async () => {
+    using dir = tempDir();
+    const tracker = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const judge = async (sample: MetricInput) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return {
+        judge: { score: sample['id'] === 's0' ? 1 : 0 },
+        usage: { inputTokens: 100, outputTokens: 20 },
+        cost: 0.25,
+      };
+    };
+    // An evaluator named `cost` keeps its block: only a number is a cost.
+    const cost = () => ({ cost: { score: 1 } });
+    const badUsage = (sample: MetricInput) =>
+      sample['id'] === 's1'
+        ? { other: { score: 1 }, usage: { tokens: 5 } }
+        : { other: { score: 1 } };
+    const out = await evaluate({
+      data: questions(2),
+      evaluators: [judge, cost, badUsage],
+      tracker,
+      progress: false,
+    });
+    const records = await tracker.getRunResults(out.runId);
+    expect(records.map((r) => r.evaluationResult)).toEqual([
+      { judge: { score: 1 }, cost: { score: 1 }, other: { score: 1 } },
+      {
+        judge: { score: 0 },
+        cost: { score: 1 },
+        badUsage: {
+          error:
+            'InvalidInputError: [evaltrack] evaluator badUsage.usage.tokens is not one of inputTokens, outputTokens, totalTokens',
+          attempts: 1,
+        },
+      },
+    ]);
+    expect(records[0]?.measures).toEqual({
+      evaluators: {
+        judge: {
+          latencyMs: expect.any(Number),
+          usage: { inputTokens: 100, outputTokens: 20 },
+          cost: 0.25,
+        },
+        cost: { latencyMs: expect.any(Number) },
+        badUsage: { latencyMs: expect.any(Number) },
+      },
+    });
+    expect(Object.keys(records[1]?.measures?.evaluators ?? {})).toEqual(['judge', 'cost']);
+    // The attempt's wall time: the judge waited 20 ms on a timer.
+    expect(records[0]?.measures?.evaluators?.['judge']?.latencyMs).toBeGreaterThanOrEqual(19);
+    // No task: no task latency in the run, but the evaluators' tokens and cost.
+    expect(out.measures).toEqual({
+      latency: null,
+      tokens: { n: 2, inputTokens: 200, outputTokens: 40, totalTokens: 240 },
+      cost: { n: 2, total: 0.5 },
+    });
+    await tracker.close();
+  });
+});
