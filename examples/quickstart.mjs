@@ -1,7 +1,9 @@
 // The quickstart: evaluate a small RAG dataset answered by two model variants, log every result
-// into ./gllm_evals/experiments (the gllm-evals default), then print the leaderboard and compare
-// the two runs sample by sample. No API key, no network: the judge's verdicts are bundled, and
-// the other metrics are deterministic (autoevals' Levenshtein, a length check).
+// into ./gllm_evals/experiments (the gllm-evals default), then print the leaderboard, what the
+// application took (latency, tokens, cost) and compare the two runs sample by sample. No API key,
+// no network: the "model" is a deterministic local stand-in that answers with the bundled answers,
+// the judge's verdicts are bundled, and the other metrics are deterministic (autoevals'
+// Levenshtein, a length check).
 //
 // `--fixed-run-ids` names the runs after their model (`quickstart_<dataset>_<8 hex of the model's
 // sha256>`) instead of at random, so that the README's outputs, which depend on the run ids (the
@@ -9,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Levenshtein } from 'autoevals';
 import { evaluate, metricEvaluator } from 'evaltrack';
 import { CSVExperimentTracker } from 'evaltrack/csv';
@@ -32,16 +35,38 @@ const lexical = metricEvaluator('lexical', {
   },
 });
 
+// A stand-in for a model's API, deterministic and local: it answers with the bundled answer after
+// a fixed delay per model, and reports tokens (4 characters each) and cost at a made-up price per
+// million tokens. Your task would call your application here, passing it `signal`.
+const MODELS = {
+  'gpt-mini-2026-05': { delayMs: 20, inputPrice: 0.15, outputPrice: 0.6 },
+  'gpt-large-2026-05': { delayMs: 45, inputPrice: 2.5, outputPrice: 10 },
+};
+const tokens = (text) => Math.ceil(String(text ?? '').length / 4);
+const standInModel = (model) => {
+  const answers = new Map(bundle.samples.map((s) => [s.id, s.outputs[model].actual_output]));
+  const { delayMs, inputPrice, outputPrice } = MODELS[model];
+  return async function standIn(sample, { signal }) {
+    await sleep(delayMs, undefined, { signal });
+    const output = answers.get(sample.id);
+    const usage = {
+      inputTokens: tokens(sample.input) + tokens(sample.retrieved_context),
+      outputTokens: tokens(output),
+    };
+    const cost = (usage.inputTokens * inputPrice + usage.outputTokens * outputPrice) / 1e6;
+    return { output, usage, cost, metadata: { model_name: model } };
+  };
+};
+
 for (const model of bundle.models) {
-  const data = bundle.samples.map(({ outputs, ...sample }) => ({
-    ...sample,
-    actual_output: outputs[model].actual_output,
-  }));
+  // The questions without answers: the task (the stand-in model) gives each its actual_output.
+  const data = bundle.samples.map(({ outputs, ...sample }) => sample);
   // The LLM judge ran earlier; its verdicts are replayed here, as a cached judge would.
   const verdicts = new Map(bundle.samples.map((s) => [s.id, s.outputs[model].evaluation]));
   const generation = (sample) => verdicts.get(sample.id);
   const out = await evaluate({
     data,
+    task: standInModel(model),
     evaluators: [generation, lexical],
     tracker,
     datasetName: bundle.dataset,
@@ -75,6 +100,18 @@ console.log(line(columns));
 console.log(line(columns.map((c) => '-'.repeat(width(c)))));
 for (const r of rows) console.log(line(columns.map((c) => r[c])));
 
+// What the application took, measured by evaluate() for every result and kept with the run.
+const thousands = (n) => n.toLocaleString('en-US');
+console.log('\nThe task (a local stand-in for each model), as evaluate() measured it:');
+for (const r of runs) {
+  const { latency, tokens: t, cost } = r.measures;
+  console.log(
+    `  ${r.modelName}: latency p50 ${Math.round(latency.p50Ms)} ms, p95 ${Math.round(latency.p95Ms)} ms; ` +
+      `${thousands(t.totalTokens)} tokens (${thousands(t.inputTokens)} in, ${thousands(t.outputTokens)} out); ` +
+      `cost $${cost.total.toFixed(4)}`,
+  );
+}
+
 // Sample by sample: the same sampleId in both runs, so a change shows where it helped or hurt.
 const [candidate, baseline] = runs;
 const passed = async (runId) =>
@@ -86,8 +123,10 @@ const passed = async (runId) =>
   );
 const before = await passed(baseline.runId);
 const after = await passed(candidate.runId);
-const fixed = [...after].filter(([id, ok]) => ok && before.get(id) === false).map(([id]) => id);
-const broken = [...after].filter(([id, ok]) => !ok && before.get(id) === true).map(([id]) => id);
+// In the dataset's order (results are logged in the order they finish).
+const ids = bundle.samples.map((s) => s.id);
+const fixed = ids.filter((id) => after.get(id) === true && before.get(id) === false);
+const broken = ids.filter((id) => after.get(id) === false && before.get(id) === true);
 console.log(`\n${candidate.modelName} against ${baseline.modelName}, judged sample by sample:`);
 console.log(`  ${fixed.length} samples now pass (${fixed.join(', ')})`);
 console.log(`  ${broken.length} samples now fail (${broken.join(', ')})`);

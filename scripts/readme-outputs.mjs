@@ -12,8 +12,10 @@
 // temporary folder: first `node examples/quickstart.mjs --fixed-run-ids` (run ids made from the model
 // names, so that `compare`'s bootstrap, seeded from the run ids, gives the same figures every time),
 // then each command, in README order, with the built `dist/cli/bin.js` as `evaltrack` on PATH,
-// the repository's `examples` linked into the folder, and NO_COLOR=1. The only part that still changes from one run to the next is the time: timestamps
-// (`2026-11-29T10:55:35.105Z`) are compared as `<time>`, and --write keeps those of the run it made.
+// the repository's `examples` linked into the folder, and NO_COLOR=1. The only parts that still
+// change from one run to the next are times: timestamps (`2026-11-29T10:55:35.105Z`) are compared
+// as `<time>`, and so are the latencies the quickstart measured (`47 ms`) as `<n> ms`; --write
+// keeps those of the run it made.
 // Needs `npm run build` first.
 import { spawnSync } from 'node:child_process';
 import {
@@ -34,9 +36,14 @@ const README = join(ROOT, 'README.md');
 const QUICKSTART_MARK = '<!-- readme-outputs: npm start -->';
 const FENCE = /^```([^\n`]*)\n([\s\S]*?)^```$/gm;
 
-/** Times are the one volatile part of the outputs. */
-export const normalise = (text) =>
-  text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, '<time>');
+/**
+ * Times are the one volatile part of the outputs: timestamps, and in what the quickstart prints
+ * (`quickstart`), the latencies it measured.
+ */
+export const normalise = (text, quickstart = false) => {
+  const timeless = text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, '<time>');
+  return quickstart ? timeless.replace(/\b\d+(?:\.\d+)? ms\b/g, '<n> ms') : timeless;
+};
 
 /** The README's output blocks: where each one's content starts and ends, and what makes it. */
 export function outputBlocks(readme) {
@@ -114,14 +121,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   } else if (process.argv.includes('--json')) {
     const pairs = blocks.map((b, i) => ({
       block: b.quickstart ? 'npm start' : commandsOf(b.body).join(' && '),
-      readme: normalise(b.body),
-      produced: normalise(produced[i] ?? ''),
+      readme: normalise(b.body, b.quickstart),
+      produced: normalise(produced[i] ?? '', b.quickstart),
     }));
     console.log(JSON.stringify(pairs));
   } else {
     let differ = 0;
     blocks.forEach((b, i) => {
-      if (normalise(b.body) === normalise(produced[i] ?? '')) return;
+      if (normalise(b.body, b.quickstart) === normalise(produced[i] ?? '', b.quickstart)) return;
       differ++;
       console.log(`README block at offset ${b.start} differs; produced:\n${produced[i]}`);
     });

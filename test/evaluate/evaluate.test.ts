@@ -241,8 +241,18 @@ describe('the quickstart and autoevals', () => {
     expect(out).toMatch(/^Leaderboard of nimbus-support-qa \(.*leaderboard\.csv\), newest first:/);
     expect(out).toMatch(/quickstart_nimbus-support-qa_[0-9a-f]{8} +gpt-large-2026-05 +20 +80\.0%/);
     expect(out).toMatch(/quickstart_nimbus-support-qa_[0-9a-f]{8} +gpt-mini-2026-05 +20 +50\.0%/);
-    expect(out).toContain('9 samples now pass');
+    expect(out).toContain('9 samples now pass (q02, q04, q06, q08, q10, q14, q16, q18, q20)');
     expect(out).toContain('3 samples now fail (q03, q07, q17)');
+    // The task step: the stand-in model's answers, with what evaluate() measured of it.
+    const task = (model: string) =>
+      new RegExp(`^  ${model}: latency p50 (\\d+) ms, p95 (\\d+) ms; (.*)$`, 'm').exec(out);
+    const large = task('gpt-large-2026-05');
+    const mini = task('gpt-mini-2026-05');
+    expect(large?.[3]).toBe('5,543 tokens (4,269 in, 1,274 out); cost $0.0234');
+    expect(mini?.[3]).toBe('5,203 tokens (4,269 in, 934 out); cost $0.0012');
+    // The stand-ins wait 45 and 20 ms: the measured latency is at least that (p50 within 1%).
+    expect(Number(large?.[1])).toBeGreaterThanOrEqual(45);
+    expect(Number(mini?.[1])).toBeGreaterThanOrEqual(20);
   });
 });
 
