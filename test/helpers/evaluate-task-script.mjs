@@ -4,7 +4,7 @@
 // Config: { store, base, trials, timeoutMs, runId?, scenario? }. `scenario: 'sigint'` prints
 // `ready` once `readyAfter` evaluator calls are done, for the test's Ctrl+C. The last line of
 // stdout is JSON: { runId, judgeCalls, numSamples, results, measures } or { error, code }.
-/* global setImmediate */
+/* global fetch, setImmediate */
 import { evaluate, openTracker } from 'evaltrack';
 
 const config = JSON.parse(process.argv[2]);
