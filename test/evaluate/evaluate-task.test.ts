@@ -187,6 +187,17 @@ describe.each(['csv', 'sqlite', 'jsonl', 'postgres'])('evaluate() with a task, i
         15 / 27,
       ]);
 
+      // The trials are repetitions of one sample for the command line: pass@k and pass^k.
+      const show = spawnSync(process.execPath, [BIN, 'show', r.out.runId, '--store', store], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      const lines = show.stdout.trim().split('\n');
+      expect([lines[0], lines.at(-1)]).toEqual([
+        `${r.out.runId} on judge.aggregate_success: 30 results, 15 passed, 12 failed, 0 not scored, 3 evaluator errors`,
+        '9 samples tried more than once (up to 3 times): pass@1 0.556, pass@n 0.556, pass^n 0.556',
+      ]);
+
       // evaluate()'s own results: sample by sample, each sample's trials in order.
       expect(r.out.results).toHaveLength(30);
       expect(r.out.results[27]).toEqual([
