@@ -14,7 +14,8 @@
 // then each command, in README order, with the built `dist/cli/bin.js` as `evaltrack` on PATH,
 // the repository's `examples` linked into the folder, and NO_COLOR=1. The only parts that still
 // change from one run to the next are times: timestamps (`2026-11-29T10:55:35.105Z`) are compared
-// as `<time>`, and so are the latencies the quickstart measured (`47 ms`) as `<n> ms`; --write
+// as `<time>`, and so are the latencies the quickstart's task measured, in what it prints and in
+// the blocks that read its store (`47 ms` as `<n> ms`, a latency column's cells as `<n>`); --write
 // keeps those of the run it made.
 // Needs `npm run build` first.
 import { spawnSync } from 'node:child_process';
@@ -37,13 +38,41 @@ const QUICKSTART_MARK = '<!-- readme-outputs: npm start -->';
 const FENCE = /^```([^\n`]*)\n([\s\S]*?)^```$/gm;
 
 /**
- * Times are the one volatile part of the outputs: timestamps, and in what the quickstart prints
- * (`quickstart`), the latencies it measured.
+ * Latencies measured in this run (the quickstart's task waits on real timers), masked: `47 ms` in
+ * a line, and in a table every cell of a column headed `… ms` (`mean ms`, `latency ms`) or of a
+ * row labelled `… ms` (`task latency, ms`), whatever the digits, at the column's width.
  */
-export const normalise = (text, quickstart = false) => {
+function maskLatencies(text) {
+  const lines = text.replace(/\b\d[\d,]*(?:\.\d+)? ms\b/g, '<n> ms').split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    // The rule under a table's header gives its columns.
+    if (!/^-+(?: +-+)+$/.test(lines[i])) continue;
+    const spans = [...lines[i].matchAll(/-+/g)].map((m) => [m.index, m.index + m[0].length]);
+    const isMs = ([a, b], line) => /\bms$/.test(line.slice(a, b).trim());
+    const columns = spans.filter((span) => isMs(span, lines[i - 1]));
+    for (let j = i + 1; j < lines.length && lines[j].trim() !== ''; j++) {
+      const cells = isMs(spans[0], lines[j]) ? spans.slice(1) : columns;
+      for (const [a, b] of cells)
+        lines[j] = lines[j].slice(0, a) + '<n>'.padStart(b - a) + lines[j].slice(b);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Times are the one volatile part of the outputs: timestamps, and in a block produced from the
+ * quickstart's store (`timed`), the latencies its task measured.
+ */
+export const normalise = (text, timed = false) => {
   const timeless = text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, '<time>');
-  return quickstart ? timeless.replace(/\b\d+(?:\.\d+)? ms\b/g, '<n> ms') : timeless;
+  return timed ? maskLatencies(timeless) : timeless;
 };
+
+const commandsOf = (body) =>
+  body
+    .split('\n')
+    .filter((l) => l.startsWith('$ '))
+    .map((l) => l.slice(2));
 
 /** The README's output blocks: where each one's content starts and ends, and what makes it. */
 export function outputBlocks(readme) {
@@ -53,17 +82,16 @@ export function outputBlocks(readme) {
     const start = m.index + m[0].indexOf('\n') + 1;
     const end = start + body.length;
     const before = readme.slice(0, m.index).trimEnd();
-    if (before.endsWith(QUICKSTART_MARK)) blocks.push({ start, end, body, quickstart: true });
-    else if (body.startsWith('$ ')) blocks.push({ start, end, body, quickstart: false });
+    if (before.endsWith(QUICKSTART_MARK))
+      blocks.push({ start, end, body, quickstart: true, timed: true });
+    else if (body.startsWith('$ ')) {
+      // Commands without --store read the quickstart's store, and its measured latencies.
+      const timed = commandsOf(body).every((c) => !c.includes('--store'));
+      blocks.push({ start, end, body, quickstart: false, timed });
+    }
   }
   return blocks;
 }
-
-const commandsOf = (body) =>
-  body
-    .split('\n')
-    .filter((l) => l.startsWith('$ '))
-    .map((l) => l.slice(2));
 
 function run(command, args, cwd, env) {
   const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 120_000 });
@@ -121,14 +149,14 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   } else if (process.argv.includes('--json')) {
     const pairs = blocks.map((b, i) => ({
       block: b.quickstart ? 'npm start' : commandsOf(b.body).join(' && '),
-      readme: normalise(b.body, b.quickstart),
-      produced: normalise(produced[i] ?? '', b.quickstart),
+      readme: normalise(b.body, b.timed),
+      produced: normalise(produced[i] ?? '', b.timed),
     }));
     console.log(JSON.stringify(pairs));
   } else {
     let differ = 0;
     blocks.forEach((b, i) => {
-      if (normalise(b.body, b.quickstart) === normalise(produced[i] ?? '', b.quickstart)) return;
+      if (normalise(b.body, b.timed) === normalise(produced[i] ?? '', b.timed)) return;
       differ++;
       console.log(`README block at offset ${b.start} differs; produced:\n${produced[i]}`);
     });
