@@ -370,7 +370,11 @@ loopback, \`fsync=off\`, so the disk of this shared machine does not decide), me
 evaluate() (\`bench/evaluate-section.mjs\`): 20,000 samples through \`evaluate()\` with an evaluator
 that returns at once (concurrency 10, batches of 50), against logging the same results with
 \`logBatch()\` in batches of 50 into the same kind of store; the difference per sample is what
-evaluate() adds (scheduling, checks, retries' bookkeeping, batching); median of 5.
+evaluate() adds (scheduling, checks, retries' bookkeeping, batching, the evaluator's latency);
+median of 5. With a task: the same samples with a task that returns the sample's answer at once
+and \`trials: 2\` (40,000 results), against \`logBatch()\` of the same 40,000 results with their
+data and measures (trial, task and evaluator latency); \`overheadUs\` is per sample trial (one
+result, as one sample above), \`overheadUsPerSample\` per sample (two results).
 
 The command line (\`bench/cli-section.mjs\`), in process through \`runCli\` with its output thrown
 away, each against the library call it rests on, in the same process (ratio = library time /
