@@ -3,165 +3,32 @@ import { retry, withTimeout } from '../common/retry.js';
 import pLimit from 'p-limit';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import { openTracker } from '../stores/registry.js';
-import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { checkName, checkOptions, isPlainRecord, setOwn } from '../tracker/check-input.js';
 import { sampleIdOf } from '../tracker/ids.js';
 import { assertJsonable } from '../tracker/python-format.js';
-import { checkStep } from '../tracker/measures.js';
-import type {
-  EvaluationOutput,
-  MetricInput,
-  ResultMeasures,
-  RunMeasures,
-  StepMeasures,
-  SummaryEvaluator,
-  TokenUsage,
-} from '../types.js';
+import type { EvaluationOutput, MetricInput, ResultMeasures, StepMeasures } from '../types.js';
 import { loadDataset } from './load-dataset.js';
-import type { Evaluator } from './metric-evaluator.js';
 import { createProgress } from './progress.js';
+import { OPTION_KEYS } from './evaluate-options.js';
+import type { EvaluateOptions, ExperimentResult } from './evaluate-options.js';
+import {
+  CallTimeoutError,
+  describeValue,
+  errorText,
+  readTaskReturn,
+  splitEvaluatorReturn,
+  uniqueNames,
+} from './call-returns.js';
 
-/** What {@link evaluate} gives the task beside the sample. */
-export interface TaskContext {
-  /** Aborts when the call times out or the evaluation stops: pass it to your client (`fetch`). */
-  signal: AbortSignal;
-  /** Which run of the sample this is, 0-based (see `trials`). */
-  trial: number;
-}
-
-/**
- * What a task may return in place of the bare output: the output with what producing it took.
- * A returned object is this wrapper when it has `output` and no key other than these four;
- * anything else the task returns is the output itself.
- */
-export interface TaskResult {
-  /** The answer: a string or any JSON value. It becomes the sample's `actual_output`. */
-  output: unknown;
-  /** Tokens the call used, as the model's API reports them. */
-  usage?: TokenUsage;
-  /** What the call cost, in your unit (usually US dollars). */
-  cost?: number;
-  /** Stored with this result, over `evaluate()`'s `metadata` (`model_name` names the result). */
-  metadata?: Record<string, unknown>;
-}
-
-/**
- * The application under test: gives a sample its answer, which becomes the sample's
- * `actual_output` for the evaluators and in the stored data. It returns the output (a string or
- * any JSON value) or a {@link TaskResult} (`{ output, usage?, cost?, metadata? }`: an object
- * whose own keys are all among those four and that has `output`).
- */
-export type Task = (sample: MetricInput, context: TaskContext) => unknown;
-
-/** Options of {@link evaluate}. */
-export interface EvaluateOptions {
-  /** The samples: an array, or the path of a `.jsonl` or `.csv` file. */
-  data: MetricInput[] | string;
-  /** Functions from a sample to its evaluation output (`{ <evaluator>: { ... } }`). */
-  evaluators: Evaluator[];
-  /**
-   * The application under test, run on each sample (and each trial) before the evaluators: its
-   * output becomes the sample's `actual_output` (in a copy; your data is not changed). It has
-   * the evaluators' time limit and retries and runs under the same `concurrency`; a task that
-   * still fails is logged as `{ task: { error, attempts } }` and its evaluators are not run.
-   * Without it, the samples are evaluated as they are.
-   */
-  task?: Task;
-  /** gllm-evals' name for {@link EvaluateOptions.task}; give one of the two. */
-  inference_fn?: Task;
-  /**
-   * Runs each sample this many times (task and evaluators), logged as repetitions of one sample
-   * (same `sampleId`, `measures.trial` 0 to k - 1), so that pass@k and per-sample averages apply.
-   * @default 1
-   */
-  trials?: number;
-  /** Where results go. @default a CSVExperimentTracker('default') on ./gllm_evals/experiments */
-  tracker?: BaseExperimentTracker;
-  /** @default the file's name, or `dataset_<UTC time>` for an array */
-  datasetName?: string;
-  /**
-   * Logs into this run; the (sample, trial) pairs it already holds are skipped (resume).
-   * @default a new run
-   */
-  runId?: string;
-  /** Stored with every result. */
-  metadata?: Record<string, unknown>;
-  /** Samples (sample trials) evaluated at once. @default 10 */
-  concurrency?: number;
-  /** Run-level evaluators over all results, merged into the run's `summaryResult`. */
-  summaryEvaluators?: SummaryEvaluator[];
-  /** Stops scheduling samples; what was logged stays logged. */
-  signal?: AbortSignal;
-  /** Attempts after the first when the task or an evaluator throws or times out. @default 2 */
-  retries?: number;
-  /**
-   * How long one call of the task or of an evaluator may take; its `signal` aborts then.
-   * @default 120000
-   */
-  timeoutMs?: number;
-  /** Results logged per `logBatch`. @default 50 */
-  batchSize?: number;
-  /** A progress bar on a terminal, periodic lines otherwise (on stderr). @default true */
-  progress?: boolean;
-  /**
-   * Ctrl+C (SIGINT) or SIGTERM while evaluating stops scheduling samples, logs what finished, and
-   * rejects with `E_ABORTED` naming the run to resume; a second one stops the process at once.
-   * `false` leaves the process's signals alone. @default true
-   */
-  handleSignals?: boolean;
-}
+export type {
+  EvaluateOptions,
+  ExperimentResult,
+  Task,
+  TaskContext,
+  TaskResult,
+} from './evaluate-options.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
-/** What {@link evaluate} returns: gllm-evals' `ExperimentResult`, in camelCase. */
-export interface ExperimentResult {
-  experimentUris: { runUri: string; leaderboardUri: string };
-  runId: string;
-  datasetName: string;
-  timestamp: string;
-  /** The samples of the dataset (not multiplied by `trials`). */
-  numSamples: number;
-  metadata: Record<string, unknown>;
-  summaryResult: Record<string, unknown>;
-  /** The run's latency, tokens and cost (the run summary's), or `null` when nothing was measured. */
-  measures: RunMeasures | null;
-  /**
-   * One list per sample, in data order, with one output per evaluator (`[{ task: { error,
-   * attempts } }]` where the task failed). With `trials` k > 1, one list per sample per trial,
-   * sample by sample: sample 0's trials 0 to k - 1, then sample 1's, and so on.
-   */
-  results: EvaluationOutput[][];
-}
-
-const OPTION_KEYS = [
-  'data',
-  'evaluators',
-  'task',
-  'inference_fn',
-  'trials',
-  'tracker',
-  'datasetName',
-  'runId',
-  'metadata',
-  'concurrency',
-  'summaryEvaluators',
-  'signal',
-  'retries',
-  'timeoutMs',
-  'batchSize',
-  'progress',
-  'handleSignals',
-] as const;
-
-/** The keys of a {@link TaskResult}: an object with `output` and only these is one. */
-const TASK_RESULT_KEYS: readonly string[] = ['output', 'usage', 'cost', 'metadata'];
-
-class CallTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} took longer than ${ms} ms`);
-    this.name = 'TimeoutError';
-  }
-}
 
 const positiveInt = (value: unknown, where: string, min: number): number => {
   if (!Number.isInteger(value) || (value as number) < min) {
@@ -175,83 +42,6 @@ const positiveInt = (value: unknown, where: string, min: number): number => {
 
 function defaultDatasetName(): string {
   return `dataset_${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
-}
-
-const describeValue = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-
-const errorText = (error: unknown): string => {
-  const e = error instanceof Error ? error : new Error(String(error));
-  return `${e.name}: ${e.message}`;
-};
-
-/** Evaluator names, made unique (`judge`, `judge_1`) so that each has its own measures. */
-function uniqueNames(evaluators: readonly Evaluator[]): string[] {
-  const seen = new Set<string>();
-  return evaluators.map((e, i) => {
-    let name = e.name || `evaluator_${i}`;
-    if (seen.has(name)) name = `${name}_${i}`;
-    seen.add(name);
-    return name;
-  });
-}
-
-/**
- * The task's return, read by the rule of {@link TaskResult}, and checked: a value that cannot be
- * stored fails the sample (not the batch it would be logged in), and is not retried.
- */
-function readTaskReturn(got: unknown): {
-  output: unknown;
-  step: StepMeasures;
-  metadata: Record<string, unknown> | undefined;
-} {
-  const wrapped =
-    isPlainRecord(got) &&
-    Object.hasOwn(got, 'output') &&
-    Object.keys(got).every((k) => TASK_RESULT_KEYS.includes(k));
-  const output = wrapped ? got['output'] : got;
-  if (output === undefined) {
-    // Most likely a missing `return`; retried, as an evaluator returning nothing is.
-    throw new TypeError('task returned undefined, not an output');
-  }
-  assertJsonable(output, 'task output');
-  const step = wrapped ? checkStep({ usage: got['usage'], cost: got['cost'] }, 'task') : {};
-  let metadata: Record<string, unknown> | undefined;
-  if (wrapped && got['metadata'] !== undefined) {
-    if (!isPlainRecord(got['metadata'])) {
-      throw new InvalidInputError(
-        'E_INVALID_ARGUMENT',
-        `task metadata must be an object, got ${describeValue(got['metadata'])}`,
-        'task.metadata',
-      );
-    }
-    metadata = got['metadata'];
-    assertJsonable(metadata, 'task metadata');
-  }
-  return { output, step, metadata };
-}
-
-/**
- * An evaluator's output without its top-level `usage` (an object of token counts) and `cost` (a
- * number), and those two, checked, as the evaluator's measures.
- */
-function splitEvaluatorReturn(
-  got: EvaluationOutput,
-  evaluatorName: string,
-): { output: EvaluationOutput; step: StepMeasures } {
-  const usage =
-    Object.hasOwn(got, 'usage') && isPlainRecord(got['usage']) ? got['usage'] : undefined;
-  const cost =
-    Object.hasOwn(got, 'cost') && typeof got['cost'] === 'number' ? got['cost'] : undefined;
-  if (usage === undefined && cost === undefined) return { output: got, step: {} };
-  const step = checkStep({ usage, cost }, `evaluator ${evaluatorName}`);
-  const output: EvaluationOutput = {};
-  for (const key of Object.keys(got)) {
-    if ((key === 'usage' && usage !== undefined) || (key === 'cost' && cost !== undefined))
-      continue;
-    setOwn(output, key, got[key]);
-  }
-  return { output, step };
 }
 
 /** One result waiting to be logged. */
