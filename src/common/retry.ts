@@ -49,35 +49,70 @@ export async function retry<T>(
   }
 }
 
+/** What {@link withTimeout} hands its call: the attempt's signal, made when first read. */
+export interface Attempt {
+  readonly signal: AbortSignal;
+}
+
 /**
- * `call(signal)` with a time limit: rejects with `timeoutError()` after `ms` (aborting the call's
- * own signal, for clients that take one), or with `stop`'s reason when it aborts first.
+ * `call(attempt)` with a time limit: rejects with `timeoutError()` after `ms` (aborting the
+ * attempt's signal, for clients that take one), or with `stop`'s reason when it aborts first.
+ * The signal is made only when the call reads it: most calls finish long before their limit, and
+ * one `AbortController` per call was a measured share of `evaluate()`'s own cost.
  */
 export function withTimeout<T>(
-  call: (signal: AbortSignal) => T | Promise<T>,
+  call: (attempt: Attempt) => T | Promise<T>,
   ms: number,
   timeoutError: () => Error,
   stop: AbortSignal,
 ): Promise<T> {
-  const attempt = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let onStop = (): void => {};
-  const limit = new Promise<never>((_, reject) => {
+  return new Promise<T>((resolve, reject) => {
     if (stop.aborted) return reject(stop.reason as Error);
-    timer = setTimeout(() => {
-      const error = timeoutError();
-      attempt.abort(error);
-      reject(error);
-    }, ms);
-    onStop = () => {
-      attempt.abort(stop.reason);
+    let controller: AbortController | undefined;
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+      return true;
+    };
+    const onStop = (): void => {
+      if (!settle()) return;
+      controller?.abort(stop.reason);
       reject(stop.reason as Error);
     };
+    const timer = setTimeout(() => {
+      if (!settle()) return;
+      const error = timeoutError();
+      controller?.abort(error);
+      reject(error);
+    }, ms);
     stop.addEventListener('abort', onStop, { once: true });
-  });
-  const work = new Promise<T>((resolve) => resolve(call(attempt.signal)));
-  return Promise.race([work, limit]).finally(() => {
-    clearTimeout(timer);
-    stop.removeEventListener('abort', onStop);
+    const attempt: Attempt = {
+      get signal() {
+        controller ??= new AbortController();
+        return controller.signal;
+      },
+    };
+    let got: T | Promise<T>;
+    try {
+      got = call(attempt);
+    } catch (error) {
+      // What the call threw is passed on as it is (the caller words it), Error or not.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      if (settle()) reject(error);
+      return;
+    }
+    // A value returned at once settles at once; a promise when it settles, if still in time.
+    Promise.resolve(got).then(
+      (value) => {
+        if (settle()) resolve(value);
+      },
+      (error: unknown) => {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        if (settle()) reject(error);
+      },
+    );
   });
 }

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { retry, withTimeout } from '../common/retry.js';
+import type { Attempt } from '../common/retry.js';
 import pLimit from 'p-limit';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import { openTracker } from '../stores/registry.js';
@@ -144,7 +145,7 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
    * `check` turns what the call returned into the value, or throws to fail the attempt.
    */
   const timedCall = async <T>(
-    call: (attemptSignal: AbortSignal) => unknown,
+    call: (attempt: Attempt) => unknown,
     what: string,
     check: (got: unknown) => T,
   ): Promise<
@@ -244,7 +245,13 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       let resultMetadata = metadata;
       if (task) {
         const ran = await timedCall(
-          (attemptSignal) => task(given, { signal: attemptSignal, trial }),
+          (attempt) =>
+            task(given, {
+              get signal() {
+                return attempt.signal;
+              },
+              trial,
+            }),
           'task',
           readTaskReturn,
         );
@@ -274,7 +281,7 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       for (const [k, evaluator] of evaluators.entries()) {
         const evaluatorName = names[k] as string;
         const judged = await timedCall(
-          (attemptSignal) => evaluator(sample, { signal: attemptSignal }),
+          (attempt) => evaluator(sample, attempt),
           `evaluator ${evaluatorName}`,
           (got) => {
             if (!isPlainRecord(got))
