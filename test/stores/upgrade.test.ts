@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
+import { PostgresExperimentTracker } from 'evaltrack/postgres';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import type { BaseExperimentTracker } from 'evaltrack';
+import { NO_POSTGRES, newSchema, postgresUrl, sql } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/evaltrack-0.1-schema-2/', import.meta.url));
@@ -101,4 +103,30 @@ describe('stores written before latency, tokens and cost', () => {
     await expectUpgraded(() => new CSVExperimentTracker('legacy', { outputDir: dir.path }));
     expect(lastColumn()).toBe('measures');
   });
+
+  const pgUrl = postgresUrl();
+  it.skipIf(pgUrl === null)(
+    `postgres: migration 3 keeps every run and result, and new results carry measures${pgUrl === null ? ` (skipped: ${NO_POSTGRES})` : ''}`,
+    async () => {
+      const url = pgUrl ?? '';
+      const schema = newSchema('legacy');
+      // The dump as pg_dump wrote it, under a schema name of this test; psql's own commands
+      // (`\restrict`) are not SQL.
+      const dump = readFileSync(join(FIXTURE, 'postgres', 'legacy_v2.sql'), 'utf8')
+        .split('\n')
+        .filter((line) => !line.startsWith('\\'))
+        .join('\n')
+        .replaceAll('legacy_v2', schema);
+      await sql(url, dump);
+      const open = () => new PostgresExperimentTracker('legacy', { connectionString: url, schema });
+      await expectUpgraded(open);
+      const [version] = await sql<{ v: number }>(
+        url,
+        `SELECT max(version) AS v FROM ${schema}.schema_migrations`,
+      );
+      expect(version?.v).toBe(3);
+      const [count] = await sql<{ n: string }>(url, `SELECT count(*) AS n FROM ${schema}.results`);
+      expect(count?.n).toBe('10');
+    },
+  );
 });
