@@ -4,6 +4,7 @@
  * Deterministic: resampling draws from a seeded generator, so the same inputs give the same output.
  */
 import jStat from 'jstat';
+import { nearestRankOf } from '../tracker/measures.js';
 
 /** z for a two-sided 95% interval. */
 export const Z95 = 1.959963984540054;
@@ -89,8 +90,7 @@ function quantile(sorted: ArrayLike<number>, q: number): number {
  */
 export function nearestRank(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1] as number;
+  return sorted[nearestRankOf(q, sorted.length) - 1] as number;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;

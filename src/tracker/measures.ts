@@ -209,12 +209,20 @@ export function mergeMeasureAggregates(
 }
 
 /**
+ * The rank (from 1) of the q-quantile of n values by nearest rank: ⌈q·n⌉, within 1..n. The one
+ * definition of a latency percentile here, for the exact values and for the sketch alike.
+ */
+export function nearestRankOf(q: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(q * n)));
+}
+
+/**
  * The latency at quantile `q` by nearest rank (the value of rank ⌈q·n⌉, as latency percentiles are
  * usually given: the p95 of 20 values is the 19th), read from the bins: within 1% of the exact
  * value, and never outside the smallest and largest latency seen.
  */
 export function latencyQuantile(a: MeasureAggregate, q: number): number {
-  const rank = Math.max(1, Math.ceil(q * a.latencyN));
+  const rank = nearestRankOf(q, a.latencyN);
   let seen = a.latencyZeros;
   let value = 0;
   if (seen < rank) {
