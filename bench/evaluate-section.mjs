@@ -42,10 +42,11 @@ export async function evaluateSection({ root, pool, scale, note }) {
     Array.from({ length: TRIALS }, () => ({ ...d, actual_output: answers.get(d.id) })),
   );
   const trialResults = trialData.map((d) => outputs.get(d.id));
+  // Latencies as evaluate() stores them: ms to the microsecond, varied as measured ones are.
   const trialMeasures = trialData.map((_, i) => ({
     trial: i % TRIALS,
-    task: { latencyMs: 0.004 },
-    evaluators: { instant: { latencyMs: 0.002 } },
+    task: { latencyMs: ((i * 7919) % 4000) / 1000 + 0.001 },
+    evaluators: { instant: { latencyMs: ((i * 104_729) % 3000) / 1000 + 0.001 } },
   }));
 
   const withEvaluate = [];

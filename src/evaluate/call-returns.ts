@@ -12,13 +12,6 @@ import type { Evaluator } from './metric-evaluator.js';
 /** The keys of a {@link TaskResult}: an object with `output` and only these is one. */
 const TASK_RESULT_KEYS: readonly string[] = ['output', 'usage', 'cost', 'metadata'];
 
-export class CallTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} took longer than ${ms} ms`);
-    this.name = 'TimeoutError';
-  }
-}
-
 export const describeValue = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 

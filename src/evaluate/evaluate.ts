@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { retry, withTimeout } from '../common/retry.js';
-import type { Attempt } from '../common/retry.js';
-import pLimit from 'p-limit';
+import { retry } from '../common/retry.js';
+import type { RetryPolicy } from '../common/retry.js';
+import { TimeLimits } from '../common/time-limits.js';
+import type { Attempt } from '../common/time-limits.js';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import { openTracker } from '../stores/registry.js';
 import { checkName, checkOptions, isPlainRecord, setOwn } from '../tracker/check-input.js';
@@ -13,7 +14,6 @@ import { createProgress } from './progress.js';
 import { OPTION_KEYS } from './evaluate-options.js';
 import type { EvaluateOptions, ExperimentResult } from './evaluate-options.js';
 import {
-  CallTimeoutError,
   describeValue,
   errorText,
   readTaskReturn,
@@ -125,7 +125,7 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
   // `stop` ends every wait (time limits, retry pauses) once evaluate() is over, stopped by the
   // caller's signal, or interrupted (Ctrl+C): nothing keeps the process alive after that.
   const stop = new AbortController();
-  // Every evaluation in flight waits on it (a time limit, a retry pause).
+  // Every evaluation pausing before a retry waits on it.
   setMaxListeners(concurrency + 10, stop.signal);
   const onCallerAbort = (): void => stop.abort(signal?.reason);
   signal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -139,9 +139,19 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
   if (handleSignals) for (const s of STOP_SIGNALS) process.once(s, onProcessSignal);
   let logged = 0;
 
+  const limits = new TimeLimits(timeoutMs, stop.signal);
+  const policy: RetryPolicy = {
+    retries,
+    delayMs: 100,
+    // Our own typed errors (a bad output) fail the same way every time.
+    shouldRetry: (error) => !(error instanceof EvaltrackError),
+    signal: stop.signal,
+  };
+
   /**
    * One call with the time limit and retries, timed: the wall time of the attempt that gave the
-   * value (`performance.now()` around it; the failed attempts and the pauses are not in it).
+   * value in ms to the microsecond (`performance.now()` around it; the failed attempts and the
+   * pauses are not in it).
    * `check` turns what the call returned into the value, or throws to fail the attempt.
    */
   const timedCall = async <T>(
@@ -153,27 +163,14 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
   > => {
     let attempts = 0;
     try {
-      return await retry(
-        async () => {
-          attempts++;
-          const start = performance.now();
-          const got = await withTimeout(
-            call,
-            timeoutMs,
-            () => new CallTimeoutError(what, timeoutMs),
-            stop.signal,
-          );
-          const latencyMs = performance.now() - start;
-          return { ok: true as const, value: check(got), latencyMs };
-        },
-        {
-          retries,
-          delayMs: 100,
-          // Our own typed errors (a bad output) fail the same way every time.
-          shouldRetry: (error) => !(error instanceof EvaltrackError),
-          signal: stop.signal,
-        },
-      );
+      return await retry(async () => {
+        attempts++;
+        const start = performance.now();
+        const got = await limits.run(call, what);
+        // To the microsecond: finer digits are noise, and they would be stored in every result.
+        const latencyMs = Math.round((performance.now() - start) * 1000) / 1000;
+        return { ok: true as const, value: check(got), latencyMs };
+      }, policy);
     } catch (error) {
       return { ok: false, error: errorText(error), attempts };
     }
@@ -329,8 +326,12 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       if (pending.length >= batchSize) await flush();
     };
 
-    const limit = pLimit(concurrency);
-    const all = Promise.all(todo.map((u) => limit(() => runUnit(u))));
+    // `concurrency` workers, each taking the next unit until none is left or evaluate() stops.
+    let next = 0;
+    const work = async (): Promise<void> => {
+      while (next < todo.length && !stop.signal.aborted) await runUnit(todo[next++] as number);
+    };
+    const all = Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, work));
     let onStop = (): void => {};
     const stopped = new Promise<never>((_, reject) => {
       onStop = () => reject(stop.signal.reason as Error);
@@ -346,7 +347,6 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       stop.signal.removeEventListener('abort', onStop);
       // Late evaluations are dropped, and their waits end now.
       if (!stop.signal.aborted) stop.abort(new EvaltrackError('E_ABORTED', 'evaluate() is over'));
-      limit.clearQueue();
       progress.stop();
       // What completed is logged, even when stopped.
       await flush();

@@ -150,6 +150,12 @@ for (const testStore of testStores()) {
           // that long (the 429 before it came at once).
           expect(rec.measures?.task?.latencyMs).toBeGreaterThanOrEqual(DELAY_MS);
           expect(rec.measures?.evaluators?.['judge']?.latencyMs).toBeGreaterThanOrEqual(0);
+          // Stored to the microsecond: at most three decimals.
+          for (const ms of [
+            rec.measures?.task?.latencyMs,
+            rec.measures?.evaluators?.['judge']?.latencyMs,
+          ])
+            expect(String(ms)).toMatch(/^\d+(\.\d{1,3})?$/);
         }
 
         // The run's measures: 27 results with a task latency, tokens and cost of task and judge.
