@@ -17,6 +17,7 @@ import { gateCommand } from './commands/gate.js';
 import { importCommand } from './commands/import.js';
 import { pendingCommand } from './commands/pending.js';
 import { rebuildCommand } from './commands/rebuild.js';
+import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
 import { showCommand } from './commands/show.js';
 import { uiCommand } from './commands/ui.js';
@@ -47,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   showCommand,
   compareCommand,
   gateCommand,
+  reportCommand,
   exportCommand,
   importCommand,
   copyCommand,
