@@ -140,7 +140,13 @@ describe('evaltrack conventions', () => {
       join(dir.path, 'nothing-here'),
       `sqlite:${join(dir.path, 'new', 'x.db')}`,
     ]) {
-      for (const command of [['runs'], ['show', 'latest'], ['rebuild'], ['export', '--all']]) {
+      for (const command of [
+        ['runs'],
+        ['show', 'latest'],
+        ['rebuild'],
+        ['export', '--all'],
+        ['report', 'latest~1', 'latest'],
+      ]) {
         const r = evaltrack(dir.path, ...command, '--store', where);
         expect([r.code, r.stdout, r.stderr]).toEqual([
           2,
