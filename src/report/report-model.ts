@@ -41,6 +41,8 @@ export type SampleStatus = (typeof SAMPLE_STATUSES)[number];
 
 /** A sample in one run: its results (trials) taken together. */
 export interface SampleSide {
+  /** The first trial's result id (the dashboard opens a sample by it). */
+  resultId: string;
   output: string;
   /** The deciding metric's value, averaged over the trials; null when none has one. */
   value: number | null;
@@ -206,6 +208,7 @@ function sidesOf(
     out.set(id, {
       texts: { input: texts.input, expected: texts.expected },
       side: {
+        resultId: first.resultId,
         output: texts.output,
         value: scores[metric] ?? null,
         passed: majorityPassed(passes, verdicts),
