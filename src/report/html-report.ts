@@ -1,0 +1,329 @@
+/**
+ * The report of two runs as one self-contained HTML file: it fetches nothing and opens from
+ * `file://`. The verdict, the runs, the metrics, the measures and the samples that changed are
+ * static HTML (the page reads with scripts off); the charts and the searchable table of every
+ * sample are drawn by the inline script (src/report/client, bundled into dist/report) from the
+ * data in a `<script type="application/json">`. A Content-Security-Policy allows the inline
+ * script and style by their hashes only.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { EvaltrackError } from '../errors.js';
+import { count, exact, interval, money, ms, num } from '../cli/render.js';
+import type { MeasureComparison } from '../stats/measure-stats.js';
+import { TEXT_LIMIT, cutText, reportData } from './report-data.js';
+import type { CutText } from './report-data.js';
+import type { ReportModel, ReportRun, ReportSample, SampleSide } from './report-model.js';
+import { reportVerdict } from './report-verdict.js';
+
+/** Options of {@link htmlReport}. */
+export interface HtmlReportOptions {
+  /**
+   * Above this many characters of JSON, the page's data is gzipped and base64-encoded (the page
+   * inflates it with the browser's `DecompressionStream`). Default 1,000,000.
+   */
+  compressAbove?: number;
+}
+
+/** Samples of each list (regressions, improvements…) written out in the static part. */
+export const LISTED = 25;
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Text for HTML, in an element or a quoted attribute. */
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+const e = escapeHtml;
+
+/**
+ * JSON for a `<script>` element: `<`, `>`, `&` and the line separators U+2028/2029 as `\u` escapes,
+ * so that no text can close the element or open a comment.
+ */
+export const scriptJson = (value: unknown): string =>
+  JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+const sha256 = (text: string): string =>
+  `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+let assets: { script: string; style: string } | undefined;
+/** The page's script and style, built by `npm run build` beside this module; read once. */
+function clientAssets(): { script: string; style: string } {
+  if (assets) return assets;
+  const read = (name: string): string => {
+    try {
+      return readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
+    } catch (cause) {
+      throw new EvaltrackError(
+        'E_STORE_IO',
+        `the HTML report's ${name} is missing beside html-report.js: run \`npm run build\``,
+        { cause },
+      );
+    }
+  };
+  const script = read('report-client.js');
+  const style = read('report-client.css');
+  // The bundle goes inside <script> and <style> as it is: it must not close them.
+  if (/<\/script|<!--/i.test(script) || /<\/style/i.test(style)) {
+    throw new EvaltrackError('E_INVALID_ARGUMENT', "the report's bundle would close its element");
+  }
+  assets = { script, style };
+  return assets;
+}
+
+/** The whole HTML document of a report. */
+export function htmlReport(model: ReportModel, options: HtmlReportOptions = {}): string {
+  const { script, style } = clientAssets();
+  const json = scriptJson(reportData(model));
+  const compress = json.length > (options.compressAbove ?? 1_000_000);
+  const data = compress
+    ? `<script type="application/octet-stream" id="report-data" data-encoding="gzip-base64">${gzipSync(json).toString('base64')}</script>`
+    : `<script type="application/json" id="report-data">${json}</script>`;
+  const csp = [
+    "default-src 'none'",
+    `script-src ${sha256(script)}`,
+    `style-src ${sha256(style)}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  const { baseline, candidate } = model;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${e(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${e(`evaltrack report: ${candidate.runId} against ${baseline.runId}`)}</title>
+<style>${style}</style>
+</head>
+<body>
+<header><span class="brand">evaltrack</span><span>report</span>${
+    model.uiUrl === null
+      ? ''
+      : `<a href="${e(compareUrl(model))}">this comparison in the dashboard</a>`
+  }</header>
+<main>
+<h1>Candidate <code>${e(candidate.runId)}</code> against baseline <code>${e(baseline.runId)}</code></h1>
+${verdictHtml(model)}
+${runsHtml(model)}
+${metricsHtml(model)}
+${measuresHtml(model)}
+${countsHtml(model)}
+<section id="charts-section"><h2>Metrics, sample by sample</h2><div id="charts"><noscript><p class="muted">The charts need JavaScript.</p></noscript></div></section>
+${listsHtml(model)}
+<section id="all-samples"><h2>Every sample</h2><div id="samples-app"><noscript><p class="muted">The table of every sample needs JavaScript.</p></noscript></div></section>
+<footer class="muted">Texts longer than ${TEXT_LIMIT.toLocaleString('en-US')} characters are cut to their first ${TEXT_LIMIT.toLocaleString('en-US')} in this report (“… N more characters”); the dashboard and <code>evaltrack show</code> have them whole.</footer>
+</main>
+${data}
+<script>${script}</script>
+</body>
+</html>
+`;
+}
+
+const encode = encodeURIComponent;
+
+const compareUrl = (model: ReportModel): string =>
+  `${model.uiUrl ?? ''}/compare?baseline=${encode(model.baseline.runId)}&candidate=${encode(model.candidate.runId)}&metric=${encode(model.metric)}`;
+
+const sampleUrl = (model: ReportModel, runId: string, side: SampleSide): string =>
+  `${model.uiUrl ?? ''}/run/${encode(runId)}?sample=${encode(side.resultId)}`;
+
+function verdictHtml(model: ReportModel): string {
+  const v = reportVerdict(model);
+  const failures =
+    model.gate !== null && model.gate.failures.length > 1
+      ? `<ul class="failures">${model.gate.failures.map((f) => `<li>${e(f)}</li>`).join('')}</ul>`
+      : '';
+  const checks =
+    model.gate !== null && model.gate.checks.length > 0
+      ? `<ul class="checks">${model.gate.checks
+          .map((c) => {
+            const what = c.check === 'max-cost' ? 'total cost' : 'p95 task latency';
+            const unit = c.check === 'max-cost' ? '' : ' ms';
+            const figure =
+              c.value === null
+                ? 'not recorded'
+                : `${exact(c.value)}${unit} over ${c.n} of ${c.results} results`;
+            return `<li>${e(`${what}: ${figure}, at most ${exact(c.limit)}${unit}: ${c.passed ? 'pass' : 'FAIL'}`)}</li>`;
+          })
+          .join('')}</ul>`
+      : '';
+  return `<p id="verdict" class="verdict ${v.tone}">${e(v.text)}</p>${failures}${checks}`;
+}
+
+function runsHtml(model: ReportModel): string {
+  const row = (role: string, r: ReportRun): string =>
+    `<tr><th scope="row">${role}</th><td><code>${e(r.runId)}</code></td><td>${e(r.datasetName)}</td><td>${e(r.modelName)}</td><td>${e(r.createdAt ?? '—')}</td><td class="num">${r.results}</td><td>${contextHtml(r.context)}</td></tr>`;
+  return `<section id="runs-section"><h2>Runs</h2><table id="runs"><thead><tr><th></th><th>run</th><th>dataset</th><th>model</th><th>created</th><th class="num">results</th><th>context</th></tr></thead><tbody>${row('baseline', model.baseline)}${row('candidate', model.candidate)}</tbody></table></section>`;
+}
+
+function contextHtml(context: Record<string, unknown>): string {
+  const entries = Object.entries(context);
+  if (entries.length === 0) return '—';
+  return entries
+    .map(([k, v]) => {
+      const text = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
+      return `<span class="kv">${e(k)}=${textHtml(cutText(text, 200))}</span>`;
+    })
+    .join(' ');
+}
+
+function metricsHtml(model: ReportModel): string {
+  const rows = model.comparison.metrics.map((m) => {
+    const d = m.difference;
+    const rise = d.interval !== null && d.interval.low > 0;
+    const significance = d.significantDrop ? 'drop' : rise ? 'rise' : 'no';
+    const tone = d.significantDrop ? 'worse' : rise ? 'better' : 'no';
+    const deciding = m.metric === model.metric;
+    return `<tr${deciding ? ' class="deciding"' : ''}><td><code>${e(m.metric)}</code>${deciding ? ' <span class="tag">decides</span>' : ''}</td><td>${m.kind}</td><td class="num">${m.n}</td><td class="num">${num(m.baselineMean)}</td><td class="num">${num(m.candidateMean)}</td><td class="num">${num(d.mean)}${e(interval(d.interval, (x) => num(x)))}</td><td class="sig ${tone}">${significance}</td><td class="num">${m.mcnemar ? num(m.mcnemar.p, 4) : '-'}</td></tr>`;
+  });
+  return `<section id="metrics-section"><h2>Metrics</h2><table id="metrics"><thead><tr><th>metric</th><th>kind</th><th class="num">samples</th><th class="num">baseline</th><th class="num">candidate</th><th class="num">difference [95% CI]</th><th>significant</th><th class="num">McNemar p</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="muted">Means over the samples in both runs with a value in both (trials averaged first); difference: candidate − baseline, with its 95% paired bootstrap interval; significant when the whole interval is below zero (drop) or above (rise).</p></section>`;
+}
+
+const MEASURES = [
+  { key: 'latencyMs', label: 'task latency, ms', f: ms },
+  { key: 'cost', label: 'cost', f: money },
+] as const;
+
+function measuresHtml(model: ReportModel): string {
+  const cmp = model.comparison;
+  const rows: string[] = [];
+  const notes: string[] = [];
+  for (const { key, label, f } of MEASURES) {
+    const m: MeasureComparison = cmp.measures[key];
+    const { baseline, candidate } = m.recorded;
+    if (baseline === 0 && candidate === 0) continue;
+    const d = m.difference;
+    if (d === null || d.n === 0) {
+      notes.push(
+        d === null
+          ? `${label}: recorded by the ${baseline > 0 ? 'baseline' : 'candidate'} only (${Math.max(baseline, candidate)} results), not compared`
+          : `${label}: no sample in both runs has it in both, not compared`,
+      );
+      continue;
+    }
+    rows.push(
+      `<tr><td>${label}</td><td class="num">${d.n}</td><td class="num">${f(m.baselineMean)}</td><td class="num">${f(m.candidateMean)}</td><td class="num">${f(d.mean)}${e(interval(d.interval, f))}</td><td class="sig ${d.significantRise ? 'worse' : 'no'}">${d.significantRise ? 'rise' : 'no'}</td></tr>`,
+    );
+  }
+  const runs = (['baseline', 'candidate'] as const).map((role) => {
+    const r = cmp.runMeasures[role];
+    return `<tr><th scope="row">${role}</th><td class="num">${ms(r?.latency?.meanMs)}</td><td class="num">${ms(r?.latency?.p50Ms)}</td><td class="num">${ms(r?.latency?.p95Ms)}</td><td class="num">${count(r?.tokens?.totalTokens)}</td><td class="num">${money(r?.cost?.total)}</td></tr>`;
+  });
+  if (
+    rows.length === 0 &&
+    notes.length === 0 &&
+    !cmp.runMeasures.baseline &&
+    !cmp.runMeasures.candidate
+  )
+    return '';
+  return `<section id="measures-section"><h2>Latency and cost</h2>${
+    rows.length > 0
+      ? `<table id="measures"><thead><tr><th>per sample (mean)</th><th class="num">samples</th><th class="num">baseline</th><th class="num">candidate</th><th class="num">difference [95% CI]</th><th>significant</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+      : ''
+  }${notes.map((n) => `<p class="muted">${e(n)}</p>`).join('')}<table id="run-measures"><thead><tr><th>run</th><th class="num">latency mean, ms</th><th class="num">p50</th><th class="num">p95</th><th class="num">tokens</th><th class="num">total cost</th></tr></thead><tbody>${runs.join('')}</tbody></table></section>`;
+}
+
+function countsHtml(model: ReportModel): string {
+  const cmp = model.comparison;
+  const items = [
+    `${cmp.matched} samples in both runs, ${cmp.paired} with a value on <code>${e(cmp.metric)}</code> in both: ${cmp.regressions.length} regressions, ${cmp.improvements.length} improvements, ${cmp.unchanged} unchanged${cmp.hasVerdicts || cmp.paired === 0 ? '' : ` (<code>${e(cmp.metric)}</code> has no pass/fail verdict)`}`,
+    `coverage gap: ${cmp.onlyBaseline.length} only in the baseline, ${cmp.onlyCandidate.length} only in the candidate`,
+    `evaluator errors: ${cmp.baseline.errors.length} in the baseline, ${cmp.candidate.errors.length} in the candidate`,
+    `not scored on <code>${e(cmp.metric)}</code>: ${cmp.baseline.unscored.length} in the baseline, ${cmp.candidate.unscored.length} in the candidate`,
+  ];
+  if (cmp.changedInputs.length > 0)
+    items.push(`changed input or expected answer (not compared): ${cmp.changedInputs.length}`);
+  return `<ul id="counts">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`;
+}
+
+/** The lists of samples to look at, each with its first {@link LISTED} samples written out. */
+function listsHtml(model: ReportModel): string {
+  const lists: [id: string, title: string, samples: ReportSample[]][] = [
+    ['regressions', 'Regressions', model.samples.filter((s) => s.status === 'regression')],
+    ['improvements', 'Improvements', model.samples.filter((s) => s.status === 'improvement')],
+    [
+      'missing',
+      'Missing from the candidate',
+      model.samples.filter((s) => s.status === 'only-baseline'),
+    ],
+    ['new', 'Only in the candidate', model.samples.filter((s) => s.status === 'only-candidate')],
+    [
+      'errors',
+      'Evaluator errors',
+      model.samples.filter((s) => s.baseline?.error != null || s.candidate?.error != null),
+    ],
+    [
+      'changed-inputs',
+      'Changed input or expected answer',
+      model.samples.filter((s) => s.status === 'changed-input'),
+    ],
+    [
+      'unscored',
+      `Not scored on ${model.metric}`,
+      model.samples.filter((s) => s.status === 'unscored'),
+    ],
+  ];
+  return lists
+    .filter(([id, , samples]) => samples.length > 0 || ['regressions', 'errors'].includes(id))
+    .map(([id, title, samples]) => {
+      const more = samples.length - LISTED;
+      return `<section id="${id}" class="list"><h2>${e(title)} (${samples.length})</h2>${
+        samples.length === 0 ? '<p class="muted">None.</p>' : ''
+      }${samples
+        .slice(0, LISTED)
+        .map((s) => sampleHtml(model, s))
+        .join('')}${
+        more > 0
+          ? `<p class="muted">And ${more} more: filter the table of every sample by status.</p>`
+          : ''
+      }</section>`;
+    })
+    .join('\n');
+}
+
+function sampleHtml(model: ReportModel, s: ReportSample): string {
+  const side = (role: 'baseline' | 'candidate', v: SampleSide | null): string => {
+    const runId = model[role].runId;
+    if (v === null)
+      return `<div class="side"><h4>${role}</h4><p class="muted">not in this run</p></div>`;
+    const link =
+      model.uiUrl === null
+        ? ''
+        : ` <a href="${e(sampleUrl(model, runId, v))}">in the dashboard</a>`;
+    const explanations = Object.entries(v.explanations);
+    return `<div class="side"><h4>${role}: ${valueHtml(v)}${link}</h4><pre>${textHtml(cutText(v.output))}</pre>${
+      v.error === null ? '' : `<p class="error">${textHtml(cutText(v.error))}</p>`
+    }${
+      explanations.length === 0
+        ? ''
+        : `<dl class="explanations">${explanations
+            .map(([where, text]) => `<dt>${e(where)}</dt><dd>${textHtml(cutText(text))}</dd>`)
+            .join('')}</dl>`
+    }</div>`;
+  };
+  return `<details class="sample"${s.status === 'regression' || s.status === 'error' ? ' open' : ''}><summary><code>${e(s.sampleId)}</code> <span class="status ${s.status}">${s.status}</span> ${s.baseline ? valueHtml(s.baseline) : '—'} → ${s.candidate ? valueHtml(s.candidate) : '—'}</summary><dl class="texts"><dt>input</dt><dd><pre>${textHtml(cutText(s.input))}</pre></dd><dt>expected</dt><dd><pre>${textHtml(cutText(s.expected))}</pre></dd></dl><div class="sides">${side('baseline', s.baseline)}${side('candidate', s.candidate)}</div></details>`;
+}
+
+/** A side's value on the deciding metric: pass/fail when it has a verdict. */
+const valueHtml = (v: SampleSide): string =>
+  v.passed === null
+    ? v.value === null && v.error !== null
+      ? '<span class="fail">error</span>'
+      : num(v.value)
+    : `<span class="${v.passed ? 'pass' : 'fail'}">${v.passed ? 'pass' : 'fail'}</span>${v.value !== null && v.value !== 0 && v.value !== 1 ? ` (${num(v.value)})` : ''}`;
+
+const textHtml = (t: CutText): string =>
+  typeof t === 'string'
+    ? e(t)
+    : `${e(t[0])}<span class="cut">… ${t[1].toLocaleString('en-US')} more characters</span>`;

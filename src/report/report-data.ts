@@ -1,0 +1,182 @@
+/**
+ * What the HTML report's script receives: every sample with its texts cut short, the score columns
+ * by position, and each metric's histograms counted here, so the page ships counts, not values.
+ * Types only are shared with the browser code (src/report/client).
+ */
+import { SAMPLE_STATUSES } from './report-model.js';
+import type { ReportModel, ReportSample, SampleSide } from './report-model.js';
+
+/** Characters of a text the report keeps; the rest is counted, not shipped. */
+export const TEXT_LIMIT = 1500;
+
+/** A text: whole, or its first {@link TEXT_LIMIT} characters and how many more there were. */
+export type CutText = string | [text: string, more: number];
+
+/** One run's side of a sample, as the page shows it. */
+export interface DataSide {
+  resultId: string;
+  output: CutText;
+  value: number | null;
+  passed: boolean | null;
+  /** By {@link ReportData.columns} position; null where the sample has no value. */
+  scores: (number | null)[];
+  /** Where (`generation.completeness`) and what. */
+  explanations: [string, CutText][];
+  error: CutText | null;
+  latencyMs: number | null;
+  cost: number | null;
+  trials: number;
+}
+
+/** One sample of either run. */
+export interface DataSample {
+  id: string;
+  /** Index in {@link ReportData.statuses}. */
+  status: number;
+  input: CutText;
+  expected: CutText;
+  baseline: DataSide | null;
+  candidate: DataSide | null;
+}
+
+/** One metric's values in each run, counted in bins. */
+export interface MetricChart {
+  metric: string;
+  kind: 'pass/fail' | 'score';
+  /** Left edge of the first bin and right edge of the last (0 and 1 for pass/fail). */
+  min: number;
+  max: number;
+  /** Samples per bin (pass/fail: [failed, passed]), over each run's samples with a value. */
+  baseline: number[];
+  candidate: number[];
+}
+
+/** The data the page's script reads. */
+export interface ReportData {
+  baseline: string;
+  candidate: string;
+  metric: string;
+  uiUrl: string | null;
+  textLimit: number;
+  statuses: readonly string[];
+  /** Score columns of either run: the compared metrics first, in the comparison's order. */
+  columns: string[];
+  charts: MetricChart[];
+  samples: DataSample[];
+}
+
+/** Bins of a score metric's histogram. */
+const BINS = 10;
+
+/** `text` cut to {@link TEXT_LIMIT} characters, never between the halves of a surrogate pair. */
+export function cutText(text: string, limit = TEXT_LIMIT): CutText {
+  if (text.length <= limit) return text;
+  let end = limit;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return [text.slice(0, end), text.length - end];
+}
+
+/** The page's data of a report. */
+export function reportData(model: ReportModel): ReportData {
+  const columns = columnsOf(model);
+  const at = new Map(columns.map((c, i) => [c, i]));
+  const side = (s: SampleSide | null): DataSide | null => {
+    if (s === null) return null;
+    const scores: (number | null)[] = columns.map(() => null);
+    for (const [name, v] of Object.entries(s.scores)) scores[at.get(name) as number] = v;
+    return {
+      resultId: s.resultId,
+      output: cutText(s.output),
+      value: s.value,
+      passed: s.passed,
+      scores,
+      explanations: Object.entries(s.explanations).map(([where, text]) => [where, cutText(text)]),
+      error: s.error === null ? null : cutText(s.error),
+      latencyMs: s.latencyMs,
+      cost: s.cost,
+      trials: s.trials,
+    };
+  };
+  const status = new Map(SAMPLE_STATUSES.map((s, i) => [s, i]));
+  return {
+    baseline: model.baseline.runId,
+    candidate: model.candidate.runId,
+    metric: model.metric,
+    uiUrl: model.uiUrl,
+    textLimit: TEXT_LIMIT,
+    statuses: SAMPLE_STATUSES,
+    columns,
+    charts: model.comparison.metrics.map((m) => chartOf(m.metric, m.kind, model.samples)),
+    samples: model.samples.map((s) => ({
+      id: s.sampleId,
+      status: status.get(s.status) as number,
+      input: cutText(s.input),
+      expected: cutText(s.expected),
+      baseline: side(s.baseline),
+      candidate: side(s.candidate),
+    })),
+  };
+}
+
+function columnsOf(model: ReportModel): string[] {
+  const names = new Set(model.comparison.metrics.map((m) => m.metric));
+  for (const s of model.samples)
+    for (const side of [s.baseline, s.candidate])
+      for (const name of Object.keys(side?.scores ?? {})) names.add(name);
+  return [...names];
+}
+
+/** A metric's histogram in each run, over the same bins. */
+function chartOf(
+  metric: string,
+  kind: MetricChart['kind'],
+  samples: readonly ReportSample[],
+): MetricChart {
+  const values = { baseline: [] as number[], candidate: [] as number[] };
+  for (const s of samples) {
+    const b = s.baseline?.scores[metric];
+    const c = s.candidate?.scores[metric];
+    if (b !== undefined) values.baseline.push(b);
+    if (c !== undefined) values.candidate.push(c);
+  }
+  if (kind === 'pass/fail') {
+    // Trials averaged: a sample passed when most of its trials did, as its verdict.
+    const count = (xs: number[]): number[] => {
+      const passed = xs.filter((x) => x > 0.5).length;
+      return [xs.length - passed, passed];
+    };
+    return {
+      metric,
+      kind,
+      min: 0,
+      max: 1,
+      baseline: count(values.baseline),
+      candidate: count(values.candidate),
+    };
+  }
+  let min = Infinity;
+  let max = -Infinity;
+  for (const x of [...values.baseline, ...values.candidate]) {
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  if (min === Infinity) [min, max] = [0, 1];
+  const bins = min === max ? 1 : BINS;
+  const count = (xs: number[]): number[] => {
+    const counts = Array.from({ length: bins }, () => 0);
+    for (const x of xs) {
+      const i = Math.min(bins - 1, Math.floor(((x - min) / (max - min || 1)) * bins));
+      counts[i] = (counts[i] as number) + 1;
+    }
+    return counts;
+  };
+  return {
+    metric,
+    kind,
+    min,
+    max,
+    baseline: count(values.baseline),
+    candidate: count(values.candidate),
+  };
+}
