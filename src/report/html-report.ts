@@ -41,15 +41,13 @@ const ESCAPES: Record<string, string> = {
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 const e = escapeHtml;
 
-/**
- * JSON for a `<script>` element: `<`, `>`, `&` and the line separators U+2028/2029 as `\u` escapes,
- * so that no text can close the element or open a comment.
- */
-export const scriptJson = (value: unknown): string =>
-  JSON.stringify(value).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+// `<`, `>`, `&` and the line separators U+2028/2029 as `\u` escapes: no text can close the element
+// or open a comment.
+const escapeScriptJson = (json: string): string =>
+  json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** JSON for a `<script>` element, escaped so that no text in it can close the element. */
+export const scriptJson = (value: unknown): string => escapeScriptJson(JSON.stringify(value));
 
 const sha256 = (text: string): string =>
   `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
@@ -82,11 +80,12 @@ function clientAssets(): { script: string; style: string } {
 /** The whole HTML document of a report. */
 export function htmlReport(model: ReportModel, options: HtmlReportOptions = {}): string {
   const { script, style } = clientAssets();
-  const json = scriptJson(reportData(model));
-  const compress = json.length > (options.compressAbove ?? 1_000_000);
-  const data = compress
-    ? `<script type="application/octet-stream" id="report-data" data-encoding="gzip-base64">${gzipSync(json).toString('base64')}</script>`
-    : `<script type="application/json" id="report-data">${json}</script>`;
+  const json = JSON.stringify(reportData(model));
+  // Base64 holds no character that could close the element: only plain JSON needs escaping.
+  const data =
+    json.length > (options.compressAbove ?? 1_000_000)
+      ? `<script type="application/octet-stream" id="report-data" data-encoding="gzip-base64">${gzipSync(json).toString('base64')}</script>`
+      : `<script type="application/json" id="report-data">${escapeScriptJson(json)}</script>`;
   const csp = [
     "default-src 'none'",
     `script-src ${sha256(script)}`,

@@ -121,7 +121,7 @@ describe('the HTML report', () => {
     );
     expect(blob).toMatch(/^[A-Za-z0-9+/=]+$/);
     expect(gunzipSync(Buffer.from(blob as string, 'base64')).toString('utf8')).toBe(
-      scriptJson(reportData(model)),
+      JSON.stringify(reportData(model)),
     );
   });
 

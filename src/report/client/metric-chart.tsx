@@ -44,11 +44,19 @@ export function MetricChart({ chart, deciding }: { chart: Chart; deciding: boole
           {
             ...axis,
             size: 28,
-            splits: () => xs,
+            // Pass/fail: a label under each bar; a score: the range's two ends and its middle.
+            splits: () =>
+              chart.kind === 'pass/fail' || xs.length === 1
+                ? xs
+                : [chart.min, (chart.min + chart.max) / 2, chart.max],
             values: (_u, splits) =>
-              chart.kind === 'pass/fail'
-                ? splits.map((x) => (x === 0 ? 'fail' : 'pass'))
-                : splits.map((x) => x.toFixed(2)),
+              splits.map((x) =>
+                chart.kind === 'pass/fail'
+                  ? x === 0
+                    ? 'fail'
+                    : 'pass'
+                  : String(Number(x.toFixed(3))),
+              ),
           },
           { ...axis, size: 40 },
         ],
