@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { htmlReport } from '../../dist/report/html-report.js';
 import type { ReportModel } from '../../dist/report/report-model.js';
-import { GOLDEN_DIR, goldenModel } from '../../scripts/regenerate-report-goldens.mjs';
+import { goldenModel } from '../../scripts/regenerate-report-goldens.mjs';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
@@ -24,10 +24,14 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
   const dir = tempDir('evaltrack-report-');
   let browser: Browser;
   let model: ReportModel;
+  /** The report of the goldens' store, rendered by this build (the golden test checks they agree). */
+  let reportFile: string;
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     model = await goldenModel();
+    reportFile = join(dir.path, 'report.html');
+    writeFileSync(reportFile, htmlReport(model));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
 
@@ -56,6 +60,7 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
       return route.abort();
     });
     const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
     const problems: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') problems.push(`console: ${m.text()}`);
@@ -69,7 +74,11 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
       if (!r.url().startsWith('file:')) requests.push(r.url());
     });
     await page.goto(pathToFileURL(file).href);
-    if (javaScriptEnabled) await page.waitForSelector('body[data-ready="true"]');
+    if (javaScriptEnabled) {
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 10_000 }).catch((e) => {
+        throw new Error(`the page's script did not finish: ${problems.join('; ')}`, { cause: e });
+      });
+    }
     return { page, problems, requests };
   }
 
@@ -79,7 +88,7 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
     );
 
   it('opens offline, runs no payload, filters, opens a sample, draws a chart per metric', async () => {
-    const { page, problems, requests } = await open(join(GOLDEN_DIR, 'report.html'));
+    const { page, problems, requests } = await open(reportFile);
     // One chart per compared metric, each one uPlot canvas.
     expect(await page.locator('#charts figure.metric-chart').count()).toBe(4);
     expect(await page.locator('#charts canvas').count()).toBe(4);
@@ -171,7 +180,7 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
   });
 
   it('reads with scripts off: the verdict, the metrics and the changed samples are in the page', async () => {
-    const { page, problems, requests } = await open(join(GOLDEN_DIR, 'report.html'), false);
+    const { page, problems, requests } = await open(reportFile, false);
     expect(await page.textContent('#verdict')).toBe(
       'Gate failed: 1 samples of the baseline are missing from the candidate (at most 0): q05 (and 3 more failures).',
     );
