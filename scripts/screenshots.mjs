@@ -1,9 +1,16 @@
 // Takes the README's screenshots of the dashboard over the quickstart's store (run `npm start`
-// first): docs/ui-runs.png, docs/ui-run.png, docs/ui-compare.png.
-import { mkdirSync } from 'node:fs';
+// first): docs/ui-runs.png, docs/ui-run.png, docs/ui-compare.png, and of the HTML report of its
+// two runs, opened from file://: docs/report.png.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { serveUi } from '../dist/ui/serve-ui.js';
+import { loadComparison } from '../dist/cli/compare-named-runs.js';
+import { buildReportModel } from '../dist/report/report-model.js';
+import { htmlReport } from '../dist/report/html-report.js';
 
 const out = new URL('../docs/', import.meta.url).pathname;
 mkdirSync(out, { recursive: true });
@@ -37,7 +44,16 @@ await shot(
   '#metrics',
   'ui-compare.png',
 );
+const loaded = await loadComparison(tracker, [baseline.runId, candidate.runId], {});
+const reportDir = mkdtempSync(join(tmpdir(), 'evaltrack-report-'));
+const reportFile = join(reportDir, 'report.html');
+writeFileSync(reportFile, htmlReport(buildReportModel(loaded, null, server.url)));
+await page.goto(pathToFileURL(reportFile).href);
+await page.waitForSelector('body[data-ready="true"]');
+await page.waitForTimeout(300);
+await page.screenshot({ path: `${out}report.png` });
+rmSync(reportDir, { recursive: true, force: true });
 await browser.close();
 await server.close();
 await tracker.close();
-console.log('wrote docs/ui-runs.png, docs/ui-run.png, docs/ui-compare.png');
+console.log('wrote docs/ui-runs.png, docs/ui-run.png, docs/ui-compare.png, docs/report.png');
