@@ -14,6 +14,7 @@ import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { loadComparison } from '../dist/cli/compare-named-runs.js';
 import { buildReportModel } from '../dist/report/report-model.js';
 import { htmlReport } from '../dist/report/html-report.js';
+import { reportData } from '../dist/report/report-data.js';
 import { realisticResult } from './realistic-result.mjs';
 
 const N = 10_000;
@@ -62,6 +63,7 @@ async function measure(name, open, store) {
   const html = [];
   let bytes = 0;
   let samples = 0;
+  let json = 0;
   for (let round = 0; round < 5; round++) {
     globalThis.gc?.();
     let t = now();
@@ -75,11 +77,12 @@ async function measure(name, open, store) {
     html.push(now() - t);
     bytes = Buffer.byteLength(page);
     samples = m.samples.length;
+    if (round === 0) json = JSON.stringify(reportData(m)).length;
   }
   await tracker.close();
   const total = median(load.map((x, i) => x + model[i] + html[i]));
   console.log(
-    `${name}: ${samples} samples; load ${median(load).toFixed(0)} ms, model ${median(model).toFixed(0)} ms, HTML ${median(html).toFixed(0)} ms, together ${total.toFixed(0)} ms (median of 5); file ${(bytes / 1e6).toFixed(2)} MB`,
+    `${name}: ${samples} samples; load ${median(load).toFixed(0)} ms, model ${median(model).toFixed(0)} ms, HTML ${median(html).toFixed(0)} ms, together ${total.toFixed(0)} ms (median of 5); file ${(bytes / 1e6).toFixed(2)} MB (its data ${(json / 1e6).toFixed(1)} MB of JSON before gzip)`,
   );
   const help = spawnSync(process.execPath, [BIN, 'report', '--help'], { encoding: 'utf8' });
   if (help.status !== 0) {
