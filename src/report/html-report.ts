@@ -12,10 +12,16 @@ import { gzipSync } from 'node:zlib';
 import { EvaltrackError } from '../errors.js';
 import { count, exact, interval, money, ms, num } from '../cli/render.js';
 import type { MeasureComparison } from '../stats/measure-stats.js';
+import type { PairedDifference } from '../stats/statistics.js';
 import { TEXT_LIMIT, cutText, reportData } from './report-data.js';
 import type { CutText } from './report-data.js';
-import type { ReportModel, ReportRun, ReportSample, SampleSide } from './report-model.js';
-import { reportVerdict } from './report-verdict.js';
+import type {
+  ReportModel,
+  ReportRun,
+  ReportSample,
+  SampleSide,
+  SampleStatus,
+} from './report-model.js';
 
 /** Options of {@link htmlReport}. */
 export interface HtmlReportOptions {
@@ -24,10 +30,9 @@ export interface HtmlReportOptions {
    * inflates it with the browser's `DecompressionStream`). Default 1,000,000.
    */
   compressAbove?: number;
+  /** Samples written out per list (regressions, errors…), as the Markdown's. @default 10 */
+  maxSamples?: number;
 }
-
-/** Samples of each list (regressions, improvements…) written out in the static part. */
-export const LISTED = 25;
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -118,8 +123,7 @@ ${metricsHtml(model)}
 ${measuresHtml(model)}
 ${countsHtml(model)}
 <section id="charts-section"><h2>Metrics, sample by sample</h2><div id="charts"><noscript><p class="muted">The charts need JavaScript.</p></noscript></div></section>
-${listsHtml(model)}
-<section id="all-samples"><h2>Every sample</h2><div id="samples-app"><noscript><p class="muted">The table of every sample needs JavaScript.</p></noscript></div></section>
+${listsHtml(model, options.maxSamples ?? 10)}<section id="all-samples"><h2>Every sample</h2><div id="samples-app"><noscript><p class="muted">The table of every sample needs JavaScript.</p></noscript></div></section>
 <footer class="muted">Texts longer than ${TEXT_LIMIT.toLocaleString('en-US')} characters are cut to their first ${TEXT_LIMIT.toLocaleString('en-US')} in this report (“… N more characters”); the dashboard and <code>evaltrack show</code> have them whole.</footer>
 </main>
 ${data}
@@ -137,27 +141,53 @@ const compareUrl = (model: ReportModel): string =>
 const sampleUrl = (model: ReportModel, runId: string, side: SampleSide): string =>
   `${model.uiUrl ?? ''}/run/${encode(runId)}?sample=${encode(side.resultId)}`;
 
+/** What a paired difference says: a significant drop, a significant gain, or neither. */
+function significance(d: PairedDifference): 'drop' | 'gain' | 'no' {
+  if (d.significantDrop) return 'drop';
+  return d.interval !== null && d.interval.low > 0 ? 'gain' : 'no';
+}
+
+const signed = (x: number | null): string => (x !== null && x > 0 ? `+${num(x)}` : num(x));
+
+/**
+ * The verdict: the gate's, with each rule that failed and each cost and latency check, when gate
+ * options were given; else the regressions and improvements on the deciding metric and its
+ * difference with its interval and significance.
+ */
 function verdictHtml(model: ReportModel): string {
-  const v = reportVerdict(model);
-  const failures =
-    model.gate !== null && model.gate.failures.length > 1
-      ? `<ul class="failures">${model.gate.failures.map((f) => `<li>${e(f)}</li>`).join('')}</ul>`
-      : '';
-  const checks =
-    model.gate !== null && model.gate.checks.length > 0
-      ? `<ul class="checks">${model.gate.checks
-          .map((c) => {
-            const what = c.check === 'max-cost' ? 'total cost' : 'p95 task latency';
-            const unit = c.check === 'max-cost' ? '' : ' ms';
-            const figure =
-              c.value === null
-                ? 'not recorded'
-                : `${exact(c.value)}${unit} over ${c.n} of ${c.results} results`;
-            return `<li>${e(`${what}: ${figure}, at most ${exact(c.limit)}${unit}: ${c.passed ? 'pass' : 'FAIL'}`)}</li>`;
-          })
-          .join('')}</ul>`
-      : '';
-  return `<p id="verdict" class="verdict ${v.tone}">${e(v.text)}</p>${failures}${checks}`;
+  const cmp = model.comparison;
+  const metric = `<code>${e(model.metric)}</code>`;
+  if (model.gate !== null) {
+    const { passed, failures, checks } = model.gate;
+    const list = (items: string[], cls: string): string =>
+      items.length === 0
+        ? ''
+        : `<ul class="${cls}">${items.map((i) => `<li>${e(i)}</li>`).join('')}</ul>`;
+    const checkLines = checks.map((c) => {
+      const what = c.check === 'max-cost' ? 'total cost' : 'p95 task latency';
+      const unit = c.check === 'max-cost' ? '' : ' ms';
+      const figure =
+        c.value === null
+          ? 'not recorded'
+          : `${exact(c.value)}${unit} over ${c.n} of ${c.results} results`;
+      return `${what}: ${figure}, at most ${exact(c.limit)}${unit}: ${c.passed ? 'pass' : 'FAIL'}`;
+    });
+    return `<p id="verdict" class="verdict ${passed ? 'pass' : 'fail'}">evaltrack gate ${passed ? 'passed' : 'failed'} on ${metric}</p>${list(failures, 'failures')}${list(checkLines, 'checks')}`;
+  }
+  const m = cmp.metrics.find((x) => x.metric === model.metric);
+  const sig = m === undefined ? 'no' : significance(m.difference);
+  const difference =
+    m === undefined || m.difference.mean === null
+      ? 'no paired values'
+      : `difference ${signed(m.difference.mean)}${e(interval(m.difference.interval, signed))}, ${
+          sig === 'drop'
+            ? 'significant drop'
+            : sig === 'gain'
+              ? 'significant gain'
+              : 'not significant'
+        }`;
+  const tone = sig === 'drop' ? 'fail' : sig === 'gain' ? 'pass' : 'neutral';
+  return `<p id="verdict" class="verdict ${tone}">evaltrack: ${cmp.regressions.length} regressions, ${cmp.improvements.length} improvements on ${metric} (${difference})</p>`;
 }
 
 function runsHtml(model: ReportModel): string {
@@ -180,13 +210,12 @@ function contextHtml(context: Record<string, unknown>): string {
 function metricsHtml(model: ReportModel): string {
   const rows = model.comparison.metrics.map((m) => {
     const d = m.difference;
-    const rise = d.interval !== null && d.interval.low > 0;
-    const significance = d.significantDrop ? 'drop' : rise ? 'rise' : 'no';
-    const tone = d.significantDrop ? 'worse' : rise ? 'better' : 'no';
+    const sig = significance(d);
+    const tone = sig === 'drop' ? 'worse' : sig === 'gain' ? 'better' : 'no';
     const deciding = m.metric === model.metric;
-    return `<tr${deciding ? ' class="deciding"' : ''}><td><code>${e(m.metric)}</code>${deciding ? ' <span class="tag">decides</span>' : ''}</td><td>${m.kind}</td><td class="num">${m.n}</td><td class="num">${num(m.baselineMean)}</td><td class="num">${num(m.candidateMean)}</td><td class="num">${num(d.mean)}${e(interval(d.interval, (x) => num(x)))}</td><td class="sig ${tone}">${significance}</td><td class="num">${m.mcnemar ? num(m.mcnemar.p, 4) : '-'}</td></tr>`;
+    return `<tr${deciding ? ' class="deciding"' : ''}><td><code>${e(m.metric)}</code>${deciding ? ' <span class="tag">decides</span>' : ''}</td><td>${m.kind}</td><td class="num">${m.n}</td><td class="num">${num(m.baselineMean)}</td><td class="num">${num(m.candidateMean)}</td><td class="num">${num(d.mean)}${e(interval(d.interval, (x) => num(x)))}</td><td class="sig ${tone}">${sig}</td><td class="num">${m.mcnemar ? num(m.mcnemar.p, 4) : '-'}</td></tr>`;
   });
-  return `<section id="metrics-section"><h2>Metrics</h2><table id="metrics"><thead><tr><th>metric</th><th>kind</th><th class="num">samples</th><th class="num">baseline</th><th class="num">candidate</th><th class="num">difference [95% CI]</th><th>significant</th><th class="num">McNemar p</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="muted">Means over the samples in both runs with a value in both (trials averaged first); difference: candidate − baseline, with its 95% paired bootstrap interval; significant when the whole interval is below zero (drop) or above (rise).</p></section>`;
+  return `<section id="metrics-section"><h2>Metrics</h2><table id="metrics"><thead><tr><th>metric</th><th>kind</th><th class="num">samples</th><th class="num">baseline</th><th class="num">candidate</th><th class="num">difference [95% CI]</th><th>significant</th><th class="num">McNemar p</th></tr></thead><tbody>${rows.join('')}</tbody></table><p class="muted">Means over the samples in both runs with a value in both (trials averaged first); difference: candidate − baseline, with its 95% paired bootstrap interval; significant when the whole interval is below zero (drop) or above (gain).</p></section>`;
 }
 
 const MEASURES = [
@@ -246,49 +275,34 @@ function countsHtml(model: ReportModel): string {
   return `<ul id="counts">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`;
 }
 
-/** The lists of samples to look at, each with its first {@link LISTED} samples written out. */
-function listsHtml(model: ReportModel): string {
-  const lists: [id: string, title: string, samples: ReportSample[]][] = [
-    ['regressions', 'Regressions', model.samples.filter((s) => s.status === 'regression')],
-    ['improvements', 'Improvements', model.samples.filter((s) => s.status === 'improvement')],
-    [
-      'missing',
-      'Missing from the candidate',
-      model.samples.filter((s) => s.status === 'only-baseline'),
-    ],
-    ['new', 'Only in the candidate', model.samples.filter((s) => s.status === 'only-candidate')],
-    [
-      'errors',
-      'Evaluator errors',
-      model.samples.filter((s) => s.baseline?.error != null || s.candidate?.error != null),
-    ],
-    [
-      'changed-inputs',
-      'Changed input or expected answer',
-      model.samples.filter((s) => s.status === 'changed-input'),
-    ],
-    [
-      'unscored',
-      `Not scored on ${model.metric}`,
-      model.samples.filter((s) => s.status === 'unscored'),
-    ],
+/** The lists of samples to look at, as the Markdown's, each with its first `maxSamples`. */
+function listsHtml(model: ReportModel, maxSamples: number): string {
+  const lists: [id: string, title: string, status: SampleStatus][] = [
+    ['regressions', 'Regressions', 'regression'],
+    ['errors', 'Evaluator errors', 'error'],
+    ['missing', 'Missing from the candidate', 'only-baseline'],
+    ['improvements', 'Improvements', 'improvement'],
+    ['new', 'Only in the candidate', 'only-candidate'],
+    ['changed-inputs', 'Changed input or expected answer', 'changed-input'],
+    ['unscored', `Not scored on ${model.metric}`, 'unscored'],
   ];
   return lists
-    .filter(([id, , samples]) => samples.length > 0 || ['regressions', 'errors'].includes(id))
-    .map(([id, title, samples]) => {
-      const more = samples.length - LISTED;
+    .map(([id, title, status]) => {
+      const samples = model.samples.filter((s) => s.status === status);
+      if (samples.length === 0 && status !== 'regression') return '';
+      const more = samples.length - maxSamples;
       return `<section id="${id}" class="list"><h2>${e(title)} (${samples.length})</h2>${
         samples.length === 0 ? '<p class="muted">None.</p>' : ''
       }${samples
-        .slice(0, LISTED)
+        .slice(0, maxSamples)
         .map((s) => sampleHtml(model, s))
         .join('')}${
         more > 0
-          ? `<p class="muted">And ${more} more: filter the table of every sample by status.</p>`
+          ? `<p class="muted">And ${more} more: the table of every sample below has them (its status filter).</p>`
           : ''
-      }</section>`;
+      }</section>\n`;
     })
-    .join('\n');
+    .join('');
 }
 
 function sampleHtml(model: ReportModel, s: ReportSample): string {

@@ -182,8 +182,9 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
   it('reads with scripts off: the verdict, the metrics and the changed samples are in the page', async () => {
     const { page, problems, requests } = await open(reportFile, false);
     expect(await page.textContent('#verdict')).toBe(
-      'Gate failed: 1 samples of the baseline are missing from the candidate (at most 0): q05 (and 3 more failures).',
+      'evaltrack gate failed on judge.aggregate_success',
     );
+    expect(await page.locator('ul.failures li').count()).toBe(4);
     expect(
       await page.$$eval('#metrics tbody tr', (trs) =>
         trs.map((tr) => [...tr.children].map((c) => c.textContent)),

@@ -86,13 +86,13 @@ describe('the HTML report', () => {
     const sections = [...html.matchAll(/<section id="([^"]+)" class="list"><h2>([^<]*)<\/h2>/g)];
     expect(sections.map((m) => [m[1], m[2]])).toEqual([
       ['regressions', 'Regressions (1)'],
-      ['improvements', 'Improvements (1)'],
-      ['missing', 'Missing from the candidate (1)'],
-      ['new', 'Only in the candidate (1)'],
       ['errors', 'Evaluator errors (1)'],
+      ['missing', 'Missing from the candidate (1)'],
+      ['improvements', 'Improvements (1)'],
+      ['new', 'Only in the candidate (1)'],
     ]);
     expect(html).toContain(
-      '<p id="verdict" class="verdict fail">Gate failed: 1 samples of the baseline are missing from the candidate (at most 0): q05 (and 3 more failures).</p>',
+      '<p id="verdict" class="verdict fail">evaltrack gate failed on <code>judge.aggregate_success</code></p><ul class="failures"><li>1 samples of the baseline are missing from the candidate (at most 0): q05</li>',
     );
     expect(html).toContain(
       '<a href="http://127.0.0.1:7878/compare?baseline=base-%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&amp;candidate=cand-%3C%2Fscript%3E&amp;metric=judge.aggregate_success">',
@@ -123,6 +123,29 @@ describe('the HTML report', () => {
     expect(gunzipSync(Buffer.from(blob as string, 'base64')).toString('utf8')).toBe(
       JSON.stringify(reportData(model)),
     );
+  });
+
+  it('without gate options: the regressions, improvements and difference on the deciding metric', () => {
+    const plain = htmlReport({ ...model, gate: null });
+    expect(/<p id="verdict"[^]*?<\/p>/.exec(plain)?.[0]).toBe(
+      '<p id="verdict" class="verdict neutral">evaltrack: 1 regressions, 1 improvements on <code>judge.aggregate_success</code> (difference 0.000 [-0.500, +0.500], not significant)</p>',
+    );
+    expect(plain).not.toContain('class="failures"');
+  });
+
+  it('writes out the first maxSamples samples of a list and says how many more', () => {
+    const samples = Array.from({ length: 12 }, (_, k) =>
+      model.samples.map((s) => ({ ...s, sampleId: `${s.sampleId}#${k}` })),
+    ).flat();
+    const html12 = htmlReport({ ...model, samples });
+    const regressions = /<section id="regressions"[^]*?<\/section>/.exec(html12)?.[0] ?? '';
+    expect(regressions.match(/<details/g)).toHaveLength(10);
+    expect(regressions).toContain('<h2>Regressions (12)</h2>');
+    expect(regressions).toContain('And 2 more: the table of every sample below has them');
+    const three = htmlReport({ ...model, samples }, { maxSamples: 3 });
+    expect(
+      /<section id="improvements"[^]*?<\/section>/.exec(three)?.[0].match(/<details/g),
+    ).toHaveLength(3);
   });
 
   it('renders the same document twice (no clock, no randomness)', () => {
