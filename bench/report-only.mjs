@@ -1,10 +1,12 @@
 // `evaltrack report --format html` of two 10,000-sample runs of realistic results (each with
 // three explained metrics, a task latency and a cost), in a CSV folder and a SQLite file: the
 // library path (load the comparison, build the model, render the HTML; median of 5), the file's
-// size, and the whole CLI process once when this build has the `report` command.
+// size, and the whole `evaltrack report` process once (`--format html` when the command has it,
+// else `--format md`). Then the same results with texts of random words, which compress as prose
+// does, not as the generated texts (one paragraph repeated).
 //
 //   npm run build && node --expose-gc bench/report-only.mjs
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +25,39 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const root = mkdtempSync(join(tmpdir(), 'evaltrack-report-bench-'));
 
+/** Words drawn at random (seeded): text that compresses about as well as prose, 3 to 1. */
+const VOCABULARY = Array.from({ length: 2000 }, (_, i) =>
+  ((i * 2654435761) >>> 0).toString(36).slice(0, 3 + (i % 7)),
+);
+function prose(seed, length) {
+  let x = seed * 7919 + 1;
+  let out = '';
+  while (out.length < length) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out += `${VOCABULARY[x % VOCABULARY.length]} `;
+  }
+  return out.slice(0, length);
+}
+/** A result with each of its texts replaced by as many characters of {@link prose}. */
+function scrambled(result, seed) {
+  let n = 0;
+  const visit = (v) =>
+    typeof v === 'string' && v.length > 20
+      ? prose(seed * 31 + n++, v.length)
+      : Array.isArray(v)
+        ? v.map(visit)
+        : typeof v === 'object' && v !== null
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, visit(x)]))
+          : v;
+  return visit(result);
+}
+
 /**
  * The baseline judges sample i as realisticResult(i); the candidate answers and is judged as
  * realisticResult(i + 1) on the same question, so about a tenth of the samples regress and a
  * tenth improve.
  */
-async function fill(tracker) {
+async function fill(tracker, texts) {
   for (const [runId, shift, latency] of [
     ['baseline', 0, 800],
     ['candidate', 1, 760],
@@ -36,10 +65,10 @@ async function fill(tracker) {
     for (let from = 0; from < N; from += 1000) {
       const batch = Array.from({ length: 1000 }, (_, k) => {
         const i = from + k;
-        const judged = realisticResult(i + shift);
+        const judged = texts(realisticResult(i + shift), i + shift);
         return {
           output: judged.evaluationResult,
-          data: { ...realisticResult(i).data, actual_output: judged.data.actual_output },
+          data: { ...texts(realisticResult(i), i).data, actual_output: judged.data.actual_output },
           measures: {
             task: { latencyMs: latency + ((i * 37) % 400), cost: 0.0012 + (i % 7) * 1e-4 },
           },
@@ -55,15 +84,16 @@ async function fill(tracker) {
   }
 }
 
-async function measure(name, open, store) {
+async function measure(name, open, store, texts = (r) => r) {
   const tracker = open();
-  await fill(tracker);
+  await fill(tracker, texts);
   const load = [];
   const model = [];
   const html = [];
   let bytes = 0;
   let samples = 0;
   let json = 0;
+  let brief = '';
   for (let round = 0; round < 5; round++) {
     globalThis.gc?.();
     let t = now();
@@ -77,35 +107,38 @@ async function measure(name, open, store) {
     html.push(now() - t);
     bytes = Buffer.byteLength(page);
     samples = m.samples.length;
-    if (round === 0) json = JSON.stringify(reportData(m)).length;
+    if (round === 0) {
+      json = JSON.stringify(reportData(m)).length;
+      brief = /To keep this file small, the ([\d,]+) unchanged samples/.exec(page)?.[1] ?? '0';
+    }
   }
   await tracker.close();
   const total = median(load.map((x, i) => x + model[i] + html[i]));
   console.log(
-    `${name}: ${samples} samples; load ${median(load).toFixed(0)} ms, model ${median(model).toFixed(0)} ms, HTML ${median(html).toFixed(0)} ms, together ${total.toFixed(0)} ms (median of 5); file ${(bytes / 1e6).toFixed(2)} MB (its data ${(json / 1e6).toFixed(1)} MB of JSON before gzip)`,
+    `${name}: ${samples} samples; load ${median(load).toFixed(0)} ms, model ${median(model).toFixed(0)} ms, HTML ${median(html).toFixed(0)} ms, together ${total.toFixed(0)} ms (median of 5); file ${(bytes / 1e6).toFixed(2)} MB (its data ${(json / 1e6).toFixed(1)} MB of JSON before gzip; unchanged samples with an input preview only: ${brief})`,
   );
-  const help = spawnSync(process.execPath, [BIN, 'report', '--help'], { encoding: 'utf8' });
-  if (help.status !== 0) {
-    console.log(`${name}: CLI not measured: this build has no \`evaltrack report\` command`);
-    return;
+  // The whole CLI process, once: `--format html` when this build's command has it, else the
+  // Markdown, to show what the process itself adds.
+  for (const format of ['html', 'md']) {
+    const out = join(root, `${name}.${format}`);
+    const t = now();
+    const run = spawnSync(
+      process.execPath,
+      [BIN, 'report', 'baseline', 'candidate', '--format', format, '--out', out, '--store', store],
+      { encoding: 'utf8' },
+    );
+    const took = now() - t;
+    if (run.status !== 0) {
+      console.log(
+        `${name}: \`evaltrack report --format ${format}\` not measured: ${run.stderr.split('\n')[0]}`,
+      );
+      continue;
+    }
+    console.log(
+      `${name}: \`evaltrack report --format ${format}\`, the whole process: ${took.toFixed(0)} ms, file ${(statSync(out).size / 1e6).toFixed(2)} MB`,
+    );
+    break;
   }
-  const out = join(root, `${name}.html`);
-  const t = now();
-  execFileSync(process.execPath, [
-    BIN,
-    'report',
-    'baseline',
-    'candidate',
-    '--format',
-    'html',
-    '--out',
-    out,
-    '--store',
-    store,
-  ]);
-  console.log(
-    `${name}: \`evaltrack report --format html\` process ${(now() - t).toFixed(0)} ms, file ${(statSync(out).size / 1e6).toFixed(2)} MB`,
-  );
 }
 
 try {
@@ -113,6 +146,14 @@ try {
   await measure('CSV', () => new CSVExperimentTracker('bench', { outputDir: csvDir }), csvDir);
   const file = join(root, 'report.sqlite');
   await measure('SQLite', () => new SqliteExperimentTracker('bench', { file }), `sqlite:${file}`);
+  // The same results with texts that repeat no paragraph: the data no longer fits whole.
+  const other = join(root, 'prose.sqlite');
+  await measure(
+    'SQLite, texts of random words',
+    () => new SqliteExperimentTracker('bench', { file: other }),
+    `sqlite:${other}`,
+    scrambled,
+  );
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

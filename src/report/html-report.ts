@@ -13,8 +13,8 @@ import { EvaltrackError } from '../errors.js';
 import { count, exact, interval, money, ms, num } from '../cli/render.js';
 import type { MeasureComparison } from '../stats/measure-stats.js';
 import type { PairedDifference } from '../stats/statistics.js';
-import { TEXT_LIMIT, cutText, reportData } from './report-data.js';
-import type { CutText } from './report-data.js';
+import { cutText, reportData } from './report-data.js';
+import type { CutText, ReportData, ReportDataOptions } from './report-data.js';
 import type {
   ReportModel,
   ReportRun,
@@ -32,7 +32,20 @@ export interface HtmlReportOptions {
   compressAbove?: number;
   /** Samples written out per list (regressions, errors…), as the Markdown's. @default 10 */
   maxSamples?: number;
+  /**
+   * The size the file should stay under, in bytes. When the whole data would make it larger, the
+   * texts of unchanged samples are left out (an input preview stays), then every text is cut to
+   * 300 characters; the page says so. @default 5,000,000
+   */
+  maxBytes?: number;
 }
+
+/** What is kept of the texts, tried in order until the file fits {@link HtmlReportOptions.maxBytes}. */
+const FALLBACKS: ReportDataOptions[] = [
+  {},
+  { brief: ['unchanged'] },
+  { brief: ['unchanged'], textLimit: 300 },
+];
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -85,25 +98,12 @@ function clientAssets(): { script: string; style: string } {
 /** The whole HTML document of a report. */
 export function htmlReport(model: ReportModel, options: HtmlReportOptions = {}): string {
   const { script, style } = clientAssets();
-  const json = JSON.stringify(reportData(model));
-  // Base64 holds no character that could close the element: only plain JSON needs escaping.
-  const data =
-    json.length > (options.compressAbove ?? 1_000_000)
-      ? `<script type="application/octet-stream" id="report-data" data-encoding="gzip-base64">${gzipSync(json).toString('base64')}</script>`
-      : `<script type="application/json" id="report-data">${escapeScriptJson(json)}</script>`;
-  const csp = [
-    "default-src 'none'",
-    `script-src ${sha256(script)}`,
-    `style-src ${sha256(style)}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
   const { baseline, candidate } = model;
-  return `<!doctype html>
+  const head = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${e(csp)}">
+<meta http-equiv="Content-Security-Policy" content="${e(csp(script, style))}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${e(`evaltrack report: ${candidate.runId} against ${baseline.runId}`)}</title>
@@ -124,14 +124,59 @@ ${measuresHtml(model)}
 ${countsHtml(model)}
 <section id="charts-section"><h2>Metrics, sample by sample</h2><div id="charts"><noscript><p class="muted">The charts need JavaScript.</p></noscript></div></section>
 ${listsHtml(model, options.maxSamples ?? 10)}<section id="all-samples"><h2>Every sample</h2><div id="samples-app"><noscript><p class="muted">The table of every sample needs JavaScript.</p></noscript></div></section>
-<footer class="muted">Texts longer than ${TEXT_LIMIT.toLocaleString('en-US')} characters are cut to their first ${TEXT_LIMIT.toLocaleString('en-US')} in this report (“… N more characters”); the dashboard and <code>evaltrack show</code> have them whole.</footer>
-</main>
-${data}
-<script>${script}</script>
+`;
+  const tail = `<script>${script}</script>
 </body>
 </html>
 `;
+  const maxBytes = options.maxBytes ?? 5_000_000;
+  const fixed = Buffer.byteLength(head) + Buffer.byteLength(tail) + 1000;
+  let page = '';
+  for (const [i, fallback] of FALLBACKS.entries()) {
+    const last = i === FALLBACKS.length - 1;
+    const data = reportData(model, fallback);
+    const json = JSON.stringify(data);
+    let element: string;
+    if (json.length <= (options.compressAbove ?? 1_000_000)) {
+      element = `<script type="application/json" id="report-data">${escapeScriptJson(json)}</script>`;
+    } else {
+      // Gzipping a large report takes long: a try that a megabyte of it says will not fit is skipped.
+      if (!last && fixed + gzippedSize(json) > maxBytes * 1.1) continue;
+      // Base64 holds no character that could close the element: only plain JSON needs escaping.
+      element = `<script type="application/octet-stream" id="report-data" data-encoding="gzip-base64">${gzipSync(json).toString('base64')}</script>`;
+    }
+    page = `${head}${footerHtml(data)}\n</main>\n${element}\n${tail}`;
+    if (last || fixed + Buffer.byteLength(element) <= maxBytes) break;
+  }
+  return page;
 }
+
+/** The base64 size of `json` gzipped, estimated from a megabyte of its middle. */
+function gzippedSize(json: string): number {
+  const size = 1_000_000;
+  if (json.length <= 2 * size) return (gzipSync(json).length * 4) / 3;
+  const from = Math.floor((json.length - size) / 2);
+  return ((gzipSync(json.slice(from, from + size)).length / size) * json.length * 4) / 3;
+}
+
+/** What the report left out of its texts. */
+function footerHtml(data: ReportData): string {
+  const limit = data.textLimit.toLocaleString('en-US');
+  const brief =
+    data.brief.samples === 0
+      ? ''
+      : ` To keep this file small, the ${data.brief.samples.toLocaleString('en-US')} ${data.brief.statuses.join(', ')} samples have only an input preview and their errors here.`;
+  return `<footer class="muted">Texts longer than ${limit} characters are cut to their first ${limit} in this report (“… N more characters”).${brief} The dashboard and <code>evaltrack show</code> have every text whole.</footer>`;
+}
+
+const csp = (script: string, style: string): string =>
+  [
+    "default-src 'none'",
+    `script-src ${sha256(script)}`,
+    `style-src ${sha256(style)}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
 
 const encode = encodeURIComponent;
 

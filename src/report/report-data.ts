@@ -4,7 +4,7 @@
  * Types only are shared with the browser code (src/report/client).
  */
 import { SAMPLE_STATUSES } from './report-model.js';
-import type { ReportModel, ReportSample, SampleSide } from './report-model.js';
+import type { ReportModel, ReportSample, SampleSide, SampleStatus } from './report-model.js';
 
 /** Characters of a text the report keeps; the rest is counted, not shipped. */
 export const TEXT_LIMIT = 1500;
@@ -31,6 +31,11 @@ export interface DataSide {
 /** One sample of either run. */
 export interface DataSample {
   id: string;
+  /**
+   * Its texts were left out to keep the file small: the input is a preview, the expected answer,
+   * outputs and explanations are empty (errors are kept).
+   */
+  brief?: true;
   /** Index in {@link ReportData.statuses}. */
   status: number;
   input: CutText;
@@ -58,6 +63,8 @@ export interface ReportData {
   metric: string;
   uiUrl: string | null;
   textLimit: number;
+  /** Statuses whose samples are {@link DataSample.brief}, and how many samples that is. */
+  brief: { statuses: SampleStatus[]; samples: number };
   statuses: readonly string[];
   /** Score columns of either run: the compared metrics first, in the comparison's order. */
   columns: string[];
@@ -77,45 +84,69 @@ export function cutText(text: string, limit = TEXT_LIMIT): CutText {
   return [text.slice(0, end), text.length - end];
 }
 
+/** Characters of the input kept as a preview of a {@link DataSample.brief} sample. */
+const PREVIEW = 160;
+
+/** Options of {@link reportData}: how much of the texts to keep. */
+export interface ReportDataOptions {
+  /** Characters of each text kept. @default {@link TEXT_LIMIT} */
+  textLimit?: number;
+  /** Samples of these statuses keep an input preview and their errors, no other text. */
+  brief?: readonly SampleStatus[];
+}
+
 /** The page's data of a report. */
-export function reportData(model: ReportModel): ReportData {
+export function reportData(model: ReportModel, options: ReportDataOptions = {}): ReportData {
+  const limit = options.textLimit ?? TEXT_LIMIT;
+  const briefStatuses = new Set(options.brief ?? []);
+  const cut = (text: string): CutText => cutText(text, limit);
   const columns = columnsOf(model);
   const at = new Map(columns.map((c, i) => [c, i]));
-  const side = (s: SampleSide | null): DataSide | null => {
+  const side = (s: SampleSide | null, brief: boolean): DataSide | null => {
     if (s === null) return null;
     const scores: (number | null)[] = columns.map(() => null);
     for (const [name, v] of Object.entries(s.scores)) scores[at.get(name) as number] = v;
     return {
       resultId: s.resultId,
-      output: cutText(s.output),
+      output: brief ? '' : cut(s.output),
       value: s.value,
       passed: s.passed,
       scores,
-      explanations: Object.entries(s.explanations).map(([where, text]) => [where, cutText(text)]),
-      error: s.error === null ? null : cutText(s.error),
+      explanations: brief
+        ? []
+        : Object.entries(s.explanations).map(([where, text]) => [where, cut(text)]),
+      error: s.error === null ? null : cut(s.error),
       latencyMs: s.latencyMs,
       cost: s.cost,
       trials: s.trials,
     };
   };
   const status = new Map(SAMPLE_STATUSES.map((s, i) => [s, i]));
+  let briefSamples = 0;
+  const samples = model.samples.map((s): DataSample => {
+    const brief = briefStatuses.has(s.status);
+    if (brief) briefSamples++;
+    return {
+      id: s.sampleId,
+      ...(brief ? { brief: true as const } : {}),
+      status: status.get(s.status) as number,
+      input: cutText(s.input, brief ? Math.min(PREVIEW, limit) : limit),
+      expected: brief ? '' : cut(s.expected),
+      baseline: side(s.baseline, brief),
+      candidate: side(s.candidate, brief),
+    };
+  });
   return {
     baseline: model.baseline.runId,
     candidate: model.candidate.runId,
     metric: model.metric,
     uiUrl: model.uiUrl,
-    textLimit: TEXT_LIMIT,
+    textLimit: limit,
+    brief: { statuses: [...briefStatuses], samples: briefSamples },
     statuses: SAMPLE_STATUSES,
     columns,
     charts: model.comparison.metrics.map((m) => chartOf(m.metric, m.kind, model.samples)),
-    samples: model.samples.map((s) => ({
-      id: s.sampleId,
-      status: status.get(s.status) as number,
-      input: cutText(s.input),
-      expected: cutText(s.expected),
-      baseline: side(s.baseline),
-      candidate: side(s.candidate),
-    })),
+    samples,
   };
 }
 

@@ -231,7 +231,8 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
       model.samples.map((s) => ({ ...s, sampleId: `${s.sampleId}#${k}` })),
     ).flat();
     const file = join(dir.path, 'large.html');
-    writeFileSync(file, htmlReport({ ...model, samples }, { compressAbove: 0 }));
+    // maxBytes 1: every fallback taken, unchanged samples keep an input preview only.
+    writeFileSync(file, htmlReport({ ...model, samples }, { compressAbove: 0, maxBytes: 1 }));
     const { page, problems, requests } = await open(file);
     expect(await page.textContent('#sample-count')).toBe('2250 samples');
     expect(await page.locator('#sample-table tr.row').count()).toBe(100);
@@ -245,6 +246,18 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
     );
     expect((await rowIds(page)).slice(0, 3)).toEqual(['q07#24', 'q07#240', 'q07#241']);
     expect(await page.locator('#show-more').count()).toBe(0);
+    // An unchanged sample: its preview, values and a note; a regression: its texts.
+    await page.click('#sample-table tr.row >> nth=0');
+    expect(await page.locator('.detail .brief-note').count()).toBe(1);
+    expect(await page.locator('.detail pre.output').count()).toBe(0);
+    expect(await page.locator('.detail dl.texts dt').allTextContents()).toEqual(['input']);
+    await page.fill('#sample-filter', 'q01#24');
+    await page.click('#sample-table tr.row >> nth=0');
+    expect(await page.locator('.detail .brief-note').count()).toBe(0);
+    expect(await page.locator('.detail pre.output').allTextContents()).toEqual([
+      `Yes, within 30 days. ${SCRIPT}`,
+      `Yes, within 60 days. ${IMG}`,
+    ]);
     expect(problems).toEqual([]);
     expect(requests).toEqual([]);
     await page.context().close();

@@ -148,6 +148,41 @@ describe('the HTML report', () => {
     ).toHaveLength(3);
   });
 
+  it('stays under maxBytes: the texts of unchanged samples first, then every text cut to 300', () => {
+    const samples = Array.from({ length: 250 }, (_, k) =>
+      model.samples.map((s) => ({ ...s, sampleId: `${s.sampleId}#${k}` })),
+    ).flat();
+    const big = { ...model, samples };
+    const dataOf = (page: string) => {
+      const [blob] = between(page, /data-encoding="gzip-base64">/, '</script>');
+      return JSON.parse(
+        gunzipSync(Buffer.from(blob as string, 'base64')).toString('utf8'),
+      ) as ReturnType<typeof reportData>;
+    };
+    const whole = htmlReport(big);
+    expect(dataOf(whole).brief).toEqual({ statuses: [], samples: 0 });
+    const smaller = htmlReport(big, { maxBytes: Buffer.byteLength(whole) - 1 });
+    expect(Buffer.byteLength(smaller)).toBeLessThan(Buffer.byteLength(whole));
+    const data = dataOf(smaller);
+    expect([data.brief, data.textLimit]).toEqual([
+      { statuses: ['unchanged'], samples: 1000 },
+      1500,
+    ]);
+    const unchanged = data.samples.find((s) => s.id === 'q07#0');
+    expect([unchanged?.brief, unchanged?.expected, unchanged?.baseline?.output]).toEqual([
+      true,
+      '',
+      '',
+    ]);
+    expect(unchanged?.baseline?.explanations).toEqual([]);
+    expect(data.samples.find((s) => s.id === 'q01#0')?.brief).toBeUndefined();
+    expect(smaller).toContain(
+      'To keep this file small, the 1,000 unchanged samples have only an input preview and their errors here.',
+    );
+    const least = dataOf(htmlReport(big, { maxBytes: 1 }));
+    expect([least.brief.samples, least.textLimit]).toEqual([1000, 300]);
+  });
+
   it('renders the same document twice (no clock, no randomness)', () => {
     expect(htmlReport(model)).toBe(html);
   });

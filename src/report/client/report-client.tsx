@@ -50,10 +50,12 @@ function Side({
   data,
   role,
   side,
+  brief,
 }: {
   data: ReportData;
   role: 'baseline' | 'candidate';
   side: DataSide | null;
+  brief: boolean;
 }) {
   const runId = data[role];
   if (side === null)
@@ -78,9 +80,11 @@ function Side({
           </>
         )}
       </h4>
-      <pre class="output">
-        <Text t={side.output} />
-      </pre>
+      {!brief && (
+        <pre class="output">
+          <Text t={side.output} />
+        </pre>
+      )}
       {side.error !== null && (
         <p class="error">
           <Text t={side.error} />
@@ -133,8 +137,16 @@ function Side({
 }
 
 function Detail({ data, sample }: { data: ReportData; sample: DataSample }) {
+  const brief = sample.brief === true;
   return (
     <div class="detail">
+      {brief && (
+        <p class="brief-note">
+          To keep this file small, the report holds only the start of the input of its{' '}
+          {data.brief.statuses.join(', ')} samples: the dashboard and <code>evaltrack show</code>{' '}
+          have their texts.
+        </p>
+      )}
       <dl class="texts">
         <dt>input</dt>
         <dd>
@@ -142,16 +154,20 @@ function Detail({ data, sample }: { data: ReportData; sample: DataSample }) {
             <Text t={sample.input} />
           </pre>
         </dd>
-        <dt>expected</dt>
-        <dd>
-          <pre>
-            <Text t={sample.expected} />
-          </pre>
-        </dd>
+        {!brief && (
+          <>
+            <dt>expected</dt>
+            <dd>
+              <pre>
+                <Text t={sample.expected} />
+              </pre>
+            </dd>
+          </>
+        )}
       </dl>
       <div class="sides">
-        <Side data={data} role="baseline" side={sample.baseline} />
-        <Side data={data} role="candidate" side={sample.candidate} />
+        <Side data={data} role="baseline" side={sample.baseline} brief={brief} />
+        <Side data={data} role="candidate" side={sample.candidate} brief={brief} />
       </div>
     </div>
   );
