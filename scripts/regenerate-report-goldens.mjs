@@ -14,6 +14,7 @@ import { loadComparison } from '../dist/cli/compare-named-runs.js';
 import { gateVerdict, readGateLimits } from '../dist/cli/gate-verdict.js';
 import { buildReportModel } from '../dist/report/report-model.js';
 import { htmlReport } from '../dist/report/html-report.js';
+import { markdownReport } from '../dist/report/markdown-report.js';
 
 const fixture = fileURLToPath(new URL('../test/fixtures/report-store/', import.meta.url));
 export const GOLDEN_DIR = join(fixture, 'golden');
@@ -26,7 +27,10 @@ export const GOLDEN_ARGS = {
 };
 
 /** Each golden file and how it renders the report model. */
-export const GOLDENS = [{ file: 'report.html', render: (model) => htmlReport(model) }];
+export const GOLDENS = [
+  { file: 'report.html', render: (model) => htmlReport(model) },
+  { file: 'report.md', render: (model) => markdownReport(model) },
+];
 
 /** The report model of the fixture's two runs, read from a copy (a store may write beside it). */
 export async function goldenModel() {

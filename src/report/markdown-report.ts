@@ -26,10 +26,10 @@ export interface MarkdownOptions {
 
 /** The sections of samples, in order, each with its heading. */
 const SECTIONS: { status: SampleStatus; title: (n: number) => string }[] = [
-  { status: 'regression', title: (n) => `${n} ${n === 1 ? 'regression' : 'regressions'}` },
+  { status: 'regression', title: (n) => counted(n, 'regression') },
   { status: 'error', title: (n) => `${n} with evaluator errors` },
   { status: 'only-baseline', title: (n) => `${n} missing from the candidate` },
-  { status: 'improvement', title: (n) => `${n} ${n === 1 ? 'improvement' : 'improvements'}` },
+  { status: 'improvement', title: (n) => counted(n, 'improvement') },
 ];
 
 /** The report as Markdown, at most `limit` long. */
@@ -91,7 +91,7 @@ function verdictLine(model: ReportModel): string {
     m === undefined || m.difference.mean === null
       ? 'no paired values'
       : `difference ${signed(m.difference.mean)}${interval(m.difference.interval, signed)}, ${significance(m.difference)}`;
-  return `### evaltrack: ${cmp.regressions.length} regressions, ${cmp.improvements.length} improvements on ${metric} (${difference})`;
+  return `### evaltrack: ${counted(cmp.regressions.length, 'regression')}, ${counted(cmp.improvements.length, 'improvement')} on ${metric} (${difference})`;
 }
 
 function failures(model: ReportModel): string[] {
@@ -171,8 +171,8 @@ function measuresTable(model: ReportModel): string[] {
 function countsLine(model: ReportModel): string {
   const cmp = model.comparison;
   return [
-    `**${cmp.matched} samples in both runs:** ${cmp.regressions.length} regressions`,
-    `${cmp.improvements.length} improvements`,
+    `**${counted(cmp.matched, 'sample')} in both runs:** ${counted(cmp.regressions.length, 'regression')}`,
+    counted(cmp.improvements.length, 'improvement'),
     `${cmp.unchanged} unchanged`,
     `${cmp.onlyBaseline.length} only in the baseline`,
     `${cmp.onlyCandidate.length} only in the candidate`,
@@ -182,12 +182,16 @@ function countsLine(model: ReportModel): string {
 }
 
 function sampleBlock(model: ReportModel, s: ReportSample, maxText: number): string {
+  // The dashboard opens a sample by the id of its (first) result, in the candidate when it has it.
+  const [run, side] = s.candidate
+    ? [model.candidate, s.candidate]
+    : [model.baseline, s.baseline as SampleSide];
   const link =
     model.uiUrl === null
       ? ''
-      : ` · [dashboard](<${model.uiUrl}/run/${encodeURIComponent(
-          (s.candidate ? model.candidate : model.baseline).runId,
-        )}?sample=${encodeURIComponent(s.sampleId)}&metric=${encodeURIComponent(model.metric)}>)`;
+      : ` · [dashboard](<${model.uiUrl}/run/${encodeURIComponent(run.runId)}?sample=${encodeURIComponent(
+          side.resultId,
+        )}&metric=${encodeURIComponent(model.metric)}>)`;
   const parts = [`#### ${code(s.sampleId)}${link}`, ''];
   parts.push('Input:', pre(s.input, maxText));
   if (s.expected !== '') parts.push('Expected:', pre(s.expected, maxText));
@@ -220,6 +224,9 @@ function significance(d: PairedDifference): string {
   if (d.significantDrop) return '**significant drop**';
   return d.interval.low > 0 ? 'significant gain' : 'not significant';
 }
+
+/** `1 regression`, `2 regressions`. */
+const counted = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 const signed = (x: number | null): string => (x !== null && x > 0 ? `+${num(x)}` : num(x));
 

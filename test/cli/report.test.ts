@@ -1,7 +1,7 @@
 // `evaltrack report --format md` as a pull request shows it: run as the built binary, its Markdown
 // rendered by a CommonMark + GFM parser (micromark, GitHub's dialect) to check that no stored text
 // changes the comment, and its exit code the gate's.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
@@ -64,13 +64,13 @@ describe('evaltrack report --format md', () => {
     const lines = r.stdout.split('\n');
     expect(lines.slice(0, 2)).toEqual([
       '<!-- evaltrack-report -->',
-      '### evaltrack: 1 regressions, 1 improvements on `judge.aggregate_success` (difference 0.000 [-0.300, +0.300], not significant)',
+      '### evaltrack: 1 regression, 1 improvement on `judge.aggregate_success` (difference 0.000 [-0.300, +0.300], not significant)',
     ]);
     expect(r.stdout).toContain(
       '| **`judge.aggregate_success`** (deciding) | 10 | 0.900 | 0.900 | 0.000 [-0.300, +0.300] | not significant |',
     );
     expect(r.stdout).toContain(
-      '**10 samples in both runs:** 1 regressions · 1 improvements · 8 unchanged · 0 only in the baseline · 0 only in the candidate · 0 + 0 with evaluator errors (baseline + candidate) · 0 + 0 not scored',
+      '**10 samples in both runs:** 1 regression · 1 improvement · 8 unchanged · 0 only in the baseline · 0 only in the candidate · 0 + 0 with evaluator errors (baseline + candidate) · 0 + 0 not scored',
     );
     const html = render(r.stdout);
     expect(html).toContain('<summary><b>1 regression</b></summary>');
@@ -175,8 +175,9 @@ describe('evaltrack report --format md', () => {
     expect(html).toContain(
       '<pre>&lt;/pre&gt;&lt;img src=x onerror=alert(1)&gt; **bold** [link](http://evil) @octocat | `tick` &lt;!--</pre>',
     );
-    expect(html).toContain(
-      '<h4><code>q`|&lt;b&gt;x&lt;/b&gt;@octocat</code> · <a href="http://127.0.0.1:4173/run/cand?sample=q%60%7C%3Cb%3Ex%3C%2Fb%3E%40octocat&amp;metric=judge.aggregate_success">dashboard</a></h4>',
+    // The dashboard opens a sample by its result's id.
+    expect(html).toMatch(
+      /<h4><code>q`\|&lt;b&gt;x&lt;\/b&gt;@octocat<\/code> · <a href="http:\/\/127\.0\.0\.1:4173\/run\/cand\?sample=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}&amp;metric=judge\.aggregate_success">dashboard<\/a><\/h4>/,
     );
     // No mention outside code and pre: GitHub links none there.
     const outsideCode = html.replace(/<(code|pre)>[\s\S]*?<\/\1>/g, '');
@@ -211,6 +212,41 @@ describe('evaltrack report --format md', () => {
     );
     // Each text is cut with a count of what was left out.
     expect(r.stdout).toContain('… (2011 more characters)</pre>');
+  });
+
+  it('writes one HTML file with --format html, with the same verdict and exit code', async () => {
+    using dir = tempDir();
+    await logRun(
+      dir.path,
+      'base',
+      ten.map(() => judged(true)),
+      ten,
+    );
+    await logRun(
+      dir.path,
+      'cand',
+      ten.map((_, i) => judged(i !== 4)),
+      ten,
+    );
+    const out = join(dir.path, 'report.html');
+    const r = evaltrack(
+      'report',
+      'base',
+      'cand',
+      '--format',
+      'html',
+      '--gate',
+      '--max-regressions',
+      '0',
+      '--out',
+      out,
+      '--store',
+      dir.path,
+    );
+    expect([r.code, r.stderr]).toEqual([1, `wrote the report to ${out}\n`]);
+    const html = readFileSync(out, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('evaltrack gate failed on');
   });
 
   it('writes --out FILE whole, refuses an existing one without --force, and checks flags first', async () => {

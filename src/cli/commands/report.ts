@@ -1,4 +1,5 @@
 import { buildReportModel } from '../../report/report-model.js';
+import { htmlReport } from '../../report/html-report.js';
 import { markdownReport } from '../../report/markdown-report.js';
 import { UsageError } from '../command.js';
 import type { Command } from '../command.js';
@@ -13,17 +14,17 @@ import {
 } from '../gate-verdict.js';
 import { wholeNumber } from '../whole-number.js';
 
-const FORMATS = ['md'] as const;
+const FORMATS = ['md', 'html'] as const;
 
 /**
  * `evaltrack report`: a comparison written for people who review a change, as Markdown for a
- * pull-request comment or a job summary. With gate options it carries the gate's verdict and
- * exits as `gate` does.
+ * pull-request comment or a job summary, or as one self-contained HTML file (a CI artifact). With
+ * gate options it carries the gate's verdict and exits as `gate` does.
  */
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'a comparison as Markdown for a pull request, with the gate verdict when asked',
-  usage: `evaltrack report <baseline> <candidate> [--format md] [--out FILE] [--force] [--ui-url URL] [--max-samples N] [--dataset NAME] [--metric COLUMN] [--gate] ${GATE_USAGE} [--allow-different-datasets]`,
+  summary: 'a comparison as Markdown for a pull request or one HTML file, with the gate verdict',
+  usage: `evaltrack report <baseline> <candidate> [--format md|html] [--out FILE] [--force] [--ui-url URL] [--max-samples N] [--dataset NAME] [--metric COLUMN] [--gate] ${GATE_USAGE} [--allow-different-datasets]`,
   example:
     'evaltrack report main-baseline latest --gate --max-regressions 0 >> "$GITHUB_STEP_SUMMARY"',
   args: [2, 2],
@@ -67,10 +68,13 @@ export const reportCommand: Command = {
     try {
       const loaded = await loadComparison(tracker, positionals, values);
       const model = buildReportModel(loaded, limits && gateVerdict(loaded, limits), uiUrl);
+      const options = maxSamples === undefined ? {} : { maxSamples };
       await output.write(
         json
           ? `${JSON.stringify(model)}\n`
-          : markdownReport(model, maxSamples === undefined ? {} : { maxSamples }),
+          : format === 'html'
+            ? htmlReport(model, options)
+            : markdownReport(model, options),
       );
       await output.commit();
       if (out !== null) io.stderr.write(`wrote the report to ${out}\n`);
