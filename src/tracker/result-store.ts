@@ -4,6 +4,7 @@
  */
 import type {
   EvaluationOutput,
+  FlatValue,
   MetricInput,
   ResultMeasures,
   ResultRecord,
@@ -60,6 +61,16 @@ export function recordOf(r: PreparedResult): ResultRecord {
   };
 }
 
+/** What {@link ResultStore.readOutcomes} gives of one result. */
+export interface OutcomeRow {
+  readonly runId: string;
+  readonly sampleId: string;
+  /** The `measures.trial` of the result, or null when it has none. */
+  readonly trial: number | null;
+  /** The values of the columns asked for that the result has (booleans may read back as 1/0). */
+  readonly values: Readonly<Record<string, FlatValue>>;
+}
+
 /** Run-level fields set by `logContext()`, summary evaluators, and copies between stores. */
 export interface RunPatch {
   readonly datasetName: string;
@@ -98,6 +109,18 @@ export interface ResultStore {
    * {@link ResultStore.readRun}; stores with an index on result ids answer at once.
    */
   readResult?(runId: string, resultId: string): Promise<ResultRecord | null>;
+  /**
+   * Every result of one sample, in any run (of `datasetName` when given), grouped by run and in
+   * logging order within a run. Optional: without it, the tracker reads every run of the dataset
+   * with {@link ResultStore.readRun}; stores with an index by sample read only the sample's rows.
+   */
+  readSample?(sampleId: string, datasetName?: string): AsyncIterable<ResultRecord>;
+  /**
+   * The sample id, trial and the values of `columns` only (no texts, nor the other values) of
+   * every result of the runs `runIds`, each run in logging order: what outcomes across many runs
+   * need. Optional: without it, the tracker reads the runs whole with {@link ResultStore.readRun}.
+   */
+  readOutcomes?(runIds: readonly string[], columns: readonly string[]): AsyncIterable<OutcomeRow>;
   /**
    * Where the results and the leaderboard are, for people (a file path, a database address
    * without its password). Optional: `evaluate()` reports it as gllm-evals' `experimentUris`.

@@ -99,6 +99,15 @@ export function majorityPassed(passes: number, verdicts: number): boolean | null
   return verdicts === 0 ? null : passes * 2 > verdicts;
 }
 
+/**
+ * A sample's outcome over its tries in one run, for its history and for flakiness: the majority
+ * verdict, and no outcome (null) on a tie or without a verdict. Unlike {@link majorityPassed},
+ * where 1 of 2 is not a majority and fails, a tie here says neither pass nor fail.
+ */
+export function majorityOutcome(passes: number, verdicts: number): boolean | null {
+  return passes * 2 === verdicts ? null : majorityPassed(passes, verdicts);
+}
+
 /** The metrics (columns) that hold numbers or booleans in any of `records`, in column order. */
 export function metricsOf(records: Iterable<Pick<ResultRecord, 'values'>>): string[] {
   const seen = new Set<string>();

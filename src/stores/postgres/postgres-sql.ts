@@ -134,3 +134,29 @@ export const READ_RESULT = {
 /** One page of every result, with what folding needs; value: the last `seq` read. */
 export const REBUILD_PAGE = `SELECT seq, run_id, dataset_name, project_name, timestamp, evaluator_name, model_name,
              score_values, measures FROM results WHERE seq > $1 ORDER BY seq LIMIT ${REBUILD_PAGE_ROWS}`;
+
+/** Every result of one sample (through the index by sample); value: the sample id. */
+export const READ_SAMPLE = {
+  name: 'evaltrack-read-sample',
+  text: `SELECT ${RESULT_COLUMNS.join(', ')} FROM results WHERE sample_id = $1 ORDER BY run_id, seq`,
+} as const;
+
+/** Every result of one sample in one dataset; values: the sample id, the dataset. */
+export const READ_SAMPLE_OF = {
+  name: 'evaltrack-read-sample-of',
+  text: `SELECT ${RESULT_COLUMNS.join(', ')} FROM results
+            WHERE sample_id = $1 AND dataset_name = $2 ORDER BY run_id, seq`,
+} as const;
+
+/**
+ * The narrow read of runs (`readOutcomes`): sample, trial and `columns` values as JSON text, each
+ * run in logging order; values: the run ids as one array, then one key per value.
+ */
+export function readOutcomesSql(columns: number): { name: string; text: string } {
+  const values = Array.from({ length: columns }, (_, i) => `, score_values -> $${i + 2} AS v${i}`);
+  return {
+    name: `evaltrack-read-outcomes-${columns}`,
+    text: `SELECT run_id, sample_id, measures -> 'trial' AS trial${values.join('')}
+            FROM results WHERE run_id = ANY($1::text[]) ORDER BY seq`,
+  };
+}

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type {
+  OutcomeRow,
   PreparedResult,
   ResultStore,
   RunPatch,
@@ -27,6 +28,8 @@ import {
   toResultRow,
   toRunRow,
 } from '../sql/sql-rows.js';
+import { outcomeRow, sqlitePath } from '../sql/sql-outcomes.js';
+import type { SqlOutcome } from '../sql/sql-outcomes.js';
 import type { FoldRow, ResultRow, RunRow } from '../sql/sql-rows.js';
 import { loadBetterSqlite3 } from './load-driver.js';
 import { migrate } from './sqlite-migrations.js';
@@ -60,6 +63,9 @@ export class SqliteStore implements ResultStore {
   readonly #allRuns: BetterSqlite3.Statement<[], RunRow>;
   readonly #one: BetterSqlite3.Statement<[string, string], ResultRow>;
   readonly #page: BetterSqlite3.Statement<[string, number, number], ResultRow & { seq: number }>;
+  readonly #sample: BetterSqlite3.Statement<[string], ResultRow>;
+  readonly #sampleOf: BetterSqlite3.Statement<[string, string], ResultRow>;
+  readonly #outcomes = new Map<string, BetterSqlite3.Statement<string[], SqlOutcome>>();
   readonly #appendTx: (results: readonly PreparedResult[]) => void;
   readonly #patchTx: (runId: string, patch: RunPatch) => void;
 
@@ -93,6 +99,14 @@ export class SqliteStore implements ResultStore {
     );
     this.#page = db.prepare<[string, number, number], ResultRow & { seq: number }>(
       'SELECT * FROM results WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
+
+    // The index by sample (sample_id, run_id; the rowid, seq, last) gives this order as it is.
+    this.#sample = db.prepare<[string], ResultRow>(
+      'SELECT * FROM results WHERE sample_id = ? ORDER BY run_id, seq',
+    );
+    this.#sampleOf = db.prepare<[string, string], ResultRow>(
+      'SELECT * FROM results WHERE sample_id = ? AND dataset_name = ? ORDER BY run_id, seq',
     );
 
     const appendTx = db.transaction((results: readonly PreparedResult[]) => {
@@ -153,6 +167,33 @@ export class SqliteStore implements ResultStore {
     return row ? toRecord(row) : null;
   }
 
+  async *readSample(sampleId: string, datasetName?: string): AsyncGenerator<ResultRecord> {
+    const rows = this.#guard(() =>
+      datasetName === undefined
+        ? this.#sample.all(sampleId)
+        : this.#sampleOf.all(sampleId, datasetName),
+    );
+    for (const row of rows) yield toRecord(row);
+  }
+
+  /**
+   * Run by run, through the index by run; the values asked for are taken out of each result's
+   * values by SQLite (`json_extract`), so no JSON of a result is parsed here.
+   */
+  async *readOutcomes(
+    runIds: readonly string[],
+    columns: readonly string[],
+  ): AsyncGenerator<OutcomeRow> {
+    const paths = columns.map(sqlitePath);
+    const exact = paths.every((p) => p !== null);
+    const statement = this.#outcomeStatement(exact ? columns.length : -1);
+    const params = exact ? (paths as string[]) : [];
+    for (const runId of runIds) {
+      const rows = this.#guard(() => statement.all(...params, runId));
+      for (const row of rows) yield outcomeRow(row, columns, false);
+    }
+  }
+
   /** Refolds every run's aggregates from its results, in logging order (context kept). */
   async rebuild(): Promise<{ setAside: number }> {
     const db = this.#db;
@@ -177,6 +218,24 @@ export class SqliteStore implements ResultStore {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  /** The narrow read of `columns` values by path, or of the whole values when `columns` is -1. */
+  #outcomeStatement(columns: number): BetterSqlite3.Statement<string[], SqlOutcome> {
+    const key = String(columns);
+    let statement = this.#outcomes.get(key);
+    if (!statement) {
+      const values =
+        columns === -1
+          ? ['score_values']
+          : Array.from({ length: columns }, (_, i) => `json_extract(score_values, ?) AS v${i}`);
+      statement = this.#db.prepare<string[], SqlOutcome>(
+        `SELECT run_id, sample_id, json_extract(measures, '$.trial') AS trial, ${values.join(', ')}
+         FROM results WHERE run_id = ? ORDER BY seq`,
+      );
+      this.#outcomes.set(key, statement);
+    }
+    return statement;
   }
 
   #guard<T>(fn: () => T): T {

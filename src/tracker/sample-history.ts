@@ -1,0 +1,221 @@
+/**
+ * The history of one sample across runs: every run that holds it, newest first, with its outcome
+ * in each (the majority verdict of its trials on one metric, by the rules of `sample-outcome.ts`),
+ * and the last run where it went from pass to fail.
+ */
+import { InvalidInputError } from '../errors.js';
+import type { ResultRecord, RunSummary } from '../types.js';
+import { checkName, checkOptions } from './check-input.js';
+import type { ResultStore } from './result-store.js';
+import { compareRunsByCreation } from './run-aggregate.js';
+import { isPassFail, majorityOutcome, outcomeOf, resultError } from './sample-outcome.js';
+import { sampleField } from './sample-texts.js';
+
+/** Options of `getSampleHistory()`. */
+export interface SampleHistoryOptions {
+  /** Only the runs of this dataset; needed when the sample id is in several datasets. */
+  datasetName?: string;
+  /** The most runs in {@link SampleHistory.runs}, newest first. @default 20 */
+  last?: number;
+  /**
+   * The metric that decides pass or fail. @default the leaderboard column of the newest run that
+   * holds the sample and has one
+   */
+  metric?: string;
+}
+
+/** A sample in one run: its results (trials) there, and its outcome on the metric. */
+export interface SampleRun {
+  runId: string;
+  datasetName: string;
+  modelName: string;
+  /** When the run was created (its first write), when known. */
+  createdAt: string | null;
+  /** The metric's value averaged over the trials that have one; null when none has. */
+  value: number | null;
+  /**
+   * The outcome: a majority of the trials with a verdict passed (a tie is not a majority); null
+   * when there is no verdict, or a tie: no outcome.
+   */
+  passed: boolean | null;
+  /** Trials with a verdict on the metric, and those that passed. */
+  verdicts: number;
+  passes: number;
+  /** The sample's results in the run (its trials). */
+  trials: number;
+  /** The first evaluator error among its results, as `<evaluator>: <error>`, or null. */
+  error: string | null;
+  /** The output of its first trial, as stored (any JSON), or null. */
+  output: unknown;
+  /** Its results, in trial order (`measures.trial`, then logging order). */
+  results: ResultRecord[];
+}
+
+/** The last time a sample went from pass to fail. */
+export interface PassToFail {
+  /** The run where it failed, and when that run was created. */
+  runId: string;
+  createdAt: string | null;
+  /** The run before it (the next older one with an outcome), where it passed. */
+  passedIn: string;
+}
+
+/** A sample across runs: what `getSampleHistory()` resolves with. */
+export interface SampleHistory {
+  sampleId: string;
+  /** The dataset of its runs; null when no run holds the sample. */
+  datasetName: string | null;
+  /** The metric that decided; null when none was named and no run has a leaderboard column. */
+  metric: string | null;
+  /** Whether the metric is pass/fail over the sample's results read (see `isPassFail`). */
+  passFail: boolean;
+  /** How many runs hold the sample (beyond {@link SampleHistoryOptions.last} too). */
+  runCount: number;
+  /** The newest runs that hold it, newest first, at most `last`. */
+  runs: SampleRun[];
+  /**
+   * The newest run where it failed while the next older run with an outcome had it pass, over
+   * every run that holds it (not only those in `runs`); null when it never went from pass to fail.
+   */
+  lastPassToFail: PassToFail | null;
+}
+
+const trialOf = (r: ResultRecord): number => r.measures?.trial ?? 0;
+
+/** The results of one sample: through the store's index when it has one, else run by run. */
+async function readSample(
+  store: ResultStore,
+  runs: readonly RunSummary[],
+  sampleId: string,
+  datasetName: string | undefined,
+): Promise<ResultRecord[]> {
+  const out: ResultRecord[] = [];
+  if (store.readSample) {
+    for await (const r of store.readSample(sampleId, datasetName)) out.push(r);
+    return out;
+  }
+  for (const run of runs) {
+    if (datasetName !== undefined && run.datasetName !== datasetName) continue;
+    for await (const r of store.readRun(run.runId)) if (r.sampleId === sampleId) out.push(r);
+  }
+  return out;
+}
+
+/** Checks the options of `getSampleHistory()`, defaults filled in. */
+function checkHistoryOptions(options: SampleHistoryOptions | undefined) {
+  const opts = checkOptions(options, ['datasetName', 'last', 'metric'], 'options');
+  const last = opts.last ?? 20;
+  if (!Number.isInteger(last) || last < 1) {
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `options.last must be a whole number >= 1, got ${String(last)}`,
+      'options.last',
+    );
+  }
+  return {
+    datasetName:
+      opts.datasetName === undefined
+        ? undefined
+        : checkName(opts.datasetName, 'options.datasetName'),
+    metric: opts.metric === undefined ? undefined : checkName(opts.metric, 'options.metric'),
+    last,
+  };
+}
+
+/**
+ * The history of `sampleId` among `runs` (every run of the store): see {@link SampleHistory}. A
+ * sample id found in several datasets needs `datasetName` (`E_INVALID_ARGUMENT` naming them).
+ */
+export async function sampleHistory(
+  store: ResultStore,
+  runs: readonly RunSummary[],
+  sampleId: string,
+  options?: SampleHistoryOptions,
+): Promise<SampleHistory> {
+  checkName(sampleId, 'sampleId');
+  const opts = checkHistoryOptions(options);
+  const records = await readSample(store, runs, sampleId, opts.datasetName);
+  const datasets = [...new Set(records.map((r) => r.datasetName))].sort();
+  if (datasets.length > 1) {
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `sample ${JSON.stringify(sampleId)} is in ${datasets.length} datasets (${datasets.map((d) => JSON.stringify(d)).join(', ')}): choose one`,
+      'options.datasetName',
+    );
+  }
+  const byRun = new Map<string, ResultRecord[]>();
+  for (const r of records) {
+    const list = byRun.get(r.runId);
+    if (list) list.push(r);
+    else byRun.set(r.runId, [r]);
+  }
+  const summaries = new Map(runs.map((r) => [r.runId, r]));
+  const held = [...byRun.keys()]
+    .map((runId) => {
+      const first = byRun.get(runId)?.[0] as ResultRecord;
+      return (
+        summaries.get(runId) ?? {
+          runId,
+          createdAt: null,
+          datasetName: first.datasetName,
+          modelName: first.modelName,
+          scoreColumn: null,
+        }
+      );
+    })
+    .sort(compareRunsByCreation);
+  const metric = opts.metric ?? held.find((r) => r.scoreColumn !== null)?.scoreColumn ?? null;
+  const passFail = metric !== null && isPassFail(records, metric);
+  const history: SampleRun[] = held.map((run) => {
+    const results = (byRun.get(run.runId) ?? []).sort((a, b) => trialOf(a) - trialOf(b));
+    let sum = 0;
+    let scored = 0;
+    let verdicts = 0;
+    let passes = 0;
+    for (const r of results) {
+      if (metric === null) break;
+      const o = outcomeOf(r.values, metric, passFail);
+      if (o.score !== null) {
+        sum += o.score;
+        scored++;
+      }
+      if (o.passed !== null) {
+        verdicts++;
+        if (o.passed) passes++;
+      }
+    }
+    const first = results[0] as ResultRecord;
+    return {
+      runId: run.runId,
+      datasetName: run.datasetName,
+      modelName: run.modelName,
+      createdAt: run.createdAt,
+      value: scored === 0 ? null : sum / scored,
+      passed: majorityOutcome(passes, verdicts),
+      verdicts,
+      passes,
+      trials: results.length,
+      error: results.map(resultError).find((e) => e !== null) ?? null,
+      output: sampleField(first.data, 'output'),
+      results,
+    };
+  });
+  let lastPassToFail: PassToFail | null = null;
+  let before: SampleRun | undefined;
+  for (const run of [...history].reverse()) {
+    if (run.passed === null) continue;
+    if (before?.passed === true && !run.passed) {
+      lastPassToFail = { runId: run.runId, createdAt: run.createdAt, passedIn: before.runId };
+    }
+    before = run;
+  }
+  return {
+    sampleId,
+    datasetName: datasets[0] ?? null,
+    metric,
+    passFail,
+    runCount: history.length,
+    runs: history.slice(0, opts.last),
+    lastPassToFail,
+  };
+}
