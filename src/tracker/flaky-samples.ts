@@ -63,6 +63,9 @@ export interface FlakyReport {
   passFail: boolean;
   /** The runs looked at, oldest first. */
   runs: { runId: string; createdAt: string | null; modelName: string }[];
+  /** Results read, and those with a value on the metric. */
+  results: number;
+  scored: number;
   /** Samples with a result in them, and those with at least two outcomes (one transition). */
   samples: number;
   compared: number;
@@ -161,6 +164,8 @@ export async function flakySamples(
     metric,
     passFail: false,
     runs: runs.map((r) => ({ runId: r.runId, createdAt: r.createdAt, modelName: r.modelName })),
+    results: 0,
+    scored: 0,
     samples: 0,
     compared: 0,
     flaky: [],
@@ -174,6 +179,10 @@ export async function flakySamples(
   );
   const passFail = isPassFail(rows, metric);
   report.passFail = passFail;
+  report.results = rows.length;
+  report.scored = rows.filter(
+    (row) => outcomeOf(row.values, metric, passFail).score !== null,
+  ).length;
   const steps = new Map<string, Step[]>();
   if (across === 'trials') {
     const ordered = rows

@@ -191,6 +191,8 @@ export function describeSampleHistory(kit: ContractKit): void {
           createdAt: at(i),
           modelName: `m${i}`,
         })),
+        results: 23,
+        scored: 22,
         samples: 5,
         compared: 4,
         flaky: undefined,
