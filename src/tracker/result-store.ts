@@ -64,10 +64,14 @@ export function recordOf(r: PreparedResult): ResultRecord {
 /** What {@link ResultStore.readOutcomes} gives of one result. */
 export interface OutcomeRow {
   readonly runId: string;
+  readonly datasetName: string;
   readonly sampleId: string;
   /** The `measures.trial` of the result, or null when it has none. */
   readonly trial: number | null;
-  /** The values of the columns asked for that the result has (booleans may read back as 1/0). */
+  /**
+   * The values of the columns asked for that the result has (booleans may read back as 1/0), or
+   * all of them for {@link ResultStore.readSampleOutcomes}.
+   */
   readonly values: Readonly<Record<string, FlatValue>>;
 }
 
@@ -110,11 +114,20 @@ export interface ResultStore {
    */
   readResult?(runId: string, resultId: string): Promise<ResultRecord | null>;
   /**
-   * Every result of one sample, in any run (of `datasetName` when given), grouped by run and in
-   * logging order within a run. Optional: without it, the tracker reads every run of the dataset
-   * with {@link ResultStore.readRun}; stores with an index by sample read only the sample's rows.
+   * Every result of one sample (of `datasetName`, and of the runs `runIds`, when given), in
+   * logging order within each run. Optional: without it, the tracker reads every run of the
+   * dataset with {@link ResultStore.readRun}.
    */
-  readSample?(sampleId: string, datasetName?: string): AsyncIterable<ResultRecord>;
+  readSample?(
+    sampleId: string,
+    options?: { datasetName?: string; runIds?: readonly string[] },
+  ): AsyncIterable<ResultRecord>;
+  /**
+   * The narrow rows (run, dataset, trial, every value; no texts) of every result of one sample,
+   * of `datasetName` when given. Optional, for stores with an index by sample: with it, a
+   * sample's history reads whole only the results of the runs it shows.
+   */
+  readSampleOutcomes?(sampleId: string, datasetName?: string): AsyncIterable<OutcomeRow>;
   /**
    * The sample id, trial and the values of `columns` only (no texts, nor the other values) of
    * every result of the runs `runIds`, each run in logging order: what outcomes across many runs

@@ -6,7 +6,7 @@
 import { InvalidInputError } from '../errors.js';
 import type { ResultRecord, RunSummary } from '../types.js';
 import { checkName, checkOptions } from './check-input.js';
-import type { ResultStore } from './result-store.js';
+import type { OutcomeRow, ResultStore } from './result-store.js';
 import { compareRunsByCreation } from './run-aggregate.js';
 import { isPassFail, majorityOutcome, outcomeOf, resultError } from './sample-outcome.js';
 import { sampleField } from './sample-texts.js';
@@ -80,25 +80,49 @@ export interface SampleHistory {
   lastPassToFail: PassToFail | null;
 }
 
-const trialOf = (r: ResultRecord): number => r.measures?.trial ?? 0;
+const trialOf = (r: { trial: number | null }): number => r.trial ?? 0;
 
-/** The results of one sample: through the store's index when it has one, else run by run. */
+/** A result as its narrow row. */
+const rowOf = (r: ResultRecord): OutcomeRow => ({
+  runId: r.runId,
+  datasetName: r.datasetName,
+  sampleId: r.sampleId,
+  trial: r.measures?.trial ?? null,
+  values: r.values,
+});
+
+/**
+ * What a sample's history reads: the narrow rows of all its results, and its results whole in
+ * the runs `shown` picks (the newest ones, from the rows). A store with an index by sample reads
+ * the rows, then only those results; others read every result of the sample once.
+ */
 async function readSample(
   store: ResultStore,
   runs: readonly RunSummary[],
   sampleId: string,
   datasetName: string | undefined,
-): Promise<ResultRecord[]> {
-  const out: ResultRecord[] = [];
+  shown: (rows: readonly OutcomeRow[]) => readonly string[],
+): Promise<{ rows: OutcomeRow[]; records: ResultRecord[] }> {
+  const opts = datasetName === undefined ? {} : { datasetName };
+  const records: ResultRecord[] = [];
+  if (store.readSampleOutcomes && store.readSample) {
+    const rows: OutcomeRow[] = [];
+    for await (const row of store.readSampleOutcomes(sampleId, datasetName)) rows.push(row);
+    const runIds = shown(rows);
+    if (runIds.length > 0)
+      for await (const r of store.readSample(sampleId, { ...opts, runIds })) records.push(r);
+    return { rows, records };
+  }
   if (store.readSample) {
-    for await (const r of store.readSample(sampleId, datasetName)) out.push(r);
-    return out;
+    for await (const r of store.readSample(sampleId, opts)) records.push(r);
+  } else {
+    for (const run of runs) {
+      if (datasetName !== undefined && run.datasetName !== datasetName) continue;
+      for await (const r of store.readRun(run.runId)) if (r.sampleId === sampleId) records.push(r);
+    }
   }
-  for (const run of runs) {
-    if (datasetName !== undefined && run.datasetName !== datasetName) continue;
-    for await (const r of store.readRun(run.runId)) if (r.sampleId === sampleId) out.push(r);
-  }
-  return out;
+  const runIds = new Set(shown(records.map(rowOf)));
+  return { rows: records.map(rowOf), records: records.filter((r) => runIds.has(r.runId)) };
 }
 
 /** Checks the options of `getSampleHistory()`, defaults filled in. */
@@ -134,69 +158,70 @@ export async function sampleHistory(
 ): Promise<SampleHistory> {
   checkName(sampleId, 'sampleId');
   const opts = checkHistoryOptions(options);
-  const records = await readSample(store, runs, sampleId, opts.datasetName);
-  const datasets = [...new Set(records.map((r) => r.datasetName))].sort();
-  if (datasets.length > 1) {
-    throw new InvalidInputError(
-      'E_INVALID_ARGUMENT',
-      `sample ${JSON.stringify(sampleId)} is in ${datasets.length} datasets (${datasets.map((d) => JSON.stringify(d)).join(', ')}): choose one`,
-      'options.datasetName',
-    );
-  }
-  const byRun = new Map<string, ResultRecord[]>();
-  for (const r of records) {
-    const list = byRun.get(r.runId);
-    if (list) list.push(r);
-    else byRun.set(r.runId, [r]);
-  }
   const summaries = new Map(runs.map((r) => [r.runId, r]));
-  const held = [...byRun.keys()]
-    .map((runId) => {
-      const first = byRun.get(runId)?.[0] as ResultRecord;
-      return (
-        summaries.get(runId) ?? {
-          runId,
-          createdAt: null,
-          datasetName: first.datasetName,
-          modelName: first.modelName,
-          scoreColumn: null,
-        }
+  // The runs that hold the sample, newest first (runs the store lists, else as its rows say).
+  let held: Pick<
+    RunSummary,
+    'runId' | 'createdAt' | 'datasetName' | 'modelName' | 'scoreColumn'
+  >[] = [];
+  const { rows, records } = await readSample(store, runs, sampleId, opts.datasetName, (rows) => {
+    const datasets = [...new Set(rows.map((r) => r.datasetName))].sort();
+    if (datasets.length > 1) {
+      throw new InvalidInputError(
+        'E_INVALID_ARGUMENT',
+        `sample ${JSON.stringify(sampleId)} is in ${datasets.length} datasets (${datasets.map((d) => JSON.stringify(d)).join(', ')}): choose one`,
+        'options.datasetName',
       );
-    })
-    .sort(compareRunsByCreation);
+    }
+    const ids = new Map(rows.map((r) => [r.runId, r.datasetName]));
+    held = [...ids]
+      .map(
+        ([runId, datasetName]) =>
+          summaries.get(runId) ?? {
+            runId,
+            createdAt: null,
+            datasetName,
+            modelName: 'unknown',
+            scoreColumn: null,
+          },
+      )
+      .sort(compareRunsByCreation);
+    return held.slice(0, opts.last).map((r) => r.runId);
+  });
   const metric = opts.metric ?? held.find((r) => r.scoreColumn !== null)?.scoreColumn ?? null;
-  const passFail = metric !== null && isPassFail(records, metric);
+  const passFail = metric !== null && isPassFail(rows, metric);
+  const rowsOf = groupByRun(rows);
+  const recordsOf = groupByRun(records);
   const history: SampleRun[] = held.map((run) => {
-    const results = (byRun.get(run.runId) ?? []).sort((a, b) => trialOf(a) - trialOf(b));
-    let sum = 0;
-    let scored = 0;
-    let verdicts = 0;
-    let passes = 0;
-    for (const r of results) {
+    const tally = { sum: 0, scored: 0, verdicts: 0, passes: 0 };
+    const runRows = rowsOf.get(run.runId) ?? [];
+    for (const r of runRows) {
       if (metric === null) break;
       const o = outcomeOf(r.values, metric, passFail);
       if (o.score !== null) {
-        sum += o.score;
-        scored++;
+        tally.sum += o.score;
+        tally.scored++;
       }
       if (o.passed !== null) {
-        verdicts++;
-        if (o.passed) passes++;
+        tally.verdicts++;
+        if (o.passed) tally.passes++;
       }
     }
-    const first = results[0] as ResultRecord;
+    const results = (recordsOf.get(run.runId) ?? []).sort(
+      (a, b) => trialOf(rowOf(a)) - trialOf(rowOf(b)),
+    );
     return {
       runId: run.runId,
       datasetName: run.datasetName,
       modelName: run.modelName,
       createdAt: run.createdAt,
-      value: scored === 0 ? null : sum / scored,
-      passed: majorityOutcome(passes, verdicts),
-      verdicts,
-      passes,
-      trials: results.length,
+      value: tally.scored === 0 ? null : tally.sum / tally.scored,
+      passed: majorityOutcome(tally.passes, tally.verdicts),
+      verdicts: tally.verdicts,
+      passes: tally.passes,
+      trials: runRows.length,
       error: results.map(resultError).find((e) => e !== null) ?? null,
-      output: sampleField(first.data, 'output'),
+      output: results[0] ? sampleField(results[0].data, 'output') : null,
       results,
     };
   });
@@ -211,11 +236,22 @@ export async function sampleHistory(
   }
   return {
     sampleId,
-    datasetName: datasets[0] ?? null,
+    datasetName: held[0]?.datasetName ?? null,
     metric,
     passFail,
     runCount: history.length,
     runs: history.slice(0, opts.last),
     lastPassToFail,
   };
+}
+
+/** Rows grouped by run, in the order read. */
+function groupByRun<T extends { runId: string }>(rows: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of rows) {
+    const list = out.get(r.runId);
+    if (list) list.push(r);
+    else out.set(r.runId, [r]);
+  }
+  return out;
 }

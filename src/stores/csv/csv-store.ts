@@ -110,8 +110,11 @@ export class CsvStore implements ResultStore {
   }
 
   /** One streaming pass over the results file. */
-  readSample(sampleId: string, datasetName?: string): AsyncGenerator<ResultRecord> {
-    return readSampleRecords(this.resultsPath, sampleId, datasetName, this.#folder.damage);
+  readSample(
+    sampleId: string,
+    options: { datasetName?: string; runIds?: readonly string[] } = {},
+  ): AsyncGenerator<ResultRecord> {
+    return readSampleRecords(this.resultsPath, sampleId, options, this.#folder.damage);
   }
 
   /** One streaming pass over the results file, decoding only the records of `runIds`. */

@@ -233,6 +233,7 @@ export class ResultsLayout {
     }
     return {
       runId: this.runIdOf(cells),
+      datasetName: unescapeText(this.#cell(cells, 'dataset_name')),
       sampleId: this.sampleIdOf(cells),
       trial: typeof trial === 'number' ? trial : null,
       values,

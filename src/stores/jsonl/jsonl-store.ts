@@ -167,8 +167,11 @@ export class JsonlStore implements ResultStore {
   }
 
   /** One streaming pass over each project file. */
-  async *readSample(sampleId: string, datasetName?: string): AsyncGenerator<ResultRecord> {
-    yield* sampleLines(this.#folder, this.#sources(), sampleId, datasetName);
+  async *readSample(
+    sampleId: string,
+    options: { datasetName?: string; runIds?: readonly string[] } = {},
+  ): AsyncGenerator<ResultRecord> {
+    yield* sampleLines(this.#folder, this.#sources(), sampleId, options);
   }
 
   /** One streaming pass over each project file, parsing only the lines of `runIds`. */

@@ -11,13 +11,17 @@ import { linesWhere } from './run-lines.js';
 
 type Sources = readonly { files: ProjectFiles; setAside: ReadonlySet<number> }[];
 
-/** Every result of `sampleId` (of `datasetName` when given), file by file, in file order. */
+/**
+ * Every result of `sampleId` (of `datasetName`, and of the runs `runIds`, when given), file by
+ * file, in file order.
+ */
 export function* sampleLines(
   folder: JsonlFolder,
   sources: Sources,
   sampleId: string,
-  datasetName: string | undefined,
+  { datasetName, runIds }: { datasetName?: string; runIds?: readonly string[] },
 ): Generator<ResultRecord> {
+  const runs = runIds && new Set(runIds);
   // JSON writes a sample id one way only, right after the result id: exactly this text.
   const needle = Buffer.from(`"sampleId":${JSON.stringify(sampleId)},`);
   for (const { files, setAside } of sources) {
@@ -66,6 +70,7 @@ export function* outcomeLines(
       const trial = line.measures?.trial;
       yield {
         runId: line.runId,
+        datasetName: line.datasetName,
         sampleId: line.sampleId,
         trial: typeof trial === 'number' ? trial : null,
         values,

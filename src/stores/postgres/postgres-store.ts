@@ -41,7 +41,7 @@ import {
   READ_RESULT,
   READ_RUN_PAGE,
   READ_SAMPLE,
-  READ_SAMPLE_OF,
+  READ_SAMPLE_ROWS,
   readOutcomesSql,
   SELECT_RUNS,
 } from './postgres-sql.js';
@@ -226,14 +226,26 @@ export class PostgresStore implements ResultStore {
   }
 
   /** One statement, so one snapshot: through the index by sample (`results_by_sample`). */
-  async *readSample(sampleId: string, datasetName?: string): AsyncGenerator<ResultRecord> {
+  async *readSample(
+    sampleId: string,
+    options: { datasetName?: string; runIds?: readonly string[] } = {},
+  ): AsyncGenerator<ResultRecord> {
     await this.#beforeRead();
-    const { rows } = await this.#db.query<ResultRow>(
-      datasetName === undefined
-        ? { ...READ_SAMPLE, values: [sampleId] }
-        : { ...READ_SAMPLE_OF, values: [sampleId, datasetName] },
-    );
+    const { rows } = await this.#db.query<ResultRow>({
+      ...READ_SAMPLE,
+      values: [sampleId, options.datasetName ?? null, options.runIds ?? null],
+    });
     for (const row of rows) yield toRecord(row);
+  }
+
+  /** Through the index by sample, without the texts. */
+  async *readSampleOutcomes(sampleId: string, datasetName?: string): AsyncGenerator<OutcomeRow> {
+    await this.#beforeRead();
+    const { rows } = await this.#db.query<SqlOutcome>({
+      ...READ_SAMPLE_ROWS,
+      values: [sampleId, datasetName ?? null],
+    });
+    for (const row of rows) yield outcomeRow(row, null, true);
   }
 
   /** One statement over the runs; PostgreSQL takes the values out of each result's values. */

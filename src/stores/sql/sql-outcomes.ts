@@ -13,6 +13,7 @@ import type { FlatValue } from '../../types.js';
  */
 export interface SqlOutcome {
   run_id: string;
+  dataset_name: string;
   sample_id: string;
   trial: unknown;
   score_values?: string;
@@ -31,17 +32,23 @@ const isValue = (v: unknown): v is FlatValue =>
   typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string';
 
 /**
- * A row of the narrow read as an {@link OutcomeRow}; `json` when the database gave the values and
+ * A row of the narrow read as an {@link OutcomeRow}, with the values of `columns` (all of them when
+ * null, from the whole `score_values`); `json` when the database gave the values and
  * the trial as JSON text (PostgreSQL), not as SQL values (SQLite).
  */
-export function outcomeRow(row: SqlOutcome, columns: readonly string[], json: boolean): OutcomeRow {
+export function outcomeRow(
+  row: SqlOutcome,
+  columns: readonly string[] | null,
+  json: boolean,
+): OutcomeRow {
   const values: Record<string, FlatValue> = {};
   if (row.score_values !== undefined) {
     const all = JSON.parse(row.score_values) as Record<string, FlatValue>;
-    for (const c of columns)
+    // Every value when no column is named (a sample's own rows).
+    for (const c of columns ?? Object.keys(all))
       if (Object.hasOwn(all, c) && isValue(all[c])) setOwn(values, c, all[c]);
   } else {
-    columns.forEach((c, i) => {
+    columns?.forEach((c, i) => {
       const raw = row[`v${i}`];
       const v: unknown = json && typeof raw === 'string' ? JSON.parse(raw) : raw;
       if (isValue(v)) setOwn(values, c, v);
@@ -50,6 +57,7 @@ export function outcomeRow(row: SqlOutcome, columns: readonly string[], json: bo
   const trial: unknown = json && typeof row.trial === 'string' ? JSON.parse(row.trial) : row.trial;
   return {
     runId: row.run_id,
+    datasetName: row.dataset_name,
     sampleId: row.sample_id,
     trial: typeof trial === 'number' ? trial : null,
     values,

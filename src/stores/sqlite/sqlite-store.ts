@@ -52,6 +52,14 @@ export interface SqliteStoreOptions {
 
 const PAGE = 1000;
 
+/** The parameters of a read by sample: null reads every dataset, every run. */
+interface SampleParams {
+  sample: string;
+  dataset: string | null;
+  /** The run ids as a JSON array. */
+  runs: string | null;
+}
+
 /** A store in one SQLite database file. Used by `SqliteExperimentTracker`. */
 export class SqliteStore implements ResultStore {
   readonly file: string;
@@ -63,8 +71,8 @@ export class SqliteStore implements ResultStore {
   readonly #allRuns: BetterSqlite3.Statement<[], RunRow>;
   readonly #one: BetterSqlite3.Statement<[string, string], ResultRow>;
   readonly #page: BetterSqlite3.Statement<[string, number, number], ResultRow & { seq: number }>;
-  readonly #sample: BetterSqlite3.Statement<[string], ResultRow>;
-  readonly #sampleOf: BetterSqlite3.Statement<[string, string], ResultRow>;
+  readonly #sample: BetterSqlite3.Statement<[SampleParams], ResultRow>;
+  readonly #sampleRows: BetterSqlite3.Statement<[SampleParams], SqlOutcome>;
   readonly #outcomes = new Map<string, BetterSqlite3.Statement<string[], SqlOutcome>>();
   readonly #appendTx: (results: readonly PreparedResult[]) => void;
   readonly #patchTx: (runId: string, patch: RunPatch) => void;
@@ -101,12 +109,16 @@ export class SqliteStore implements ResultStore {
       'SELECT * FROM results WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     );
 
-    // The index by sample (sample_id, run_id; the rowid, seq, last) gives this order as it is.
-    this.#sample = db.prepare<[string], ResultRow>(
-      'SELECT * FROM results WHERE sample_id = ? ORDER BY run_id, seq',
+    // Through the index by sample (sample_id, run_id; the rowid, seq, last), in its order.
+    const bySample = `FROM results WHERE sample_id = @sample
+      AND (@dataset IS NULL OR dataset_name = @dataset)`;
+    this.#sample = db.prepare<[SampleParams], ResultRow>(
+      `SELECT * ${bySample}
+        AND (@runs IS NULL OR run_id IN (SELECT value FROM json_each(@runs))) ORDER BY run_id, seq`,
     );
-    this.#sampleOf = db.prepare<[string, string], ResultRow>(
-      'SELECT * FROM results WHERE sample_id = ? AND dataset_name = ? ORDER BY run_id, seq',
+    this.#sampleRows = db.prepare<[SampleParams], SqlOutcome>(
+      `SELECT run_id, dataset_name, sample_id, json_extract(measures, '$.trial') AS trial,
+        score_values ${bySample} ORDER BY run_id, seq`,
     );
 
     const appendTx = db.transaction((results: readonly PreparedResult[]) => {
@@ -167,13 +179,23 @@ export class SqliteStore implements ResultStore {
     return row ? toRecord(row) : null;
   }
 
-  async *readSample(sampleId: string, datasetName?: string): AsyncGenerator<ResultRecord> {
-    const rows = this.#guard(() =>
-      datasetName === undefined
-        ? this.#sample.all(sampleId)
-        : this.#sampleOf.all(sampleId, datasetName),
-    );
+  async *readSample(
+    sampleId: string,
+    options: { datasetName?: string; runIds?: readonly string[] } = {},
+  ): AsyncGenerator<ResultRecord> {
+    const params: SampleParams = {
+      sample: sampleId,
+      dataset: options.datasetName ?? null,
+      runs: options.runIds ? JSON.stringify(options.runIds) : null,
+    };
+    const rows = this.#guard(() => this.#sample.all(params));
     for (const row of rows) yield toRecord(row);
+  }
+
+  async *readSampleOutcomes(sampleId: string, datasetName?: string): AsyncGenerator<OutcomeRow> {
+    const params = { sample: sampleId, dataset: datasetName ?? null, runs: null };
+    const rows = this.#guard(() => this.#sampleRows.all(params));
+    for (const row of rows) yield outcomeRow(row, null, false);
   }
 
   /**
@@ -230,7 +252,7 @@ export class SqliteStore implements ResultStore {
           ? ['score_values']
           : Array.from({ length: columns }, (_, i) => `json_extract(score_values, ?) AS v${i}`);
       statement = this.#db.prepare<string[], SqlOutcome>(
-        `SELECT run_id, sample_id, json_extract(measures, '$.trial') AS trial, ${values.join(', ')}
+        `SELECT run_id, dataset_name, sample_id, json_extract(measures, '$.trial') AS trial, ${values.join(', ')}
          FROM results WHERE run_id = ? ORDER BY seq`,
       );
       this.#outcomes.set(key, statement);
