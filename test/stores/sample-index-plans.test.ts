@@ -30,12 +30,10 @@ describe.skipIf(url === null)(
         );
       }
       await t.close();
+      // The store's schema first on the search path, as the store's own connections have it.
+      const inSchema = `${url as string}?options=-c%20search_path%3D${schema}`;
       const explain = async (statement: string, values: unknown[]) => {
-        const rows = await sql<{ 'QUERY PLAN': string }>(
-          `${url as string}?options=-c%20search_path%3D${schema}`,
-          `EXPLAIN ${statement}`,
-          values,
-        );
+        const rows = await sql<{ 'QUERY PLAN': string }>(inSchema, `EXPLAIN ${statement}`, values);
         return rows.map((r) => r['QUERY PLAN']).join('\n');
       };
       await sql(inSchema, 'ANALYZE results');
