@@ -98,7 +98,13 @@ async function readOutcomes(
         const v = r.values[c];
         if (v !== undefined) setOwn(values, c, v);
       }
-      out.push({ runId, datasetName: r.datasetName, sampleId: r.sampleId, trial: r.measures?.trial ?? null, values });
+      out.push({
+        runId,
+        datasetName: r.datasetName,
+        sampleId: r.sampleId,
+        trial: r.measures?.trial ?? null,
+        values,
+      });
     }
   }
   return out;

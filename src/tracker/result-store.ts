@@ -114,8 +114,9 @@ export interface ResultStore {
    */
   readResult?(runId: string, resultId: string): Promise<ResultRecord | null>;
   /**
-   * Every result of one sample (of `datasetName`, and of the runs `runIds`, when given), in
-   * logging order within each run. Optional: without it, the tracker reads every run of the
+   * Every result of one sample (of `datasetName` when given), in logging order within each run.
+   * `runIds`, when given, names the only runs wanted: a store with an index may read just those
+   * (the tracker drops the others). Optional: without it, the tracker reads every run of the
    * dataset with {@link ResultStore.readRun}.
    */
   readSample?(

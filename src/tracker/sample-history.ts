@@ -109,8 +109,11 @@ async function readSample(
     const rows: OutcomeRow[] = [];
     for await (const row of store.readSampleOutcomes(sampleId, datasetName)) rows.push(row);
     const runIds = shown(rows);
-    if (runIds.length > 0)
-      for await (const r of store.readSample(sampleId, { ...opts, runIds })) records.push(r);
+    const wanted = new Set(runIds);
+    if (runIds.length > 0) {
+      for await (const r of store.readSample(sampleId, { ...opts, runIds }))
+        if (wanted.has(r.runId)) records.push(r);
+    }
     return { rows, records };
   }
   if (store.readSample) {

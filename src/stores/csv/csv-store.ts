@@ -109,12 +109,12 @@ export class CsvStore implements ResultStore {
     return readRunRecords(this.resultsPath, runId, this.#folder.damage);
   }
 
-  /** One streaming pass over the results file. */
+  /** One streaming pass over the results file (every run: the tracker reads the sample once). */
   readSample(
     sampleId: string,
-    options: { datasetName?: string; runIds?: readonly string[] } = {},
+    options: { datasetName?: string } = {},
   ): AsyncGenerator<ResultRecord> {
-    return readSampleRecords(this.resultsPath, sampleId, options, this.#folder.damage);
+    return readSampleRecords(this.resultsPath, sampleId, options.datasetName, this.#folder.damage);
   }
 
   /** One streaming pass over the results file, decoding only the records of `runIds`. */

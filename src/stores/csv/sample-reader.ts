@@ -10,17 +10,16 @@ import { DerivedIds } from './results-layout.js';
 import { scanResults } from './scan-results.js';
 
 /**
- * Every result of sample `sampleId` (of `datasetName`, and of the runs `runIds`, when given) in
- * the file at `path`, in file order. Rows written by Python have no sample id cell: theirs is made from their data, so every
+ * Every result of sample `sampleId` (of `datasetName` when given) in the file at `path`, in file
+ * order. Rows written by Python have no sample id cell: theirs is made from their data, so every
  * record is decoded.
  */
 export function readSampleRecords(
   path: string,
   sampleId: string,
-  { datasetName, runIds }: { datasetName?: string; runIds?: readonly string[] },
+  datasetName: string | undefined,
   damage: DamageReports,
 ): AsyncGenerator<ResultRecord> {
-  const runs = runIds && new Set(runIds);
   return scanResults(path, damage, (layout) => {
     // Ids of rows without one count identical rows of the run before them, and identical rows
     // are of one sample: counting the sample's rows only gives the ids a read of the run gives.
@@ -32,7 +31,6 @@ export function readSampleRecords(
           return undefined;
         if (layout.sampleIdOf(cells) !== sampleId) return undefined;
         const runId = layout.runIdOf(cells);
-        if (runs && !runs.has(runId)) return undefined;
         let runIdsOf = ids.get(runId);
         if (!runIdsOf) ids.set(runId, (runIdsOf = new DerivedIds()));
         return layout.toResultRecord(

@@ -166,12 +166,12 @@ export class JsonlStore implements ResultStore {
     }
   }
 
-  /** One streaming pass over each project file. */
+  /** One streaming pass over each project file (every run: the tracker reads the sample once). */
   async *readSample(
     sampleId: string,
-    options: { datasetName?: string; runIds?: readonly string[] } = {},
+    options: { datasetName?: string } = {},
   ): AsyncGenerator<ResultRecord> {
-    yield* sampleLines(this.#folder, this.#sources(), sampleId, options);
+    yield* sampleLines(this.#folder, this.#sources(), sampleId, options.datasetName);
   }
 
   /** One streaming pass over each project file, parsing only the lines of `runIds`. */

@@ -11,17 +11,13 @@ import { linesWhere } from './run-lines.js';
 
 type Sources = readonly { files: ProjectFiles; setAside: ReadonlySet<number> }[];
 
-/**
- * Every result of `sampleId` (of `datasetName`, and of the runs `runIds`, when given), file by
- * file, in file order.
- */
+/** Every result of `sampleId` (of `datasetName` when given), file by file, in file order. */
 export function* sampleLines(
   folder: JsonlFolder,
   sources: Sources,
   sampleId: string,
-  { datasetName, runIds }: { datasetName?: string; runIds?: readonly string[] },
+  datasetName: string | undefined,
 ): Generator<ResultRecord> {
-  const runs = runIds && new Set(runIds);
   // JSON writes a sample id one way only, right after the result id: exactly this text.
   const needle = Buffer.from(`"sampleId":${JSON.stringify(sampleId)},`);
   for (const { files, setAside } of sources) {
