@@ -73,6 +73,12 @@ export interface FlakyReport {
   flaky: FlakySample[];
 }
 
+/** A sample's tries in one run with a verdict, and those that passed. */
+interface Tally {
+  passes: number;
+  verdicts: number;
+}
+
 /** One outcome of a sample: where it was taken, and the verdict. */
 interface Step {
   runId: string;
@@ -202,10 +208,10 @@ export async function flakySamples(
     }
   } else {
     // Each sample's trials in a run first: the run's outcome is their majority.
-    const tallies = new Map<string, Map<string, { passes: number; verdicts: number }>>();
+    const tallies = new Map<string, Map<string, Tally>>();
     for (const row of rows) {
       let bySample = tallies.get(row.runId);
-      if (!bySample) tallies.set(row.runId, (bySample = new Map()));
+      if (!bySample) tallies.set(row.runId, (bySample = new Map<string, Tally>()));
       const t = bySample.get(row.sampleId) ?? { passes: 0, verdicts: 0 };
       bySample.set(row.sampleId, t);
       const passed = outcomeOf(row.values, metric, passFail).passed;

@@ -45,7 +45,7 @@ export async function* scanResults<T>(
     const header = readHeader(handle.fd);
     if (!header) return;
     const layout = new ResultsLayout(header.names);
-    const { quick, take } = pick(layout);
+    const picker = pick(layout);
     const reader = new RecordReader(header.end);
     /** The record's cells, or undefined (reported) when it has not as many as the header. */
     const cellsOf = (r: RawRecord): string[] | undefined => {
@@ -67,9 +67,9 @@ export async function* scanResults<T>(
       reader.filled(bytesRead);
       pos += bytesRead;
       for (let r = reader.next(); r; r = reader.next()) {
-        if (quick && !RecordReader.hasInnerLineFeed(r) && !quick(r)) continue;
+        if (picker.quick && !RecordReader.hasInnerLineFeed(r) && !picker.quick(r)) continue;
         const cells = cellsOf(r);
-        const taken = cells && take(cells, r);
+        const taken = cells && picker.take(cells, r);
         if (taken !== undefined) yield taken;
       }
     }
@@ -77,7 +77,7 @@ export async function* scanResults<T>(
       damage.damagedBytes(damaged.fileStart, damaged.bytes.length);
       for (let r = reader.next(); r; r = reader.next()) {
         const cells = cellsOf(r);
-        const taken = cells && take(cells, r);
+        const taken = cells && picker.take(cells, r);
         if (taken !== undefined) yield taken;
       }
     }

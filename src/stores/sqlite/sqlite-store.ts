@@ -207,9 +207,10 @@ export class SqliteStore implements ResultStore {
     columns: readonly string[],
   ): AsyncGenerator<OutcomeRow> {
     const paths = columns.map(sqlitePath);
-    const exact = paths.every((p) => p !== null);
+    const params = paths.flatMap((p) => (p === null ? [] : [p]));
+    const exact = params.length === paths.length;
     const statement = this.#outcomeStatement(exact ? columns.length : -1);
-    const params = exact ? (paths as string[]) : [];
+    if (!exact) params.length = 0;
     for (const runId of runIds) {
       const rows = this.#guard(() => statement.all(...params, runId));
       for (const row of rows) yield outcomeRow(row, columns, false);
