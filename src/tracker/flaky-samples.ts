@@ -5,7 +5,6 @@
  * with a 95% Wilson interval.
  */
 import { InvalidInputError } from '../errors.js';
-import { wilsonInterval } from '../stats/statistics.js';
 import type { Interval } from '../stats/statistics.js';
 import type { FlatValue, RunSummary } from '../types.js';
 import { checkName, checkOptions, setOwn } from './check-input.js';
@@ -229,10 +228,12 @@ export async function flakySamples(
     }
   }
   report.samples = steps.size;
+  // Loaded here: the statistics module brings jstat, which a tracker that only logs never needs.
+  const { wilsonInterval } = await import('../stats/statistics.js');
   for (const [sampleId, list] of steps) {
     if (list.length < 2) continue;
     report.compared++;
-    const flaky = flipsOf(sampleId, list);
+    const flaky = flipsOf(sampleId, list, wilsonInterval);
     if (flaky) report.flaky.push(flaky);
   }
   report.flaky.sort(
@@ -245,7 +246,11 @@ export async function flakySamples(
 }
 
 /** A sample's flips over its outcomes (two at least), or null when it never flipped. */
-function flipsOf(sampleId: string, list: readonly Step[]): FlakySample | null {
+function flipsOf(
+  sampleId: string,
+  list: readonly Step[],
+  wilsonInterval: (k: number, n: number) => Interval | null,
+): FlakySample | null {
   let flips = 0;
   let lastFlip: Step | undefined;
   for (let i = 1; i < list.length; i++) {
