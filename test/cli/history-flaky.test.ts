@@ -149,7 +149,8 @@ describe('evaltrack history and flaky', () => {
   });
 
   it('flaky --run: across the trials of one run; nothing flaky says so and exits 0', () => {
-    const r = run('flaky', '--run', 'latest');
+    // Named by id: two runs logged within one millisecond have no `latest` between them.
+    const r = run('flaky', '--run', 'run-5');
     expect(r).toEqual({
       code: 0,
       stdout:
@@ -159,7 +160,7 @@ describe('evaltrack history and flaky', () => {
         'q5      100.0% [20.7%, 100.0%]  1/1    1/2     FAIL  trial 1\n',
       stderr: '',
     });
-    expect(run('flaky', '--run', 'latest~1').stdout).toBe(
+    expect(run('flaky', '--run', 'run-4').stdout).toBe(
       'On judge.aggregate_success, across the trials of run run-4: 4 samples, 0 with two outcomes or more, 0 flaky\n' +
         "nothing flaky: no sample's outcome flipped\n",
     );
@@ -169,7 +170,7 @@ describe('evaltrack history and flaky', () => {
     expect(run('flaky', '--last', '1').stderr.split('\n')[0]).toBe(
       'evaltrack flaky: --last must be a whole number >= 2, got "1"',
     );
-    expect(run('flaky', '--run', 'latest', '--last', '3').code).toBe(2);
+    expect(run('flaky', '--run', 'run-5', '--last', '3').code).toBe(2);
     expect(run('flaky', '--dataset', 'fqa')).toEqual({
       code: 1,
       stdout: '',
