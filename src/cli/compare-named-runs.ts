@@ -3,7 +3,7 @@ import { assertComparable, compareRuns } from '../stats/compare-runs.js';
 import type { RunComparison } from '../stats/compare-runs.js';
 import { exactRunMeasures } from '../stats/measure-stats.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
-import type { RunMeasures } from '../types.js';
+import type { ResultRecord, RunMeasures, RunSummary } from '../types.js';
 import { chooseMetric } from './choose-metric.js';
 import { UsageError, bare } from './command.js';
 import type { Context } from './command.js';
@@ -19,6 +19,15 @@ export type NamedRunComparison = RunComparison & {
   runMeasures: { baseline: RunMeasures | null; candidate: RunMeasures | null };
 };
 
+/** A comparison with the runs and results it was made from, for commands that show more of it. */
+export interface LoadedComparison {
+  comparison: NamedRunComparison;
+  baselineSummary: RunSummary;
+  candidateSummary: RunSummary;
+  baselineRecords: ResultRecord[];
+  candidateRecords: ResultRecord[];
+}
+
 /**
  * Compares the runs named by the two positionals (baseline, candidate) on the metric
  * {@link chooseMetric} picks. Runs of different datasets are a usage error unless
@@ -29,6 +38,15 @@ export async function compareNamedRuns(
   positionals: string[],
   values: Context['values'],
 ): Promise<NamedRunComparison> {
+  return (await loadComparison(tracker, positionals, values)).comparison;
+}
+
+/** {@link compareNamedRuns}, with the two runs' summaries and results. */
+export async function loadComparison(
+  tracker: BaseExperimentTracker,
+  positionals: string[],
+  values: Context['values'],
+): Promise<LoadedComparison> {
   const [baselineName, candidateName] = positionals;
   if (!baselineName || !candidateName)
     throw new UsageError('give a baseline run and a candidate run');
@@ -45,10 +63,19 @@ export async function compareNamedRuns(
   const candidate = await runRecords(tracker, candidateId);
   const metric = chooseMetric(values, [candidateRun, baselineRun], [...baseline, ...candidate]);
   return {
-    baselineRun: baselineId,
-    candidateRun: candidateId,
-    ...compareRuns(baseline, candidate, { metric }),
-    resultCounts: { baseline: baseline.length, candidate: candidate.length },
-    runMeasures: { baseline: exactRunMeasures(baseline), candidate: exactRunMeasures(candidate) },
+    comparison: {
+      baselineRun: baselineId,
+      candidateRun: candidateId,
+      ...compareRuns(baseline, candidate, { metric }),
+      resultCounts: { baseline: baseline.length, candidate: candidate.length },
+      runMeasures: {
+        baseline: exactRunMeasures(baseline),
+        candidate: exactRunMeasures(candidate),
+      },
+    },
+    baselineSummary: baselineRun,
+    candidateSummary: candidateRun,
+    baselineRecords: baseline,
+    candidateRecords: candidate,
   };
 }

@@ -19,6 +19,7 @@ import { historyCommand } from './commands/history.js';
 import { importCommand } from './commands/import.js';
 import { pendingCommand } from './commands/pending.js';
 import { rebuildCommand } from './commands/rebuild.js';
+import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
 import { showCommand } from './commands/show.js';
 import { uiCommand } from './commands/ui.js';
@@ -49,6 +50,7 @@ export const COMMANDS: readonly Command[] = [
   showCommand,
   compareCommand,
   gateCommand,
+  reportCommand,
   historyCommand,
   flakyCommand,
   exportCommand,

@@ -170,6 +170,7 @@ describe('evaltrack conventions', () => {
         ['flaky'],
         ['rebuild'],
         ['export', '--all'],
+        ['report', 'latest~1', 'latest'],
       ]) {
         const r = evaltrack(dir.path, ...command, '--store', where);
         expect([r.code, r.stdout, r.stderr]).toEqual([

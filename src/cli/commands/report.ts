@@ -1,0 +1,96 @@
+import { buildReportModel } from '../../report/report-model.js';
+import { markdownReport } from '../../report/markdown-report.js';
+import { UsageError } from '../command.js';
+import type { Command } from '../command.js';
+import { loadComparison } from '../compare-named-runs.js';
+import { fileOutput, stdoutOutput, storePlaces } from '../export-output.js';
+import {
+  GATE_OPTIONS,
+  GATE_USAGE,
+  gateVerdict,
+  hasGateOptions,
+  readGateLimits,
+} from '../gate-verdict.js';
+import { wholeNumber } from '../whole-number.js';
+
+const FORMATS = ['md'] as const;
+
+/**
+ * `evaltrack report`: a comparison written for people who review a change, as Markdown for a
+ * pull-request comment or a job summary. With gate options it carries the gate's verdict and
+ * exits as `gate` does.
+ */
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'a comparison as Markdown for a pull request, with the gate verdict when asked',
+  usage: `evaltrack report <baseline> <candidate> [--format md] [--out FILE] [--force] [--ui-url URL] [--max-samples N] [--dataset NAME] [--metric COLUMN] [--gate] ${GATE_USAGE} [--allow-different-datasets]`,
+  example:
+    'evaltrack report main-baseline latest --gate --max-regressions 0 >> "$GITHUB_STEP_SUMMARY"',
+  args: [2, 2],
+  options: {
+    format: { type: 'string' },
+    out: { type: 'string' },
+    force: { type: 'boolean' },
+    'ui-url': { type: 'string' },
+    'max-samples': { type: 'string' },
+    dataset: { type: 'string' },
+    metric: { type: 'string' },
+    gate: { type: 'boolean' },
+    ...GATE_OPTIONS,
+    'allow-different-datasets': { type: 'boolean' },
+  },
+  async run({ values, positionals, io, json, tracker }) {
+    // Every flag is read before anything is compared or written: a typo is a usage error.
+    const format = values['format'] ?? 'md';
+    if (!FORMATS.includes(format as (typeof FORMATS)[number]))
+      throw new UsageError(
+        `--format must be ${FORMATS.join(' or ')}, got ${JSON.stringify(format)}`,
+      );
+    const maxSamples =
+      values['max-samples'] === undefined
+        ? undefined
+        : wholeNumber(values['max-samples'], '--max-samples', 0);
+    const uiUrl = typeof values['ui-url'] === 'string' ? checkUrl(values['ui-url']) : null;
+    const gated = values['gate'] === true || hasGateOptions(values);
+    const limits = gated ? readGateLimits(values) : null;
+    const outValue = values['out'];
+    const out = typeof outValue === 'string' && outValue !== '-' ? outValue : null;
+    const output =
+      out === null
+        ? stdoutOutput(io.stdout)
+        : await fileOutput(
+            out,
+            format as string,
+            values['force'] === true,
+            await storePlaces(tracker),
+          );
+    try {
+      const loaded = await loadComparison(tracker, positionals, values);
+      const model = buildReportModel(loaded, limits && gateVerdict(loaded, limits), uiUrl);
+      await output.write(
+        json
+          ? `${JSON.stringify(model)}\n`
+          : markdownReport(model, maxSamples === undefined ? {} : { maxSamples }),
+      );
+      await output.commit();
+      if (out !== null) io.stderr.write(`wrote the report to ${out}\n`);
+      return model.gate?.passed === false ? 1 : 0;
+    } catch (e) {
+      await output.abort();
+      throw e;
+    }
+  },
+};
+
+/** `--ui-url`: an http(s) address, the dashboard's (`evaltrack ui` prints it). */
+function checkUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--ui-url must be an http or https address, got ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--ui-url must be an http or https address, got ${JSON.stringify(text)}`);
+  return url.href;
+}
