@@ -36,6 +36,7 @@ export type {
   TrackerOptions,
 } from './tracker/base-experiment-tracker.js';
 export type {
+  OutcomeRow,
   PreparedResult,
   ResultStore,
   RunPatch,
@@ -47,6 +48,7 @@ export { storeRules } from './tracker/store-rules.js';
 // For authors of stores: the leaderboard rules every store applies the same way.
 export {
   applyPatch,
+  compareRunsByCreation,
   compareRunsByUpdate,
   emptyAggregate,
   foldResult,
@@ -55,6 +57,13 @@ export {
 } from './tracker/run-aggregate.js';
 export type { AggregateInput, RunAggregate } from './tracker/run-aggregate.js';
 export type { ColumnKind, FlatColumn } from './tracker/flatten-result.js';
+export type {
+  PassToFail,
+  SampleHistory,
+  SampleHistoryOptions,
+  SampleRun,
+} from './tracker/sample-history.js';
+export type { FlakyOptions, FlakyReport, FlakySample } from './tracker/flaky-samples.js';
 export { sampleIdOf } from './tracker/ids.js';
 export { copyResults } from './copy-results.js';
 export { DEFAULT_STORE, NoStoreError, openTracker, STORE_KINDS } from './stores/registry.js';

@@ -22,18 +22,29 @@ export function chooseMetric(
   runs: readonly RunSummary[],
   records: readonly ResultRecord[],
 ): string {
-  const known = metricsOf(records);
   const named = optionalMetric(values);
-  const metric = named ?? runs.map(defaultMetric).find((m) => m !== null);
-  if (metric === undefined) {
+  return checkMetric(named, named ?? runs.map(defaultMetric).find((m) => m !== null), records);
+}
+
+/**
+ * The metric chosen (`named` by `--metric`, else `chosen` by default), checked as
+ * {@link chooseMetric} checks it: there is one, and a named one is a column of `records`.
+ */
+export function checkMetric(
+  named: string | undefined,
+  chosen: string | null | undefined,
+  records: readonly Pick<ResultRecord, 'values'>[],
+): string {
+  const known = () => metricsOf(records).join(', ');
+  if (chosen === undefined || chosen === null) {
     throw new UsageError(
-      `these results have no leaderboard column; choose one with --metric (${known.join(', ') || 'no metric'})`,
+      `these results have no leaderboard column; choose one with --metric (${known() || 'no metric'})`,
     );
   }
-  if (named !== undefined && !known.includes(named)) {
+  if (named !== undefined && !metricsOf(records).includes(named)) {
     throw new UsageError(
-      `no result has a value on metric ${JSON.stringify(named)}; metrics: ${known.join(', ') || 'none'}`,
+      `no result has a value on metric ${JSON.stringify(named)}; metrics: ${known() || 'none'}`,
     );
   }
-  return metric;
+  return chosen;
 }

@@ -13,7 +13,9 @@ import type { CliIo, Command } from './command.js';
 import { compareCommand } from './commands/compare.js';
 import { copyCommand } from './commands/copy.js';
 import { exportCommand } from './commands/export.js';
+import { flakyCommand } from './commands/flaky.js';
 import { gateCommand } from './commands/gate.js';
+import { historyCommand } from './commands/history.js';
 import { importCommand } from './commands/import.js';
 import { pendingCommand } from './commands/pending.js';
 import { rebuildCommand } from './commands/rebuild.js';
@@ -49,6 +51,8 @@ export const COMMANDS: readonly Command[] = [
   compareCommand,
   gateCommand,
   reportCommand,
+  historyCommand,
+  flakyCommand,
   exportCommand,
   importCommand,
   copyCommand,

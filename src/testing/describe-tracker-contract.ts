@@ -25,6 +25,7 @@ import { describeMeasures } from './contract/measures.js';
 import { describeLifecycle } from './contract/lifecycle.js';
 import { describeResults } from './contract/results.js';
 import { describeRunIds } from './contract/run-ids.js';
+import { describeSampleHistory } from './contract/sample-history.js';
 import { describeScoreColumn } from './contract/score-column.js';
 
 export type {
@@ -52,4 +53,5 @@ export function describeTrackerContract(
   describeHostileInput(kit);
   describeLifecycle(kit);
   describeMeasures(kit);
+  describeSampleHistory(kit);
 }

@@ -12,13 +12,17 @@ import type {
 import { checkMetadata, checkName, checkOptions, checkRecord } from './check-input.js';
 import { flattenResult } from './flatten-result.js';
 import { makeRunId } from './ids.js';
-import { importRecords, preparedFromRecord } from './import-record.js';
+import { importRecords, preparedFromRecord, runPatchOf } from './import-record.js';
 import { assertJsonable } from './python-format.js';
 import type { ResultStore, StoreFactory } from './result-store.js';
 import { storeRules } from './store-rules.js';
 import { compareRunsByUpdate } from './run-aggregate.js';
 import { readSummaryInputs, RunSummaries, summarise } from './summarise.js';
 import { prepareResults } from './prepare-results.js';
+import { flakySamples } from './flaky-samples.js';
+import type { FlakyOptions, FlakyReport } from './flaky-samples.js';
+import { sampleHistory } from './sample-history.js';
+import type { SampleHistory, SampleHistoryOptions } from './sample-history.js';
 import { resolveTrackerOptions, TRACKER_OPTION_KEYS } from './tracker-options.js';
 import type { ResolvedTrackerOptions, TrackerOptions } from './tracker-options.js';
 
@@ -261,6 +265,18 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
     yield* this.#store.readRun(runId);
   }
 
+  /** One sample across runs, newest first, with its outcome in each: see {@link SampleHistory}. */
+  async getSampleHistory(sampleId: string, opts?: SampleHistoryOptions): Promise<SampleHistory> {
+    this.#assertOpen('getSampleHistory');
+    return sampleHistory(this.#store, await this.#store.listRuns(), sampleId, opts);
+  }
+
+  /** Samples whose outcome flips across a dataset's last runs, or one run's trials. */
+  async getFlakySamples(options?: FlakyOptions): Promise<FlakyReport> {
+    this.#assertOpen('getFlakySamples');
+    return flakySamples(this.#store, await this.#store.listRuns(), options);
+  }
+
   /**
    * Stores results read from another tracker as they are: result ids, sample ids, times, values
    * and texts kept. Results this store already holds (same `resultId`) are skipped, so importing
@@ -286,18 +302,7 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
    */
   async importRun(run: RunSummary): Promise<void> {
     this.#assertOpen('importRun');
-    checkRecord(run, 'run');
-    const { accuracy: _accuracy, ...summary } = checkRecord(run.summaryResult, 'run.summaryResult');
-    assertJsonable(run.context, 'run.context');
-    assertJsonable(summary, 'run.summaryResult');
-    this.#store.patchRun(checkName(run.runId, 'run.runId'), {
-      datasetName: checkName(run.datasetName, 'run.datasetName'),
-      projectName: run.projectName,
-      context: checkRecord(run.context, 'run.context'),
-      summary,
-      ...(run.updatedAt ? { at: run.updatedAt } : {}),
-      ...(run.createdAt ? { createdAt: run.createdAt } : {}),
-    });
+    this.#store.patchRun(...runPatchOf(run));
     await this.#sync();
   }
 

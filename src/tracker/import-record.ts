@@ -1,13 +1,13 @@
 /** Records read from another tracker, checked before they are stored as they are. */
 import { InvalidInputError } from '../errors.js';
-import type { FlatValue, ResultRecord } from '../types.js';
+import type { FlatValue, ResultRecord, RunSummary } from '../types.js';
 import { checkName, checkRecord, checkWellFormed } from './check-input.js';
 import { inResultOrder, kindOfColumn, RESERVED_COLUMNS } from './flatten-result.js';
 import type { FlatColumn, FlattenConfig } from './flatten-result.js';
 import { projectOfRunId } from './ids.js';
 import { checkMeasures } from './measures.js';
 import { assertJsonable } from './python-format.js';
-import type { PreparedResult, ResultStore } from './result-store.js';
+import type { PreparedResult, ResultStore, RunPatch } from './result-store.js';
 
 /**
  * A result read from another store, checked and made ready to be stored unchanged: ids, times,
@@ -114,4 +114,26 @@ export async function importRecords(
   }
   if (batch.length > 0) flush();
   return { imported, skipped };
+}
+
+/**
+ * A run's own fields read from another tracker's history (context, summary evaluators' results,
+ * times), checked, as the change that copies them: its run id and the patch.
+ */
+export function runPatchOf(run: RunSummary): [string, RunPatch] {
+  checkRecord(run, 'run');
+  const { accuracy: _accuracy, ...summary } = checkRecord(run.summaryResult, 'run.summaryResult');
+  assertJsonable(run.context, 'run.context');
+  assertJsonable(summary, 'run.summaryResult');
+  return [
+    checkName(run.runId, 'run.runId'),
+    {
+      datasetName: checkName(run.datasetName, 'run.datasetName'),
+      projectName: run.projectName,
+      context: checkRecord(run.context, 'run.context'),
+      summary,
+      ...(run.updatedAt ? { at: run.updatedAt } : {}),
+      ...(run.createdAt ? { createdAt: run.createdAt } : {}),
+    },
+  ];
 }

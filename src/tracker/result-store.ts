@@ -4,6 +4,7 @@
  */
 import type {
   EvaluationOutput,
+  FlatValue,
   MetricInput,
   ResultMeasures,
   ResultRecord,
@@ -60,6 +61,20 @@ export function recordOf(r: PreparedResult): ResultRecord {
   };
 }
 
+/** What {@link ResultStore.readOutcomes} gives of one result. */
+export interface OutcomeRow {
+  readonly runId: string;
+  readonly datasetName: string;
+  readonly sampleId: string;
+  /** The `measures.trial` of the result, or null when it has none. */
+  readonly trial: number | null;
+  /**
+   * The values of the columns asked for that the result has (booleans may read back as 1/0), or
+   * all of them for {@link ResultStore.readSampleOutcomes}.
+   */
+  readonly values: Readonly<Record<string, FlatValue>>;
+}
+
 /** Run-level fields set by `logContext()`, summary evaluators, and copies between stores. */
 export interface RunPatch {
   readonly datasetName: string;
@@ -98,6 +113,28 @@ export interface ResultStore {
    * {@link ResultStore.readRun}; stores with an index on result ids answer at once.
    */
   readResult?(runId: string, resultId: string): Promise<ResultRecord | null>;
+  /**
+   * Every result of one sample (of `datasetName` when given), in logging order within each run.
+   * `runIds`, when given, names the only runs wanted: a store with an index may read just those
+   * (the tracker drops the others). Optional: without it, the tracker reads every run of the
+   * dataset with {@link ResultStore.readRun}.
+   */
+  readSample?(
+    sampleId: string,
+    options?: { datasetName?: string; runIds?: readonly string[] },
+  ): AsyncIterable<ResultRecord>;
+  /**
+   * The narrow rows (run, dataset, trial, every value; no texts) of every result of one sample,
+   * of `datasetName` when given. Optional, for stores with an index by sample: with it, a
+   * sample's history reads whole only the results of the runs it shows.
+   */
+  readSampleOutcomes?(sampleId: string, datasetName?: string): AsyncIterable<OutcomeRow>;
+  /**
+   * The sample id, trial and the values of `columns` only (no texts, nor the other values) of
+   * every result of the runs `runIds`, each run in logging order: what outcomes across many runs
+   * need. Optional: without it, the tracker reads the runs whole with {@link ResultStore.readRun}.
+   */
+  readOutcomes?(runIds: readonly string[], columns: readonly string[]): AsyncIterable<OutcomeRow>;
   /**
    * Where the results and the leaderboard are, for people (a file path, a database address
    * without its password). Optional: `evaluate()` reports it as gllm-evals' `experimentUris`.

@@ -274,3 +274,19 @@ export function compareRunsByUpdate(x: RunSummary, y: RunSummary): number {
   }
   return x.runId < y.runId ? -1 : x.runId > y.runId ? 1 : 0;
 }
+
+/**
+ * Creation order, newest first (a sample's history, the last runs a flaky sample is looked for
+ * in): by `createdAt`; unknown times last; ties by run id.
+ */
+export function compareRunsByCreation(
+  x: Pick<RunSummary, 'runId' | 'createdAt'>,
+  y: Pick<RunSummary, 'runId' | 'createdAt'>,
+): number {
+  if (x.createdAt !== y.createdAt) {
+    if (x.createdAt === null) return 1;
+    if (y.createdAt === null) return -1;
+    return x.createdAt > y.createdAt ? -1 : 1;
+  }
+  return x.runId < y.runId ? -1 : x.runId > y.runId ? 1 : 0;
+}

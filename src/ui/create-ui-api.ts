@@ -147,6 +147,24 @@ export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: 
       const record = await tracker.getResult(runId, resultId);
       return record ? c.json(record, 200) : notFound(c, 'such result');
     })
+    .get('/api/samples/:sampleId/history', query('dataset', 'metric', 'last'), async (c) => {
+      const sampleId = c.req.param('sampleId');
+      if (!sampleId.trim()) return notFound(c, 'such sample');
+      const q = c.req.valid('query');
+      // Bad options (a sample of several datasets without one) answer 400, from the app's onError.
+      const h = await tracker.getSampleHistory(sampleId, {
+        last: int(q.last, 20, 200) || 20,
+        ...(q.dataset ? { datasetName: q.dataset } : {}),
+        ...(q.metric ? { metric: q.metric } : {}),
+      });
+      // One row a run, with its first trial's result id to open it there; the output cut short.
+      const runs = h.runs.map(({ results, output, ...run }) => ({
+        ...run,
+        output: cutText(output),
+        resultId: results[0]?.resultId ?? '',
+      }));
+      return c.json({ ...h, runs }, 200);
+    })
     .get(
       '/api/compare',
       query('baseline', 'candidate', 'allowDifferentDatasets', 'metric'),

@@ -55,6 +55,14 @@ describe('evaltrack conventions', () => {
     );
     expect(help.stdout).toContain('\nusage: evaltrack gate <baseline> <candidate>');
     expect(evaltrack(dir.path, 'gate', '--help').stdout).toBe(help.stdout);
+    for (const command of ['history', 'flaky']) {
+      const about = evaltrack(dir.path, 'help', command);
+      expect([about.code, about.stdout.includes(`\nusage: evaltrack ${command} `)]).toEqual([
+        0,
+        true,
+      ]);
+      expect(evaltrack(dir.path, '--help').stdout).toContain(`\n  ${command.padEnd(22)}`);
+    }
   });
 
   it('suggests the command or flag that was meant, in one line, with exit code 2', () => {
@@ -65,6 +73,9 @@ describe('evaltrack conventions', () => {
       stderr:
         'evaltrack: unknown command "shwo"; did you mean "show"? (evaltrack --help lists them)\n',
     });
+    expect(evaltrack(dir.path, 'histroy', 'q1').stderr).toBe(
+      'evaltrack: unknown command "histroy"; did you mean "history"? (evaltrack --help lists them)\n',
+    );
     expect(evaltrack(dir.path, 'help', 'comapre').stderr).toBe(
       'evaltrack: unknown command "comapre"; did you mean "compare"? (evaltrack --help lists them)\n',
     );
@@ -128,10 +139,22 @@ describe('evaltrack conventions', () => {
       1,
       'evaltrack compare: no run latest~9: there are 4 runs\n',
     ]);
-    // gate names runs the same way.
+    // gate names runs the same way, and so does flaky --run.
     expect(evaltrack(dir.path, 'gate', 'latest~1', 'latest', '--dataset', 'faq', ...at).code).toBe(
       0,
     );
+    expect(
+      firstLine(
+        evaltrack(dir.path, 'flaky', '--run', 'latest~1', '--dataset', 'faq', ...at).stdout,
+      ),
+    ).toBe(
+      `On judge.aggregate_success, across the trials of run ${faq2}: 1 sample, 0 with two outcomes or more, 0 flaky`,
+    );
+    expect(evaltrack(dir.path, 'flaky', '--run', 'latest~9', ...at)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'evaltrack flaky: no run latest~9: there are 4 runs\n',
+    });
   });
 
   it('never creates a store to read: a missing folder or file exits 2', () => {
@@ -143,6 +166,8 @@ describe('evaltrack conventions', () => {
       for (const command of [
         ['runs'],
         ['show', 'latest'],
+        ['history', 'q1'],
+        ['flaky'],
         ['rebuild'],
         ['export', '--all'],
         ['report', 'latest~1', 'latest'],

@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
-import type { BaseExperimentTracker } from 'evaltrack';
+import type { BaseExperimentTracker, EvaluationOutput } from 'evaltrack';
 import { serveUi } from '../../dist/ui/serve-ui.js';
 import type { UiServer } from '../../dist/ui/serve-ui.js';
 import { FIXTURE_DIR, FIXTURE_RUN_ID, tempDir } from '../helpers/temp-dir.js';
@@ -277,6 +277,58 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
       await page.waitForSelector('#runs tbody tr');
       expect(await page.locator('#runs tbody').textContent()).toContain('<i>dataset</i>');
       expect(await page.locator('img, b, i:not(.swatch)').count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  });
+
+  it("a sample's drawer: its history across runs, newest first, each run linked, markup as text", async () => {
+    const t = new SqliteExperimentTracker('p', { file: join(dir.path, 'history.sqlite') });
+    // Run ids, a model name and an evaluator's error holding markup; created a day apart.
+    const runs: [string, EvaluationOutput][] = [
+      ['first', judged(true, 1, 'ok')],
+      [XSS[0] as string, judged(false, 0, 'no')],
+      ['third', { judge: { error: XSS[1], attempts: 1 } }],
+    ];
+    for (const [i, [runId, output]] of runs.entries()) {
+      await t.logBatch([output], '<i>faq</i>', [{ id: 's1', input: XSS[0] }], {
+        runId,
+        metadata: { model_name: XSS[1] },
+      });
+      const run = await t.getRun(runId);
+      if (run) await t.importRun({ ...run, createdAt: `2026-01-0${i + 1}T00:00:00.000Z` });
+    }
+    const resultOf = async (runId: string) => (await t.getRunResults(runId))[0]?.resultId ?? '';
+    const [first, third] = [await resultOf('first'), await resultOf('third')];
+    await serving(t, async (url) => {
+      const { page, problems } = await open(`/run/third?sample=${third}`, url);
+      await page.waitForSelector('#sample-history tbody tr');
+      const rows = await page.$$eval('#sample-history tbody tr', (trs) =>
+        trs.map((tr) => [...tr.children].map((c) => c.textContent)),
+      );
+      expect(rows).toEqual([
+        ['third', '2026-01-03 00:00:00Z', XSS[1], '–', '– (error)', '1'],
+        [XSS[0], '2026-01-02 00:00:00Z', XSS[1], '0.000', 'FAIL', '1'],
+        ['first', '2026-01-01 00:00:00Z', XSS[1], '1.000', 'pass', '1'],
+      ]);
+      expect(await page.textContent('#sample-history-summary')).toBe(
+        `3 runs of <i>faq</i> hold it; on judge.aggregate_success. Last changed from pass to fail in ${XSS[0]} (2026-01-02 00:00:00Z), after passing in first.`,
+      );
+      expect(await page.textContent('#sample-history tr[aria-current=true] a')).toBe('third');
+      // Each run is a link to that run's view, the sample open there.
+      await page.click('#sample-history a >> text=first');
+      await page.waitForFunction(() => location.pathname === '/run/first');
+      expect(new URL(page.url()).searchParams.get('sample')).toBe(first);
+      await page.waitForSelector('#sample-history tr[aria-current=true]');
+      expect(await page.textContent('#sample-history tr[aria-current=true] a')).toBe('first');
+      expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.locator('img, i, b').count()).toBe(0);
+      // A sample no run holds: an empty history.
+      const none = (await (await fetch(`${url}/api/samples/nope/history`)).json()) as {
+        runCount: number;
+        runs: unknown[];
+      };
+      expect([none.runCount, none.runs]).toEqual([0, []]);
       expect(problems).toEqual([]);
       await page.close();
     });

@@ -20,7 +20,12 @@
  * The file primitives (lock, atomic write, torn tails, cut-back) are in `../fs/`, for any store
  * kept in files.
  */
-import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
+import type {
+  OutcomeRow,
+  PreparedResult,
+  ResultStore,
+  RunPatch,
+} from '../../tracker/result-store.js';
 import type { ResultRecord, RunSummary } from '../../types.js';
 import { csvFolder } from './csv-folder.js';
 import type { StoreRules } from '../../tracker/result-store.js';
@@ -31,6 +36,7 @@ import { LeaderboardKeeper } from './leaderboard-keeper.js';
 import { ResultsAppender } from './results-appender.js';
 import { readHeaderAt } from './results-file.js';
 import { readRunRecords } from './run-reader.js';
+import { readOutcomeRows, readSampleRecords } from './sample-reader.js';
 
 export type { WarningHandler } from './damage-reports.js';
 
@@ -103,11 +109,24 @@ export class CsvStore implements ResultStore {
     return readRunRecords(this.resultsPath, runId, this.#folder.damage);
   }
 
-  /** Syncs and closes; rejects with `UnstoredResultsError` naming any run change not stored. */
+  /** One streaming pass over the results file (every run: the tracker reads the sample once). */
+  readSample(
+    sampleId: string,
+    options: { datasetName?: string } = {},
+  ): AsyncGenerator<ResultRecord> {
+    return readSampleRecords(this.resultsPath, sampleId, options.datasetName, this.#folder.damage);
+  }
+
+  /** One streaming pass over the results file, decoding only the records of `runIds`. */
+  readOutcomes(runIds: readonly string[], columns: readonly string[]): AsyncGenerator<OutcomeRow> {
+    return readOutcomeRows(this.resultsPath, runIds, columns, this.#folder.damage);
+  }
+
   locations(): { results: string; leaderboard: string } {
     return { results: this.resultsPath, leaderboard: this.leaderboardPath };
   }
 
+  /** Syncs and closes; rejects with `UnstoredResultsError` naming any run change not stored. */
   async close(): Promise<void> {
     try {
       this.#leaderboard.syncOrThrow(true);

@@ -2,7 +2,9 @@
  * The columns of `experiment_results.csv` (csv-format.md): where each group goes, how a header
  * grows when a new metric appears, and how a record reads back as a result.
  */
+import { setOwn } from '../../tracker/check-input.js';
 import type { ColumnKind } from '../../tracker/flatten-result.js';
+import type { OutcomeRow } from '../../tracker/result-store.js';
 import { projectOfRunId, resultIdFromContent, sampleIdOf } from '../../tracker/ids.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
 import type { FlatValue, ResultMeasures, ResultRecord } from '../../types.js';
@@ -195,6 +197,47 @@ export class ResultsLayout {
   /** The run id of a record, from its cells. */
   runIdOf(cells: readonly string[]): string {
     return unescapeText(cells[this.#index.get('run_id') ?? 0] ?? '');
+  }
+
+  /**
+   * A record's sample id: its cell, else made from its data as the tracker makes it (rows
+   * written by Python). Data that is not JSON gives the id {@link toResultRecord} gives it.
+   */
+  sampleIdOf(cells: readonly string[]): string {
+    const cell = unescapeText(this.#cell(cells, 'sample_id'));
+    if (cell !== '') return cell;
+    const text = this.#cell(cells, 'data');
+    let data: unknown = {};
+    try {
+      if (text !== '') data = JSON.parse(text);
+    } catch {
+      data = { __invalid_json__: text };
+    }
+    return sampleIdOf(data as Record<string, unknown>);
+  }
+
+  /** What the narrow read needs of a record: `columns` values only, and its trial. */
+  toOutcomeRow(cells: readonly string[], columns: readonly string[]): OutcomeRow {
+    const values: Record<string, FlatValue> = {};
+    for (const c of columns) {
+      const i = FIXED.has(c) ? undefined : this.#index.get(c);
+      const value = i === undefined ? undefined : decodeValue(cells[i] ?? '');
+      if (value !== undefined) setOwn(values, c, value);
+    }
+    let trial: unknown = null;
+    const measures = this.#cell(cells, MEASURES_COLUMN);
+    try {
+      if (measures !== '') trial = (JSON.parse(measures) as ResultMeasures | null)?.trial;
+    } catch {
+      // Reported when the record is read whole; here it only has no trial.
+    }
+    return {
+      runId: this.runIdOf(cells),
+      datasetName: unescapeText(this.#cell(cells, 'dataset_name')),
+      sampleId: this.sampleIdOf(cells),
+      trial: typeof trial === 'number' ? trial : null,
+      values,
+    };
   }
 
   #values(cells: readonly string[]): { name: string; value: FlatValue }[] {

@@ -13,6 +13,7 @@
 import { unstoredRunChanges } from '../fs/unstored-run-changes.js';
 import { recordOf } from '../../tracker/result-store.js';
 import type {
+  OutcomeRow,
   PreparedResult,
   ResultStore,
   RunPatch,
@@ -29,6 +30,7 @@ import { asidePath, ProjectAppender } from './project-appender.js';
 import type { Lines } from './project-appender.js';
 import { ProjectLeaderboard } from './project-leaderboard.js';
 import { runLines } from './run-lines.js';
+import { outcomeLines, sampleLines } from './sample-lines.js';
 
 export type { WarningHandler } from './jsonl-folder.js';
 
@@ -162,6 +164,22 @@ export class JsonlStore implements ResultStore {
     for (const line of runLines(this.#folder, this.#sources(), runId)) {
       if (!('runPatch' in line)) yield toResultRecord(line);
     }
+  }
+
+  /** One streaming pass over each project file (every run: the tracker reads the sample once). */
+  async *readSample(
+    sampleId: string,
+    options: { datasetName?: string } = {},
+  ): AsyncGenerator<ResultRecord> {
+    yield* sampleLines(this.#folder, this.#sources(), sampleId, options.datasetName);
+  }
+
+  /** One streaming pass over each project file, parsing only the lines of `runIds`. */
+  async *readOutcomes(
+    runIds: readonly string[],
+    columns: readonly string[],
+  ): AsyncGenerator<OutcomeRow> {
+    yield* outcomeLines(this.#folder, this.#sources(), runIds, columns);
   }
 
   /** Writes what is pending, saves the leaderboards, and closes the files. */

@@ -11,15 +11,16 @@ import { parseLine, scanLines } from './jsonl-lines.js';
 import type { PatchLine, ResultLine } from './jsonl-lines.js';
 import { reportDamaged } from './project-leaderboard.js';
 
-/** The lines of run `runId` in one project file, in file order. */
-function* linesOfRun(
+/**
+ * The lines of one project file that `wanted` picks by their bytes, parsed, in file order; lines
+ * set aside are passed over, damaged ones reported.
+ */
+export function* linesWhere(
   folder: JsonlFolder,
   files: ProjectFiles,
-  runId: string,
   setAside: ReadonlySet<number>,
+  wanted: (bytes: Buffer) => boolean,
 ): Generator<ResultLine | PatchLine> {
-  // A run id JSON writes one way only: each of the run's lines holds exactly this text.
-  const needle = Buffer.from(`"runId":${JSON.stringify(runId)},`);
   let fd: number;
   try {
     fd = openSync(files.resultsPath, 'r');
@@ -29,14 +30,27 @@ function* linesOfRun(
   }
   try {
     for (const line of scanLines(fd, 0, fstatSync(fd).size)) {
-      if (!line.bytes.includes(needle) || setAside.has(line.offset)) continue;
+      if (!wanted(line.bytes) || setAside.has(line.offset)) continue;
       const parsed = parseLine(line.bytes.toString('utf8'));
       if (parsed === null) reportDamaged(folder, files.resultsPath, line);
-      else if (('runPatch' in parsed ? parsed.runPatch.runId : parsed.runId) === runId)
-        yield parsed;
+      else yield parsed;
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The lines of run `runId` in one project file, in file order. */
+function* linesOfRun(
+  folder: JsonlFolder,
+  files: ProjectFiles,
+  runId: string,
+  setAside: ReadonlySet<number>,
+): Generator<ResultLine | PatchLine> {
+  // A run id JSON writes one way only: each of the run's lines holds exactly this text.
+  const needle = Buffer.from(`"runId":${JSON.stringify(runId)},`);
+  for (const line of linesWhere(folder, files, setAside, (bytes) => bytes.includes(needle))) {
+    if (('runPatch' in line ? line.runPatch.runId : line.runId) === runId) yield line;
   }
 }
 

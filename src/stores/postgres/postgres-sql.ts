@@ -134,3 +134,38 @@ export const READ_RESULT = {
 /** One page of every result, with what folding needs; value: the last `seq` read. */
 export const REBUILD_PAGE = `SELECT seq, run_id, dataset_name, project_name, timestamp, evaluator_name, model_name,
              score_values, measures FROM results WHERE seq > $1 ORDER BY seq LIMIT ${REBUILD_PAGE_ROWS}`;
+
+const BY_SAMPLE = `FROM results WHERE sample_id = $1 AND ($2::text IS NULL OR dataset_name = $2)`;
+
+/**
+ * Every result of one sample (through the index by sample), of a dataset and of some runs when
+ * given; values: the sample id, the dataset or null, the run ids as one array or null.
+ */
+export const READ_SAMPLE = {
+  name: 'evaltrack-read-sample',
+  text: `SELECT ${RESULT_COLUMNS.join(', ')} ${BY_SAMPLE}
+            AND ($3::text[] IS NULL OR run_id = ANY($3::text[])) ORDER BY run_id, seq`,
+} as const;
+
+/**
+ * The narrow rows of one sample (`readSampleOutcomes`): run, dataset, trial as JSON text and
+ * every value; values: the sample id, the dataset or null.
+ */
+export const READ_SAMPLE_ROWS = {
+  name: 'evaltrack-read-sample-rows',
+  text: `SELECT run_id, dataset_name, sample_id, measures -> 'trial' AS trial, score_values
+            ${BY_SAMPLE} ORDER BY run_id, seq`,
+} as const;
+
+/**
+ * The narrow read of runs (`readOutcomes`): sample, trial and `columns` values as JSON text, each
+ * run in logging order; values: the run ids as one array, then one key per value.
+ */
+export function readOutcomesSql(columns: number): { name: string; text: string } {
+  const values = Array.from({ length: columns }, (_, i) => `, score_values -> $${i + 2} AS v${i}`);
+  return {
+    name: `evaltrack-read-outcomes-${columns}`,
+    text: `SELECT run_id, dataset_name, sample_id, measures -> 'trial' AS trial${values.join('')}
+            FROM results WHERE run_id = ANY($1::text[]) ORDER BY seq`,
+  };
+}

@@ -13,11 +13,18 @@
 import { randomUUID } from 'node:crypto';
 import { UnstoredResultsError } from '../../errors.js';
 import type { StoreRules } from '../../tracker/result-store.js';
-import type { PreparedResult, ResultStore, RunPatch } from '../../tracker/result-store.js';
+import type {
+  OutcomeRow,
+  PreparedResult,
+  ResultStore,
+  RunPatch,
+} from '../../tracker/result-store.js';
 import { toRunSummary } from '../../tracker/run-aggregate.js';
 import type { ResultRecord, RunSummary } from '../../types.js';
 import { toAggregate, toRecord, toResultRow } from '../sql/sql-rows.js';
 import type { ResultRow, RunRow } from '../sql/sql-rows.js';
+import { outcomeRow } from '../sql/sql-outcomes.js';
+import type { SqlOutcome } from '../sql/sql-outcomes.js';
 import { WriteQueue } from '../remote/write-queue.js';
 import type { RefusedOp } from '../remote/write-queue.js';
 import { isTransient } from './error-classification.js';
@@ -33,6 +40,9 @@ import {
   READ_PAGE_ROWS,
   READ_RESULT,
   READ_RUN_PAGE,
+  READ_SAMPLE,
+  READ_SAMPLE_ROWS,
+  readOutcomesSql,
   SELECT_RUNS,
 } from './postgres-sql.js';
 import { chunkLength, rebuildRuns, writeOps } from './postgres-writes.js';
@@ -213,6 +223,42 @@ export class PostgresStore implements ResultStore {
       values: [resultId, runId],
     });
     return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** One statement, so one snapshot: through the index by sample (`results_by_sample`). */
+  async *readSample(
+    sampleId: string,
+    options: { datasetName?: string; runIds?: readonly string[] } = {},
+  ): AsyncGenerator<ResultRecord> {
+    await this.#beforeRead();
+    const { rows } = await this.#db.query<ResultRow>({
+      ...READ_SAMPLE,
+      values: [sampleId, options.datasetName ?? null, options.runIds ?? null],
+    });
+    for (const row of rows) yield toRecord(row);
+  }
+
+  /** Through the index by sample, without the texts. */
+  async *readSampleOutcomes(sampleId: string, datasetName?: string): AsyncGenerator<OutcomeRow> {
+    await this.#beforeRead();
+    const { rows } = await this.#db.query<SqlOutcome>({
+      ...READ_SAMPLE_ROWS,
+      values: [sampleId, datasetName ?? null],
+    });
+    for (const row of rows) yield outcomeRow(row, null, true);
+  }
+
+  /** One statement over the runs; PostgreSQL takes the values out of each result's values. */
+  async *readOutcomes(
+    runIds: readonly string[],
+    columns: readonly string[],
+  ): AsyncGenerator<OutcomeRow> {
+    await this.#beforeRead();
+    const { rows } = await this.#db.query<SqlOutcome>({
+      ...readOutcomesSql(columns.length),
+      values: [runIds, ...columns],
+    });
+    for (const row of rows) yield outcomeRow(row, columns, true);
   }
 
   /** Refolds every run's aggregates from its results, in logging order (context kept). */

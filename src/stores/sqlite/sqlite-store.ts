@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type {
+  OutcomeRow,
   PreparedResult,
   ResultStore,
   RunPatch,
@@ -27,6 +28,8 @@ import {
   toResultRow,
   toRunRow,
 } from '../sql/sql-rows.js';
+import { outcomeRow, sqlitePath } from '../sql/sql-outcomes.js';
+import type { SqlOutcome } from '../sql/sql-outcomes.js';
 import type { FoldRow, ResultRow, RunRow } from '../sql/sql-rows.js';
 import { loadBetterSqlite3 } from './load-driver.js';
 import { migrate } from './sqlite-migrations.js';
@@ -49,6 +52,14 @@ export interface SqliteStoreOptions {
 
 const PAGE = 1000;
 
+/** The parameters of a read by sample: null reads every dataset, every run. */
+interface SampleParams {
+  sample: string;
+  dataset: string | null;
+  /** The run ids as a JSON array. */
+  runs: string | null;
+}
+
 /** A store in one SQLite database file. Used by `SqliteExperimentTracker`. */
 export class SqliteStore implements ResultStore {
   readonly file: string;
@@ -60,6 +71,9 @@ export class SqliteStore implements ResultStore {
   readonly #allRuns: BetterSqlite3.Statement<[], RunRow>;
   readonly #one: BetterSqlite3.Statement<[string, string], ResultRow>;
   readonly #page: BetterSqlite3.Statement<[string, number, number], ResultRow & { seq: number }>;
+  readonly #sample: BetterSqlite3.Statement<[SampleParams], ResultRow>;
+  readonly #sampleRows: BetterSqlite3.Statement<[SampleParams], SqlOutcome>;
+  readonly #outcomes = new Map<string, BetterSqlite3.Statement<string[], SqlOutcome>>();
   readonly #appendTx: (results: readonly PreparedResult[]) => void;
   readonly #patchTx: (runId: string, patch: RunPatch) => void;
 
@@ -93,6 +107,18 @@ export class SqliteStore implements ResultStore {
     );
     this.#page = db.prepare<[string, number, number], ResultRow & { seq: number }>(
       'SELECT * FROM results WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
+
+    // Through the index by sample (sample_id, run_id; the rowid, seq, last), in its order.
+    const bySample = `FROM results WHERE sample_id = @sample
+      AND (@dataset IS NULL OR dataset_name = @dataset)`;
+    this.#sample = db.prepare<[SampleParams], ResultRow>(
+      `SELECT * ${bySample}
+        AND (@runs IS NULL OR run_id IN (SELECT value FROM json_each(@runs))) ORDER BY run_id, seq`,
+    );
+    this.#sampleRows = db.prepare<[SampleParams], SqlOutcome>(
+      `SELECT run_id, dataset_name, sample_id, json_extract(measures, '$.trial') AS trial,
+        score_values ${bySample} ORDER BY run_id, seq`,
     );
 
     const appendTx = db.transaction((results: readonly PreparedResult[]) => {
@@ -153,6 +179,44 @@ export class SqliteStore implements ResultStore {
     return row ? toRecord(row) : null;
   }
 
+  async *readSample(
+    sampleId: string,
+    options: { datasetName?: string; runIds?: readonly string[] } = {},
+  ): AsyncGenerator<ResultRecord> {
+    const params: SampleParams = {
+      sample: sampleId,
+      dataset: options.datasetName ?? null,
+      runs: options.runIds ? JSON.stringify(options.runIds) : null,
+    };
+    const rows = this.#guard(() => this.#sample.all(params));
+    for (const row of rows) yield toRecord(row);
+  }
+
+  async *readSampleOutcomes(sampleId: string, datasetName?: string): AsyncGenerator<OutcomeRow> {
+    const params = { sample: sampleId, dataset: datasetName ?? null, runs: null };
+    const rows = this.#guard(() => this.#sampleRows.all(params));
+    for (const row of rows) yield outcomeRow(row, null, false);
+  }
+
+  /**
+   * Run by run, through the index by run; the values asked for are taken out of each result's
+   * values by SQLite (`json_extract`), so no JSON of a result is parsed here.
+   */
+  async *readOutcomes(
+    runIds: readonly string[],
+    columns: readonly string[],
+  ): AsyncGenerator<OutcomeRow> {
+    const paths = columns.map(sqlitePath);
+    const params = paths.flatMap((p) => (p === null ? [] : [p]));
+    const exact = params.length === paths.length;
+    const statement = this.#outcomeStatement(exact ? columns.length : -1);
+    if (!exact) params.length = 0;
+    for (const runId of runIds) {
+      const rows = this.#guard(() => statement.all(...params, runId));
+      for (const row of rows) yield outcomeRow(row, columns, false);
+    }
+  }
+
   /** Refolds every run's aggregates from its results, in logging order (context kept). */
   async rebuild(): Promise<{ setAside: number }> {
     const db = this.#db;
@@ -177,6 +241,24 @@ export class SqliteStore implements ResultStore {
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  /** The narrow read of `columns` values by path, or of the whole values when `columns` is -1. */
+  #outcomeStatement(columns: number): BetterSqlite3.Statement<string[], SqlOutcome> {
+    const key = String(columns);
+    let statement = this.#outcomes.get(key);
+    if (!statement) {
+      const values =
+        columns === -1
+          ? ['score_values']
+          : Array.from({ length: columns }, (_, i) => `json_extract(score_values, ?) AS v${i}`);
+      statement = this.#db.prepare<string[], SqlOutcome>(
+        `SELECT run_id, dataset_name, sample_id, json_extract(measures, '$.trial') AS trial, ${values.join(', ')}
+         FROM results WHERE run_id = ? ORDER BY seq`,
+      );
+      this.#outcomes.set(key, statement);
+    }
+    return statement;
   }
 
   #guard<T>(fn: () => T): T {

@@ -52,3 +52,5 @@ export type TableRow = RowsPage['rows'][number];
 export type ResultRecord = Answer<Run['results'][':resultId']['$get']>;
 /** Whole counts; `comparison` lists the first 200 changed samples of each kind. */
 export type CompareResponse = Answer<typeof api.compare.$get>;
+/** A sample across runs, newest first: one row a run, with the result id of its first trial. */
+export type SampleHistoryResponse = Answer<(typeof api.samples)[':sampleId']['history']['$get']>;

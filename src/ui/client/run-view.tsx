@@ -74,7 +74,7 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
       </dl>
       <Histograms runId={runId} metric={metric} fallback={run.scoreColumn} />
       <SampleTable runId={runId} query={query} />
-      {sample && <SampleDetail runId={runId} resultId={sample} />}
+      {sample && <SampleDetail runId={runId} resultId={sample} metric={metric} />}
     </section>
   );
 }

@@ -5,6 +5,7 @@ import type { ResultRecord } from './api.js';
 import { sampleTexts } from '../../tracker/sample-texts.js';
 import { count, duration, money, value } from './format.js';
 import { setQuery } from './router.js';
+import { SampleHistoryTable } from './sample-history-table.js';
 
 /** Texts an evaluator gave for its verdicts: `explanation`/`reason` fields, with their path. */
 function explanations(value: unknown, path: string[] = []): [string, string][] {
@@ -16,7 +17,16 @@ function explanations(value: unknown, path: string[] = []): [string, string][] {
   );
 }
 
-export function SampleDetail({ runId, resultId }: { runId: string; resultId: string }) {
+export function SampleDetail({
+  runId,
+  resultId,
+  metric,
+}: {
+  runId: string;
+  resultId: string;
+  /** The metric the page names (`?metric=`), or '' for the runs' leaderboard column. */
+  metric: string;
+}) {
   const [record, setRecord] = useState<ResultRecord | null>(null);
   const [error, setError] = useState<string | null>(null);
   const closeButton = useRef<HTMLButtonElement>(null);
@@ -72,6 +82,12 @@ export function SampleDetail({ runId, resultId }: { runId: string; resultId: str
             </tbody>
           </table>
           {record.measures && <Measures measures={record.measures} />}
+          <SampleHistoryTable
+            sampleId={record.sampleId}
+            datasetName={record.datasetName}
+            runId={record.runId}
+            metric={metric}
+          />
           <h3>explanations</h3>
           {explanations(record.evaluationResult).map(([where, why]) => (
             <section key={where} class="explanation">
