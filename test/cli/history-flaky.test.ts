@@ -37,7 +37,7 @@ describe('evaltrack history and flaky', () => {
       const outcomes = ids.map((id) => judged(PLAN[id]?.[r - 1] === 1));
       const data = ids.map((id) => sample(id, r));
       if (r === 5) {
-        // q5 tried twice in the last run, failing one of them: a tie, no outcome.
+        // q5 tried twice in the last run, failing one of them: a tie, which fails (as in compare).
         outcomes.push(judged(true), judged(false));
         data.push(sample('q5', r), sample('q5', r));
       }
@@ -73,10 +73,10 @@ describe('evaltrack history and flaky', () => {
       'q2 in dataset "faq" on judge.quality.score: 5 runs hold it, the newest 2 shown',
       'never changed from pass to fail in the runs that hold it',
     ]);
-    // A tie of two trials is no outcome: shown as `-`, with both trials counted.
+    // A tie of two trials is not a majority: a failure, as compare counts it, both trials counted.
     const tie = run('history', 'q5', '--dataset', 'faq');
     expect(tie.stdout.split('\n')[5]).toBe(
-      'run-5  2026-01-05T00:00:00.000Z  model-5  0.500     -       2  answer to q5 in run 5 <b>second line</b>',
+      'run-5  2026-01-05T00:00:00.000Z  model-5  0.500  FAIL       2  answer to q5 in run 5 <b>second line</b>',
     );
   });
 

@@ -9,7 +9,8 @@ const ERROR = { generation: { error: 'TimeoutError: took longer than 10 ms', att
 
 /** Outcomes of samples s1..s5 in runs r1..r6 of dataset `d` (`-`: the sample is not in the run). */
 const PLAN: Record<string, (EvaluationOutput | EvaluationOutput[] | '-')[]> = {
-  // r4: two trials, one pass and one fail: a tie, no outcome. r6: an evaluator error.
+  // r4: two trials, one pass and one fail: a tie, which fails (as in compare). r6: an evaluator
+  // error, no outcome.
   s1: [PASS, FAIL, PASS, [FAIL, PASS], FAIL, ERROR],
   s2: [FAIL, PASS, PASS, PASS, PASS, '-'],
   s3: [PASS, PASS, PASS, PASS, PASS, '-'],
@@ -74,14 +75,14 @@ export function describeSampleHistory(kit: ContractKit): void {
         passFail: true,
         runCount: 6,
         runs: undefined,
-        lastPassToFail: { runId: 'r5', createdAt: at(5), passedIn: 'r3' },
+        lastPassToFail: { runId: 'r4', createdAt: at(4), passedIn: 'r3' },
       });
       expect(
         h.runs.map((r) => [r.runId, r.createdAt, r.modelName, r.value, r.passed, r.trials]),
       ).toEqual([
         ['r6', at(6), 'm6', null, null, 1],
         ['r5', at(5), 'm5', 0, false, 1],
-        ['r4', at(4), 'm4', 0.5, null, 2],
+        ['r4', at(4), 'm4', 0.5, false, 2],
         ['r3', at(3), 'm3', 1, true, 1],
         ['r2', at(2), 'm2', 0, false, 1],
         ['r1', at(1), 'm1', 1, true, 1],
@@ -116,7 +117,7 @@ export function describeSampleHistory(kit: ContractKit): void {
       expect([h.runCount, h.runs.map((r) => r.runId), h.lastPassToFail?.runId]).toEqual([
         6,
         ['r6', 'r5'],
-        'r5',
+        'r4',
       ]);
       // A continuous score with its verdict beside it: the value is the score's mean.
       const c = await t.getSampleHistory('s2', { metric: 'generation.completeness.score' });
@@ -202,16 +203,16 @@ export function describeSampleHistory(kit: ContractKit): void {
       expect({ ...s1, interval: undefined }).toEqual({
         sampleId: 's1',
         flips: 3,
-        transitions: 3,
-        flipRate: 1,
+        transitions: 4,
+        flipRate: 0.75,
         interval: undefined,
         passes: 2,
-        outcomes: 4,
-        sequence: [true, false, true, false],
+        outcomes: 5,
+        sequence: [true, false, true, false, false],
         lastOutcome: false,
-        lastFlip: { runId: 'r5', trial: null },
+        lastFlip: { runId: 'r4', trial: null },
       });
-      expect([round(s1?.interval.low), s1?.interval.high]).toEqual([0.438503, 1]);
+      expect([round(s1?.interval.low), round(s1?.interval.high)]).toEqual([0.300642, 0.954413]);
       expect([s2?.flips, s2?.transitions, s2?.passes, s2?.outcomes, s2?.lastOutcome]).toEqual([
         1,
         4,
@@ -225,7 +226,7 @@ export function describeSampleHistory(kit: ContractKit): void {
         0.699358,
       ]);
       expect([s5?.flipRate, s5?.lastFlip.runId, s5?.lastOutcome]).toEqual([0.25, 'r5', false]);
-      // The last 3 runs: s1 has one outcome there (r4 a tie, r6 an error), s5 flips once.
+      // The last 3 runs: s1 fails in r4 (a tie) and r5 (r6 an error), s5 flips once.
       const last3 = await t.getFlakySamples({ last: 3, datasetName: 'd' });
       expect(last3.runs.map((r) => r.runId)).toEqual(['r4', 'r5', 'r6']);
       expect(last3.flaky.map((f) => [f.sampleId, f.flips, f.transitions])).toEqual([['s5', 1, 1]]);
