@@ -162,4 +162,17 @@ describe('bootstrapMeanIntervals', () => {
     expect(bootstrapMeanIntervals([[], []])).toEqual([null, null]);
     expect(bootstrapMeanIntervals([])).toEqual([]);
   });
+
+  it('gives a constant or repeated column exactly what resampling it gives, without resampling it', () => {
+    const a = Array.from({ length: 3001 }, (_, i) => Math.sin(i) * 0.37);
+    const columns = [a, Array<number>(3001).fill(0.1), [...a], Array<number>(3001).fill(0)];
+    // The figures the resampling of every column gave (before constant and repeated columns were
+    // left out of it): 0.1 summed 3,001 times and divided is not quite 0.1.
+    expect(bootstrapMeanIntervals(columns, { seed: 9 })).toEqual([
+      { low: -0.00910291016991988, high: 0.009394037430111664 },
+      { low: 0.09999999999999991, high: 0.09999999999999991 },
+      { low: -0.00910291016991988, high: 0.009394037430111664 },
+      { low: 0, high: 0 },
+    ]);
+  });
 });

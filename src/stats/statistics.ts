@@ -116,23 +116,44 @@ export function bootstrapMeanIntervals(
     throw new RangeError('bootstrapMeanIntervals needs columns of one length');
   }
   if (n === 0) return columns.map(() => null);
+  // Only distinct columns that vary are resampled (the others' intervals follow exactly): a
+  // constant column's means are all that constant, and two equal columns draw equal means.
+  // Comparisons have many such (a metric unchanged on every sample, a verdict and its score).
+  const distinct: Float64Array[] = [];
+  const which = columns.map((c): number | { constant: number } => {
+    const first = c[0] as number;
+    if (c.every((x) => x === first)) return { constant: first };
+    const at = distinct.findIndex((d) => d.every((x, i) => x === c[i]));
+    if (at !== -1) return at;
+    distinct.push(Float64Array.from(c));
+    return distinct.length - 1;
+  });
   const random = mulberry32(seed);
   const picks = new Uint32Array(n);
-  const values = columns.map((c) => Float64Array.from(c));
-  const means = columns.map(() => new Float64Array(resamples));
-  for (let b = 0; b < resamples; b++) {
+  const means = distinct.map(() => new Float64Array(resamples));
+  for (let b = 0; b < resamples && distinct.length > 0; b++) {
     for (let i = 0; i < n; i++) picks[i] = Math.floor(random() * n);
-    for (let m = 0; m < values.length; m++) {
-      const column = values[m] as Float64Array;
+    for (let m = 0; m < distinct.length; m++) {
+      const column = distinct[m] as Float64Array;
       let sum = 0;
       for (let i = 0; i < n; i++) sum += column[picks[i] as number] as number;
       (means[m] as Float64Array)[b] = sum / n;
     }
   }
-  return means.map((column) => {
+  const intervals = means.map((column) => {
     column.sort();
     return { low: quantile(column, 0.025), high: quantile(column, 0.975) };
   });
+  return which.map((w) =>
+    typeof w === 'number' ? { ...(intervals[w] as Interval) } : constantInterval(w.constant, n),
+  );
+}
+
+/** The interval of a constant column: its resampled means, sums of n equal values over n. */
+function constantInterval(x: number, n: number): Interval {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += x;
+  return { low: sum / n, high: sum / n };
 }
 
 /**
