@@ -4,6 +4,7 @@
  * text goes through Preact, which escapes it.
  */
 import 'uplot/dist/uPlot.min.css';
+import '../../ui/client/theme.css';
 import './report.css';
 import { Fragment, render } from 'preact';
 import { useMemo, useState } from 'preact/hooks';

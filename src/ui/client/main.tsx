@@ -1,5 +1,6 @@
 /** The dashboard in the browser: three views, routed by the URL. */
 import 'uplot/dist/uPlot.min.css';
+import './theme.css';
 import './app.css';
 import { render } from 'preact';
 import { CompareView } from './compare-view.js';
