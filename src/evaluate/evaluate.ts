@@ -5,7 +5,13 @@ import { TimeLimits } from '../common/time-limits.js';
 import type { Attempt } from '../common/time-limits.js';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import { openTracker } from '../stores/registry.js';
-import { checkName, checkOptions, isPlainRecord, setOwn } from '../tracker/check-input.js';
+import {
+  checkName,
+  checkOptions,
+  checkWholeNumber,
+  isPlainRecord,
+  setOwn,
+} from '../tracker/check-input.js';
 import { sampleIdOf } from '../tracker/ids.js';
 import { assertJsonable } from '../tracker/python-format.js';
 import type { EvaluationOutput, MetricInput, ResultMeasures, StepMeasures } from '../types.js';
@@ -30,16 +36,6 @@ export type {
 } from './evaluate-options.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
-const positiveInt = (value: unknown, where: string, min: number): number => {
-  if (!Number.isInteger(value) || (value as number) < min) {
-    throw new InvalidInputError(
-      'E_INVALID_ARGUMENT',
-      `${where} must be an integer >= ${min}, got ${String(value)}`,
-    );
-  }
-  return value as number;
-};
 
 function defaultDatasetName(): string {
   return `dataset_${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}Z`;
@@ -90,11 +86,11 @@ export async function evaluate(options: EvaluateOptions): Promise<ExperimentResu
       `options.${opts.task === undefined ? 'inference_fn' : 'task'} must be a function`,
     );
   }
-  const trials = positiveInt(opts.trials ?? 1, 'options.trials', 1);
-  const concurrency = positiveInt(opts.concurrency ?? 10, 'options.concurrency', 1);
-  const retries = positiveInt(opts.retries ?? 2, 'options.retries', 0);
-  const timeoutMs = positiveInt(opts.timeoutMs ?? 120_000, 'options.timeoutMs', 1);
-  const batchSize = positiveInt(opts.batchSize ?? 50, 'options.batchSize', 1);
+  const trials = checkWholeNumber(opts.trials ?? 1, 'options.trials', 1);
+  const concurrency = checkWholeNumber(opts.concurrency ?? 10, 'options.concurrency', 1);
+  const retries = checkWholeNumber(opts.retries ?? 2, 'options.retries', 0);
+  const timeoutMs = checkWholeNumber(opts.timeoutMs ?? 120_000, 'options.timeoutMs', 1);
+  const batchSize = checkWholeNumber(opts.batchSize ?? 50, 'options.batchSize', 1);
   const metadata = opts.metadata ?? {};
   if (!isPlainRecord(metadata))
     throw new InvalidInputError('E_INVALID_ARGUMENT', 'options.metadata must be an object');

@@ -129,3 +129,15 @@ export function checkMetadata(
   assertJsonable(checked, 'options.metadata');
   return checked;
 }
+
+/** A whole number of at least `min` (an option such as `last` or `trials`), else E_INVALID_ARGUMENT. */
+export function checkWholeNumber(value: unknown, where: string, min: number): number {
+  if (!Number.isInteger(value) || (value as number) < min) {
+    throw new InvalidInputError(
+      'E_INVALID_ARGUMENT',
+      `${where} must be a whole number >= ${min}, got ${String(value)}`,
+      where,
+    );
+  }
+  return value as number;
+}

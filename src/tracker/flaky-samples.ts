@@ -7,7 +7,7 @@
 import { InvalidInputError } from '../errors.js';
 import type { Interval } from '../stats/statistics.js';
 import type { FlatValue, RunSummary } from '../types.js';
-import { checkName, checkOptions, setOwn } from './check-input.js';
+import { checkName, checkOptions, checkWholeNumber, setOwn } from './check-input.js';
 import type { OutcomeRow, ResultStore } from './result-store.js';
 import { compareRunsByCreation } from './run-aggregate.js';
 import { isPassFail, majorityPassed, outcomeOf, verdictColumn } from './sample-outcome.js';
@@ -154,14 +154,7 @@ export async function flakySamples(
   options?: FlakyOptions,
 ): Promise<FlakyReport> {
   const opts = checkOptions(options, ['datasetName', 'last', 'runId', 'metric'], 'options');
-  const last = opts.last ?? 10;
-  if (!Number.isInteger(last) || last < 1) {
-    throw new InvalidInputError(
-      'E_INVALID_ARGUMENT',
-      `options.last must be a whole number >= 1, got ${String(last)}`,
-      'options.last',
-    );
-  }
+  const last = checkWholeNumber(opts.last ?? 10, 'options.last', 1);
   if (opts.runId !== undefined) checkName(opts.runId, 'options.runId');
   if (opts.datasetName !== undefined) checkName(opts.datasetName, 'options.datasetName');
   if (opts.metric !== undefined) checkName(opts.metric, 'options.metric');

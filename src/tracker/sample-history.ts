@@ -5,7 +5,7 @@
  */
 import { InvalidInputError } from '../errors.js';
 import type { ResultRecord, RunSummary } from '../types.js';
-import { checkName, checkOptions } from './check-input.js';
+import { checkName, checkOptions, checkWholeNumber } from './check-input.js';
 import type { OutcomeRow, ResultStore } from './result-store.js';
 import { compareRunsByCreation } from './run-aggregate.js';
 import { isPassFail, majorityPassed, outcomeOf, resultError } from './sample-outcome.js';
@@ -131,14 +131,7 @@ async function readSample(
 /** Checks the options of `getSampleHistory()`, defaults filled in. */
 function checkHistoryOptions(options: SampleHistoryOptions | undefined) {
   const opts = checkOptions(options, ['datasetName', 'last', 'metric'], 'options');
-  const last = opts.last ?? 20;
-  if (!Number.isInteger(last) || last < 1) {
-    throw new InvalidInputError(
-      'E_INVALID_ARGUMENT',
-      `options.last must be a whole number >= 1, got ${String(last)}`,
-      'options.last',
-    );
-  }
+  const last = checkWholeNumber(opts.last ?? 20, 'options.last', 1);
   return {
     datasetName:
       opts.datasetName === undefined
