@@ -1,4 +1,3 @@
-import { LOOPBACK, serveUi } from '../../ui/serve-ui.js';
 import { UsageError } from '../command.js';
 import type { Command } from '../command.js';
 
@@ -15,6 +14,8 @@ export const uiCommand: Command = {
       throw new UsageError('--port must be a port number (0 picks a free one)');
     }
     const host = typeof values['host'] === 'string' ? values['host'] : '127.0.0.1';
+    // Loaded when the dashboard is asked for, so that other commands do not load its HTTP server.
+    const { LOOPBACK, serveUi } = await import('../../ui/serve-ui.js');
     const server = await serveUi(tracker, { host, port });
     if (!LOOPBACK.includes(host)) {
       io.stderr.write(
