@@ -183,7 +183,8 @@ function sidesOf(
     const latency = meanOf();
     const cost = meanOf();
     for (const r of trials) {
-      for (const [name, v] of Object.entries(r.values)) {
+      for (const name of Object.keys(r.values)) {
+        const v = r.values[name];
         const x = typeof v === 'boolean' ? Number(v) : v;
         if (typeof x !== 'number') continue;
         const acc = sums.get(name);
@@ -244,14 +245,19 @@ function meanOf(): { add(x: number | undefined): void; mean(): number | null } {
  */
 export function explanationsOf(output: unknown): Record<string, string> {
   const found = new Map<string, string>();
-  const visit = (node: unknown, path: string[]): void => {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
-    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-      if (typeof value === 'string' && (key === 'explanation' || key === 'aggregate_explanation')) {
-        if (value !== '') found.set(path.join('.') || key, value);
-      } else visit(value, [...path, key]);
+  // Called for every result of both runs: the path is a string built only for nested objects.
+  const visit = (node: Record<string, unknown>, path: string): void => {
+    for (const key of Object.keys(node)) {
+      const value = node[key];
+      if (typeof value === 'string') {
+        if ((key === 'explanation' || key === 'aggregate_explanation') && value !== '')
+          found.set(path || key, value);
+      } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+        visit(value as Record<string, unknown>, path === '' ? key : `${path}.${key}`);
+      }
     }
   };
-  visit(output, []);
+  if (typeof output === 'object' && output !== null && !Array.isArray(output))
+    visit(output as Record<string, unknown>, '');
   return Object.fromEntries(found);
 }
