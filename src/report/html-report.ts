@@ -13,6 +13,7 @@ import { EvaltrackError } from '../errors.js';
 import { count, exact, interval, money, ms, num } from '../cli/render.js';
 import type { MeasureComparison } from '../stats/measure-stats.js';
 import type { PairedDifference } from '../stats/statistics.js';
+import { escapeHtml } from './escape-html.js';
 import { cutText, reportData } from './report-data.js';
 import type { CutText, ReportData, ReportDataOptions } from './report-data.js';
 import type {
@@ -47,16 +48,6 @@ const FALLBACKS: ReportDataOptions[] = [
   { brief: ['unchanged'], textLimit: 300 },
 ];
 
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text for HTML, in an element or a quoted attribute. */
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 const e = escapeHtml;
 
 // `<`, `>`, `&` and the line separators U+2028/2029 as `\u` escapes: no text can close the element

@@ -6,6 +6,7 @@
  */
 import { interval, money, ms, num } from '../cli/render.js';
 import type { PairedDifference } from '../stats/statistics.js';
+import { escapeHtml } from './escape-html.js';
 import type { ReportModel, ReportSample, SampleSide, SampleStatus } from './report-model.js';
 
 /** The first line of every report: lets a workflow find and update its own comment. */
@@ -251,9 +252,6 @@ export function code(text: string, max = 200): string {
  * text is escaped (the escape is read as the cell's, and the span shows a plain `|`).
  */
 const cell = (text: string): string => code(text).replace(/\|/g, '\\|');
-
-const escapeHtml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Stored text as a `<pre>` block, HTML escaped, cut to `max` characters with a count. */
 export function pre(text: string, max: number): string {
