@@ -11,7 +11,12 @@ import { fill, runsTmpfsTests, tmpfs, tmpfsUnavailable, unfill } from '../helper
 const TEXT = 'x'.repeat(3000);
 const sample = (id: string) => ({ id, input: TEXT });
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
-const FILES = ['.evaltrack-state.json', 'experiment_results.csv', 'leaderboard.csv'];
+const FILES = [
+  '.evaltrack-index.jsonl',
+  '.evaltrack-state.json',
+  'experiment_results.csv',
+  'leaderboard.csv',
+];
 
 async function storedIds(dir: string, runId: string): Promise<unknown[]> {
   const t = new CSVExperimentTracker('check', { outputDir: dir });
@@ -26,7 +31,8 @@ describe.skipIf(!runsTmpfsTests)(
   `csv: a full disk (a real tmpfs)${tmpfsUnavailable ? `: skipped, ${tmpfsUnavailable}` : ''}`,
   () => {
     it('a header rewrite that runs out of space removes its partial copy and changes nothing', async () => {
-      using disk = tmpfs(64 * 1024);
+      // Room for the results, their copy, and the small files (lock, state, leaderboard, index).
+      using disk = tmpfs(80 * 1024);
       const t = new CSVExperimentTracker('p', { outputDir: disk.path, lockTimeoutMs: 3_600_000 });
       const first = ids('a', 6);
       const runId = await t.logBatch(

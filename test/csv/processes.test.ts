@@ -114,6 +114,7 @@ describe('recovery', () => {
     await settle();
     expect(warnings.codes).toContain('EVALTRACK_RECOVERED');
     expect(readdirSync(dir.path).sort()).toEqual([
+      '.evaltrack-index.jsonl',
       '.evaltrack-state.json',
       'experiment_results.csv',
       'leaderboard.csv',

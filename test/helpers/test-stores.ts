@@ -117,7 +117,12 @@ export function testStores(): TestStore[] {
   const csvFolder: FolderStore = {
     at: (dir) => dir,
     dirOf: (dir) => dir,
-    files: () => ['.evaltrack-state.json', 'experiment_results.csv', 'leaderboard.csv'],
+    files: () => [
+      '.evaltrack-index.jsonl',
+      '.evaltrack-state.json',
+      'experiment_results.csv',
+      'leaderboard.csv',
+    ],
     fullDiskCode: 'ENOSPC',
     readOnly: null,
   };

@@ -15,6 +15,8 @@ export interface CsvFolder {
   readonly resultsPath: string;
   readonly leaderboardPath: string;
   readonly statePath: string;
+  /** The index of the results file (`results-index.ts`): a cache, rebuilt whenever it does not match. */
+  readonly indexPath: string;
   readonly lockPath: string;
   /** The tracker's rules: folding results into runs, column kinds and order. */
   readonly rules: StoreRules;
@@ -38,6 +40,7 @@ export function csvFolder(
     resultsPath,
     leaderboardPath: join(dir, 'leaderboard.csv'),
     statePath: join(dir, '.evaltrack-state.json'),
+    indexPath: join(dir, '.evaltrack-index.jsonl'),
     lockPath,
     rules,
     warn,

@@ -106,7 +106,7 @@ export class CsvStore implements ResultStore {
   }
 
   readRun(runId: string): AsyncGenerator<ResultRecord> {
-    return readRunRecords(this.resultsPath, runId, this.#folder.damage);
+    return readRunRecords(this.#folder, runId, this.#folder.damage);
   }
 
   /** One streaming pass over the results file (every run: the tracker reads the sample once). */
@@ -117,9 +117,9 @@ export class CsvStore implements ResultStore {
     return readSampleRecords(this.resultsPath, sampleId, options.datasetName, this.#folder.damage);
   }
 
-  /** One streaming pass over the results file, decoding only the records of `runIds`. */
+  /** The records of `runIds` through the index, decoding only theirs. */
   readOutcomes(runIds: readonly string[], columns: readonly string[]): AsyncGenerator<OutcomeRow> {
-    return readOutcomeRows(this.resultsPath, runIds, columns, this.#folder.damage);
+    return readOutcomeRows(this.#folder, runIds, columns, this.#folder.damage);
   }
 
   locations(): { results: string; leaderboard: string } {

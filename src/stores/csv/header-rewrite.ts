@@ -159,7 +159,12 @@ export function rewriteResults(folder: CsvFolder, columns: NamedColumn[]): numbe
  */
 export function recoverRewrites(folder: CsvFolder): void {
   const { dir, resultsPath } = folder;
-  removeDeadTempFiles(dir, [resultsPath, folder.leaderboardPath, folder.statePath]);
+  removeDeadTempFiles(dir, [
+    resultsPath,
+    folder.leaderboardPath,
+    folder.statePath,
+    folder.indexPath,
+  ]);
   const base = basename(resultsPath);
   for (const name of readdirSync(dir)) {
     const offset = name.startsWith(base + REWRITE_SUFFIX)

@@ -5,7 +5,18 @@
  * extend the header, or append again rows that a concurrent rewrite's copy missed. A write that
  * fails part-way is cut back off the file, so a call stores all its results or none.
  */
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fdatasyncSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { EvaltrackError, StoreIoError } from '../../errors.js';
 import type { ColumnKind } from '../../tracker/flatten-result.js';
 import { recordOf } from '../../tracker/result-store.js';
@@ -22,6 +33,7 @@ import { recoverRewrites, rewriteResults } from './header-rewrite.js';
 import type { FoldedUpTo } from './leaderboard-file.js';
 import type { OwnRange, OwnRows } from './leaderboard-snapshot.js';
 import { readHeader } from './results-file.js';
+import { addRange, bufferEdgeDigest, createIndex, segmentLine } from './results-index.js';
 import { newHeader, ResultsLayout } from './results-layout.js';
 import { FIXED_COLUMNS, formatHeader, neededColumns, RowEncoder } from './row-encoder.js';
 import type { NamedColumn } from './row-encoder.js';
@@ -85,6 +97,9 @@ export class ResultsAppender {
   rewrite(columns: NamedColumn[]): number {
     const setAside = rewriteResults(this.#folder, columns);
     this.reopen();
+    // Every record moved: the old index describes another file. A new one covering nothing yet
+    // has the next reader index the whole file in the scan it makes anyway.
+    this.#newIndex();
     return setAside;
   }
 
@@ -139,6 +154,9 @@ export class ResultsAppender {
         if (fd !== undefined) closeSync(fd);
       }
       if (this.#fd === undefined) this.reopen();
+      // A folder that Python (or an evaltrack without the index) wrote gets one now; readers
+      // never add a file to a folder.
+      if (!existsSync(folder.indexPath)) this.#newIndex();
     });
   }
 
@@ -150,6 +168,22 @@ export class ResultsAppender {
     const names = newHeader(metrics, this.#folder.rules.kindOfColumn);
     writeFileAtomic(this.#folder.resultsPath, formatHeader(names));
     this.reopen();
+    this.#newIndex();
+  }
+
+  /**
+   * Starts the index of the open results file, covering none of its records (caller holds the
+   * lock): readers index what it does not cover as they scan it.
+   */
+  #newIndex(): void {
+    const fd = this.#fd;
+    if (fd === undefined) return;
+    try {
+      const header = readHeader(fd);
+      if (header) createIndex(this.#folder.indexPath, fd, fstatSync(fd), header.end);
+    } catch {
+      // The index is a cache: without one, readers scan.
+    }
   }
 
   #write(results: readonly PreparedResult[], cells: string[][], placed: number[][]): void {
@@ -169,11 +203,45 @@ export class ResultsAppender {
     const alone = start === this.#lastEnd; // nothing written by others since our last write
     this.#lastEnd = st.size;
     if (alone) this.#remember(start, st.size, results);
+    // The index takes rows only where it is sure a reader finds them: at a known place, whole,
+    // after a line feed (not glued to another writer's torn record).
+    if (alone ? landedAt(fd, start, null) : landedAt(fd, start, buf))
+      this.#index(start, buf, results);
     else if (gluedToTornRecord(fd, st.size, buf)) {
       // Another writer was killed in the middle of a record and ours went on the end of it:
       // unreadable there, so write it again (the damaged record is reported and set aside).
       this.#appendOrTakeBack(fd, buf, results);
       this.#lastEnd += buf.length;
+    }
+  }
+
+  /**
+   * Appends to the index (when there is one) a segment for our rows, which landed at `start`:
+   * each run's records in them. A writer killed before this line, or an index line lost, costs
+   * the next reader a scan of these rows, nothing more.
+   */
+  #index(start: number, buf: Buffer, results: readonly PreparedResult[]): void {
+    let fd: number;
+    try {
+      // No O_CREAT: a folder without an index gets one from its next reader, which scans it.
+      fd = openSync(this.#folder.indexPath, constants.O_WRONLY | constants.O_APPEND);
+    } catch {
+      return;
+    }
+    try {
+      const runs = new Map<string, number[]>();
+      const ends = this.#encoder.rowEnds;
+      let at = 0;
+      for (let k = 0; k < results.length; k++) {
+        const end = ends[k] as number;
+        addRange(runs, (results[k] as PreparedResult).runId, start + at, start + end);
+        at = end;
+      }
+      writeSync(fd, segmentLine(start, start + buf.length, bufferEdgeDigest(buf), runs));
+    } catch {
+      // The index is a cache: its next reader scans these rows.
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -261,4 +329,15 @@ export class ResultsAppender {
     writeAll(fd, this.#encoder.encodeRows(this.#layout, rest, rows, placed));
     this.#lastEnd = fstatSync(fd).size;
   }
+}
+
+/**
+ * Whether `start` of the file follows a line feed (where a reader finds a record start) and, when
+ * `buf` is given, holds it: then our rows landed there, with others' rows after them only.
+ */
+function landedAt(fd: number, start: number, buf: Buffer | null): boolean {
+  if (start < 1) return false;
+  const there = Buffer.allocUnsafe((buf?.length ?? 0) + 1);
+  if (readSync(fd, there, 0, there.length, start - 1) !== there.length) return false;
+  return there[0] === 0x0a && (!buf || there.compare(buf, 0, buf.length, 1) === 0);
 }

@@ -7,21 +7,22 @@ import { encodeText } from './csv-codec.js';
 import type { DamageReports } from './damage-reports.js';
 import { firstCellMatches } from './results-file.js';
 import { DerivedIds } from './results-layout.js';
-import { scanResults } from './scan-results.js';
+import { scanRuns } from './scan-runs.js';
+import type { IndexedFiles } from './scan-runs.js';
 
 /**
- * The results of run `runId` in the file at `path` (none when there is no such file); damaged
- * records are skipped and reported to `damage`.
+ * The results of run `runId` in the results file (none when there is no such file), read through
+ * its index; damaged records are skipped and reported to `damage`.
  */
 export async function* readRunRecords(
-  path: string,
+  files: IndexedFiles,
   runId: string,
   damage: DamageReports,
 ): AsyncGenerator<ResultRecord> {
   // A run id UTF-8 cannot hold is in no file; one with a formula prefix is stored escaped.
   if (!runId.isWellFormed()) return;
   const wanted = [Buffer.from(runId), Buffer.from(encodeText(runId, 'runId'))];
-  yield* scanResults(path, damage, (layout) => {
+  yield* scanRuns(files, [runId], damage, (layout) => {
     const ids = new DerivedIds();
     return {
       quick: (r) => firstCellMatches(r, wanted, runId),

@@ -8,6 +8,8 @@ import { unescapeText } from './csv-codec.js';
 import type { DamageReports } from './damage-reports.js';
 import { DerivedIds } from './results-layout.js';
 import { scanResults } from './scan-results.js';
+import { scanRuns } from './scan-runs.js';
+import type { IndexedFiles } from './scan-runs.js';
 
 /**
  * Every result of sample `sampleId` (of `datasetName` when given) in the file at `path`, in file
@@ -44,17 +46,18 @@ export function readSampleRecords(
 }
 
 /**
- * The narrow rows (sample, trial, `columns` values) of the runs `runIds` in the file at `path`, in
- * file order; records of other runs are passed over by their first cell's bytes.
+ * The narrow rows (sample, trial, `columns` values) of the runs `runIds` in the results file, in
+ * file order, read through its index; records of other runs are passed over by their first cell's
+ * bytes.
  */
 export function readOutcomeRows(
-  path: string,
+  files: IndexedFiles,
   runIds: readonly string[],
   columns: readonly string[],
   damage: DamageReports,
 ): AsyncGenerator<OutcomeRow> {
   const wanted = new Set(runIds);
-  return scanResults(path, damage, (layout) => ({
+  return scanRuns(files, runIds, damage, (layout) => ({
     quick: (r) => {
       // Unquoted first cells (the usual case) are compared as text; quoted ones are decoded.
       const { buf, start, contentEnd } = r;

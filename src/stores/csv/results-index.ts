@@ -1,0 +1,232 @@
+/**
+ * The index of the results file, `.evaltrack-index.jsonl`: where each run's records are, so that
+ * reading a run costs the run, not the folder. It is a cache, never the truth. Its first line names
+ * the results file it describes (device, inode, the digest of its header); each further line is a
+ * segment `[f, t)` of the file, with the byte ranges of each run's records in it and a digest of
+ * its first and last bytes. Segments chain from the end of the header; the bytes past the chain
+ * (rows Python appended, a writer killed before its line, a line lost) are scanned by the reader,
+ * which appends a segment for them. A segment whose bytes no longer match its digest is passed
+ * over; a first line that does not match the file (a header rewrite, a new file) makes the reader
+ * scan the whole file once and write the index anew.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../fs/atomic-write.js';
+import { fingerprint } from '../fs/file-identity.js';
+import type { FileId } from '../fs/file-identity.js';
+
+/** Bumped when the format changes: an index of another version is rebuilt. */
+const VERSION = 1;
+/** Bytes at each end of a segment that its digest covers. */
+const EDGE = 128;
+/** Above this many segment lines, a reader rewrites the index as one segment. */
+const COMPACT_AT = 512;
+
+/** The first line: which results file the index describes. */
+interface IndexHead {
+  v: number;
+  dev: number;
+  ino: number;
+  /** Where the records begin (the header's end), and the digest of the file up to there. */
+  from: number;
+  fp: string;
+}
+
+/** A segment line: the records in `[f, t)`, as `[runId, [start, end, start, end, …]]` pairs. */
+export interface Segment {
+  f: number;
+  t: number;
+  /** Digest of the segment's first and last {@link EDGE} bytes. */
+  e: string;
+  r: [string, number[]][];
+}
+
+/** What a reader learns from the index. */
+export interface IndexView {
+  /** The chain of segments covers `[from, covered)`; the rest of the file is not indexed. */
+  covered: number;
+  /** Each run's record ranges in the covered part, `[start, end, …]`, in file order. */
+  runs: Map<string, number[]>;
+  /** Segment lines in the file (chained or not): many of them call for a compaction. */
+  lines: number;
+  /** Whether the file ends inside a line (a writer killed mid-line): a line appended would join it. */
+  torn: boolean;
+}
+
+/** Digest of a segment's edge bytes, as the writer (from its buffer) and a reader (from the file) compute it. */
+export function edgeDigest(first: Buffer, last: Buffer): string {
+  return createHash('sha256').update(first).update(last).digest('hex').slice(0, 24);
+}
+
+/** The edge digest of `[f, t)` of the file `fd`. */
+function fileEdgeDigest(fd: number, f: number, t: number): string {
+  const firstLen = Math.min(EDGE, t - f);
+  const lastLen = Math.min(EDGE, t - f);
+  const first = Buffer.alloc(firstLen);
+  const last = Buffer.alloc(lastLen);
+  if (readSync(fd, first, 0, firstLen, f) !== firstLen) return '';
+  if (readSync(fd, last, 0, lastLen, t - lastLen) !== lastLen) return '';
+  return edgeDigest(first, last);
+}
+
+/** The edge digest of a buffer about to be appended as one segment. */
+export function bufferEdgeDigest(buf: Buffer): string {
+  const n = Math.min(EDGE, buf.length);
+  return edgeDigest(buf.subarray(0, n), buf.subarray(buf.length - n));
+}
+
+const isOffset = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/** A line as a segment, or undefined when it is not one (torn, garbage, out of its bounds). */
+function parseSegment(line: string): Segment | undefined {
+  let s: unknown;
+  try {
+    s = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof s !== 'object' || s === null) return undefined;
+  const { f, t, e, r } = s as Partial<Segment>;
+  if (!isOffset(f) || !isOffset(t) || f >= t || typeof e !== 'string' || !Array.isArray(r))
+    return undefined;
+  for (const pair of r as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
+    const [runId, ranges] = pair as unknown[];
+    if (typeof runId !== 'string' || !Array.isArray(ranges) || ranges.length % 2 !== 0)
+      return undefined;
+    let at = f;
+    for (const x of ranges as unknown[]) {
+      if (!isOffset(x) || x < at || x > t) return undefined;
+      at = x;
+    }
+  }
+  return s as Segment;
+}
+
+/** Adds the range `[start, end)` to a run's ranges, joining it to the last one when they touch. */
+export function addRange(runs: Map<string, number[]>, runId: string, start: number, end: number) {
+  const ranges = runs.get(runId);
+  if (!ranges) runs.set(runId, [start, end]);
+  else if (ranges[ranges.length - 1] === start) ranges[ranges.length - 1] = end;
+  else ranges.push(start, end);
+}
+
+/** The head line for the results file `fd` (identity `st`) whose records begin at `from`. */
+function headLine(fd: number, st: FileId, from: number): string {
+  const head: IndexHead = {
+    v: VERSION,
+    dev: st.dev,
+    ino: st.ino,
+    from,
+    fp: fingerprint(fd, from),
+  };
+  return JSON.stringify(head) + '\n';
+}
+
+/** A segment as a line of the index. */
+export function segmentLine(
+  f: number,
+  t: number,
+  e: string,
+  runs: ReadonlyMap<string, number[]>,
+): string {
+  const segment: Segment = { f, t, e, r: [...runs] };
+  return JSON.stringify(segment) + '\n';
+}
+
+/**
+ * The index at `path` as it applies to the results file `fd` (identity and size `st`, records
+ * from `from`), or `null` when there is none or it describes another file. Segments whose bytes
+ * do not match their digest are passed over.
+ */
+export function loadIndex(
+  path: string,
+  fd: number,
+  st: FileId & { size: number },
+  from: number,
+): IndexView | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n');
+  let head: Partial<IndexHead>;
+  try {
+    head = JSON.parse(lines[0] ?? '') as Partial<IndexHead>;
+  } catch {
+    return null;
+  }
+  if (
+    head.v !== VERSION ||
+    head.dev !== st.dev ||
+    head.ino !== st.ino ||
+    head.from !== from ||
+    head.fp !== fingerprint(fd, from)
+  )
+    return null;
+  const byStart = new Map<number, Segment[]>();
+  let count = 0;
+  for (let k = 1; k < lines.length; k++) {
+    const line = lines[k] as string;
+    if (line === '') continue;
+    count++;
+    const s = parseSegment(line);
+    if (!s || s.t > st.size) continue;
+    const same = byStart.get(s.f);
+    if (same) same.push(s);
+    else byStart.set(s.f, [s]);
+  }
+  const runs = new Map<string, number[]>();
+  let covered = from;
+  for (;;) {
+    // Two readers may both have indexed the same bytes: any segment whose digest holds will do.
+    const next = byStart.get(covered)?.find((s) => s.e === fileEdgeDigest(fd, s.f, s.t));
+    if (!next) break;
+    for (const [runId, ranges] of next.r)
+      for (let i = 0; i < ranges.length; i += 2)
+        addRange(runs, runId, ranges[i] as number, ranges[i + 1] as number);
+    covered = next.t;
+  }
+  return { covered, runs, lines: count, torn: !text.endsWith('\n') };
+}
+
+/** Appends a segment line to the index (one `write()`, so lines of concurrent writers stay whole). */
+export function appendSegment(path: string, line: string): void {
+  const fd = openSync(path, 'a');
+  try {
+    writeSync(fd, line);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes the index anew for the results file `fd`: its head and one segment `[from, to)` holding
+ * `runs`. Readers see the old index or the new one; lines appended to the old one meanwhile are
+ * lost, which costs a later reader a scan of their bytes, nothing more.
+ */
+export function writeIndex(
+  path: string,
+  fd: number,
+  st: FileId,
+  from: number,
+  to: number,
+  runs: ReadonlyMap<string, number[]>,
+): void {
+  let content = headLine(fd, st, from);
+  if (to > from) content += segmentLine(from, to, fileEdgeDigest(fd, from, to), runs);
+  writeFileAtomic(path, content);
+}
+
+/** Whether a reader should rewrite the index as one segment (it has many lines, or a torn one). */
+export const needsCompaction = (view: IndexView): boolean => view.lines > COMPACT_AT || view.torn;
+
+/** The edge digest of `[f, t)` of the results file, for a segment a reader found by scanning. */
+export const segmentDigest = fileEdgeDigest;
+
+/** Creates the index of a results file that has only its header (the writer holds the lock). */
+export function createIndex(path: string, fd: number, st: FileId, from: number): void {
+  writeFileAtomic(path, headLine(fd, st, from));
+}

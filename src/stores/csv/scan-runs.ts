@@ -1,0 +1,167 @@
+/**
+ * Reading the records of some runs through the index (`results-index.ts`): the runs' byte ranges
+ * in the part of the file the index covers, read with positioned reads and checked before anything
+ * is yielded, then a scan of the bytes past it, which the reader adds to the index. Without a
+ * usable index it is one scan of the whole file, which writes the index anew.
+ */
+import { existsSync, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import type { DamageReports } from './damage-reports.js';
+import { RecordReader } from './record-reader.js';
+import { readHeader } from './results-file.js';
+import {
+  addRange,
+  appendSegment,
+  loadIndex,
+  needsCompaction,
+  segmentDigest,
+  segmentLine,
+  writeIndex,
+} from './results-index.js';
+import type { IndexView } from './results-index.js';
+import { ResultsLayout } from './results-layout.js';
+import { cellsOf, firstCellOf, openResults, scanRecords } from './scan-results.js';
+import type { RecordPicker } from './scan-results.js';
+
+/** The files a read through the index needs. */
+export interface IndexedFiles {
+  readonly resultsPath: string;
+  readonly indexPath: string;
+}
+
+const LF = 0x0a;
+
+/** The ranges of `runIds` in `view`, in file order. */
+function rangesOf(view: IndexView, runIds: ReadonlySet<string>): number[] {
+  const pairs: [number, number][] = [];
+  for (const runId of runIds) {
+    const ranges = view.runs.get(runId);
+    if (!ranges) continue;
+    for (let i = 0; i < ranges.length; i += 2)
+      pairs.push([ranges[i] as number, ranges[i + 1] as number]);
+  }
+  pairs.sort((a, b) => a[0] - b[0]);
+  return pairs.flat();
+}
+
+const readerFor = (start: number, end: number): RecordReader =>
+  new RecordReader(start, Math.max(64 * 1024, Math.min(4 * 1024 * 1024, end - start)));
+
+/**
+ * Whether each range holds whole records of `runIds` only, starting right after a line feed and
+ * ending at its end: an index that says otherwise is not trusted.
+ */
+function rangesHold(fd: number, ranges: readonly number[], runIds: ReadonlySet<string>): boolean {
+  const before = Buffer.alloc(1);
+  for (let i = 0; i < ranges.length; i += 2) {
+    const start = ranges[i] as number;
+    const end = ranges[i + 1] as number;
+    if (readSync(fd, before, 0, 1, start - 1) !== 1 || before[0] !== LF) return false;
+    const reader = readerFor(start, end);
+    let pos = start;
+    while (pos < end) {
+      const space = reader.space();
+      const n = readSync(fd, space.buf, space.offset, Math.min(space.length, end - pos), pos);
+      if (n === 0) return false;
+      reader.filled(n);
+      pos += n;
+      for (let r = reader.next(); r; r = reader.next())
+        if (!runIds.has(firstCellOf(r))) return false;
+    }
+    if (reader.position !== end) return false;
+  }
+  return true;
+}
+
+/** What `picker` takes of the records in `ranges` (each a run of whole records), in order. */
+async function* readRanges<T>(
+  handle: FileHandle,
+  ranges: readonly number[],
+  layout: ResultsLayout,
+  picker: RecordPicker<T>,
+  damage: DamageReports,
+): AsyncGenerator<T> {
+  for (let i = 0; i < ranges.length; i += 2) {
+    const start = ranges[i] as number;
+    const end = ranges[i + 1] as number;
+    const reader = readerFor(start, end);
+    let pos = start;
+    while (pos < end) {
+      const space = reader.space();
+      const { bytesRead } = await handle.read(
+        space.buf,
+        space.offset,
+        Math.min(space.length, end - pos),
+        pos,
+      );
+      if (bytesRead === 0) break;
+      reader.filled(bytesRead);
+      pos += bytesRead;
+      for (let r = reader.next(); r; r = reader.next()) {
+        const cells = cellsOf(r, reader, layout, damage);
+        const taken = cells && picker.take(cells, r);
+        if (taken !== undefined) yield taken;
+      }
+    }
+  }
+}
+
+/**
+ * What `pick` (made for the file's header) takes of the records of the runs `runIds` in the
+ * results file, in file order: exactly what a scan of the whole file would take, read through
+ * the index where it holds. `pick` must take nothing of other runs' records.
+ */
+export async function* scanRuns<T>(
+  files: IndexedFiles,
+  runIds: readonly string[],
+  damage: DamageReports,
+  pick: (layout: ResultsLayout) => RecordPicker<T>,
+): AsyncGenerator<T> {
+  const handle = await openResults(files.resultsPath);
+  if (!handle) return;
+  try {
+    const st = await handle.stat();
+    const header = readHeader(handle.fd);
+    if (!header) return;
+    const layout = new ResultsLayout(header.names);
+    const picker = pick(layout);
+    // The index keys records by their first cell: for a header that does not start with the
+    // run id (not written by gllm-evals nor by us), scan.
+    if (layout.indexOf('run_id') !== 0) {
+      yield* scanRecords(handle, layout, header.end, st.size, picker, damage);
+      return;
+    }
+    const wanted = new Set(runIds);
+    let view = loadIndex(files.indexPath, handle.fd, st, header.end);
+    let ranges: number[] = [];
+    if (view) {
+      ranges = rangesOf(view, wanted);
+      if (!rangesHold(handle.fd, ranges, wanted)) view = null;
+    }
+    const from = view ? view.covered : header.end;
+    if (view) yield* readRanges(handle, ranges, layout, picker, damage);
+    const tail = new Map<string, number[]>();
+    const observed = yield* scanRecords(handle, layout, from, st.size, picker, damage, (r, runId) =>
+      addRange(tail, runId, r.fileStart, r.fileEnd),
+    );
+    try {
+      if (!view) {
+        // Rebuilt only where a writer started one: reading a folder adds no file to it.
+        if (existsSync(files.indexPath))
+          writeIndex(files.indexPath, handle.fd, st, header.end, observed, tail);
+      } else if (needsCompaction(view)) {
+        for (const [runId, r] of tail)
+          for (let i = 0; i < r.length; i += 2)
+            addRange(view.runs, runId, r[i] as number, r[i + 1] as number);
+        writeIndex(files.indexPath, handle.fd, st, header.end, observed, view.runs);
+      } else if (observed > from) {
+        const digest = segmentDigest(handle.fd, from, observed);
+        appendSegment(files.indexPath, segmentLine(from, observed, digest, tail));
+      }
+    } catch {
+      // The index is a cache: a folder this process cannot write is read by scanning its tail.
+    }
+  } finally {
+    await handle.close();
+  }
+}
