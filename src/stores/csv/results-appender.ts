@@ -48,6 +48,10 @@ export class ResultsAppender {
   #layout: ResultsLayout | undefined;
   /** File size after our last write: a write that starts there is known to be ours alone. */
   #lastEnd = 0;
+  /** Whether the byte before `#lastEnd` is the end of our own last row (a line feed). */
+  #lastEndIsOurs = false;
+  /** The index, open for appending (see `#index`). */
+  #indexFd: number | undefined;
   #ranges: OwnRange[] = [];
 
   constructor(folder: CsvFolder) {
@@ -117,11 +121,14 @@ export class ResultsAppender {
     this.#ino = st.ino;
     this.#layout = new ResultsLayout(header?.names ?? []);
     this.#lastEnd = st.size;
+    this.#lastEndIsOurs = false;
     this.#ranges = [];
+    this.#closeIndex();
   }
 
   /** Makes everything written durable against power loss (once, rather than per row), and closes. */
   close(): void {
+    this.#closeIndex();
     if (this.#fd === undefined) return;
     fdatasyncSync(this.#fd);
     closeSync(this.#fd);
@@ -202,17 +209,23 @@ export class ResultsAppender {
     const start = st.size - buf.length;
     const alone = start === this.#lastEnd; // nothing written by others since our last write
     this.#lastEnd = st.size;
-    if (alone) this.#remember(start, st.size, results);
     // The index takes rows only where it is sure a reader finds them: at a known place, whole,
-    // after a line feed (not glued to another writer's torn record).
-    if (alone ? landedAt(fd, start, null) : landedAt(fd, start, buf))
+    // after a line feed (ours, or looked at; not glued to another writer's torn record).
+    const afterOurs = this.#lastEndIsOurs;
+    this.#lastEndIsOurs = false;
+    if (alone) {
+      this.#remember(start, st.size, results);
+      if (afterOurs || landedAt(fd, start, null)) this.#index(start, buf, results);
+    } else if (landedAt(fd, start, buf)) {
       this.#index(start, buf, results);
-    else if (gluedToTornRecord(fd, st.size, buf)) {
+    } else if (gluedToTornRecord(fd, st.size, buf)) {
       // Another writer was killed in the middle of a record and ours went on the end of it:
       // unreadable there, so write it again (the damaged record is reported and set aside).
       this.#appendOrTakeBack(fd, buf, results);
       this.#lastEnd += buf.length;
+      return;
     }
+    this.#lastEndIsOurs = true;
   }
 
   /**
@@ -221,28 +234,35 @@ export class ResultsAppender {
    * the next reader a scan of these rows, nothing more.
    */
   #index(start: number, buf: Buffer, results: readonly PreparedResult[]): void {
-    let fd: number;
-    try {
-      // No O_CREAT: a folder without an index gets one from its next reader, which scans it.
-      fd = openSync(this.#folder.indexPath, constants.O_WRONLY | constants.O_APPEND);
-    } catch {
-      return;
+    const runs = new Map<string, number[]>();
+    const ends = this.#encoder.rowEnds;
+    let at = 0;
+    for (let k = 0; k < results.length; k++) {
+      const end = ends[k] as number;
+      addRange(runs, (results[k] as PreparedResult).runId, start + at, start + end);
+      at = end;
     }
-    try {
-      const runs = new Map<string, number[]>();
-      const ends = this.#encoder.rowEnds;
-      let at = 0;
-      for (let k = 0; k < results.length; k++) {
-        const end = ends[k] as number;
-        addRange(runs, (results[k] as PreparedResult).runId, start + at, start + end);
-        at = end;
+    const line = segmentLine(start, start + buf.length, bufferEdgeDigest(buf), runs);
+    // Kept open between calls; a reader that rewrote the index renamed a new file over ours
+    // (no link left): the line goes to the new one.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        // No O_CREAT: a folder without an index gets one when a writer opens it under the lock.
+        this.#indexFd ??= openSync(this.#folder.indexPath, constants.O_WRONLY | constants.O_APPEND);
+        writeSync(this.#indexFd, line);
+        if (fstatSync(this.#indexFd).nlink > 0) return;
+      } catch {
+        // The index is a cache: its next reader scans these rows.
+        this.#closeIndex();
+        return;
       }
-      writeSync(fd, segmentLine(start, start + buf.length, bufferEdgeDigest(buf), runs));
-    } catch {
-      // The index is a cache: its next reader scans these rows.
-    } finally {
-      closeSync(fd);
+      this.#closeIndex();
     }
+  }
+
+  #closeIndex(): void {
+    if (this.#indexFd !== undefined) closeSync(this.#indexFd);
+    this.#indexFd = undefined;
   }
 
   #appendOrTakeBack(fd: number, buf: Buffer, results: readonly PreparedResult[]): void {

@@ -9,7 +9,6 @@
  * over; a first line that does not match the file (a header rewrite, a new file) makes the reader
  * scan the whole file once and write the index anew.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { fingerprint } from '../fs/file-identity.js';
@@ -53,9 +52,24 @@ export interface IndexView {
   torn: boolean;
 }
 
-/** Digest of a segment's edge bytes, as the writer (from its buffer) and a reader (from the file) compute it. */
+/**
+ * Digest of a segment's edge bytes, as the writer (from its buffer) and a reader (from the file)
+ * compute it: cyrb53, two 32-bit lanes. It tells changed bytes from the same ones (nobody forges
+ * an index to fool a reader of their own files), and costs a writer well under a microsecond.
+ */
 export function edgeDigest(first: Buffer, last: Buffer): string {
-  return createHash('sha256').update(first).update(last).digest('hex').slice(0, 24);
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (const part of [first, last]) {
+    for (let i = 0; i < part.length; i++) {
+      const c = part[i] as number;
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The edge digest of `[f, t)` of the file `fd`. */

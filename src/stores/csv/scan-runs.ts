@@ -8,6 +8,7 @@ import { existsSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { DamageReports } from './damage-reports.js';
 import { RecordReader } from './record-reader.js';
+import type { RawRecord } from './record-reader.js';
 import { readHeader } from './results-file.js';
 import {
   addRange,
@@ -139,16 +140,26 @@ export async function* scanRuns<T>(
       if (!rangesHold(handle.fd, ranges, wanted)) view = null;
     }
     const from = view ? view.covered : header.end;
+    // Without an index to extend or rebuild (a folder no writer of ours opened), no bookkeeping.
+    const indexing = view !== null || existsSync(files.indexPath);
     if (view) yield* readRanges(handle, ranges, layout, picker, damage);
     const tail = new Map<string, number[]>();
-    const observed = yield* scanRecords(handle, layout, from, st.size, picker, damage, (r, runId) =>
-      addRange(tail, runId, r.fileStart, r.fileEnd),
+    const observe = (r: RawRecord, runId: string): void =>
+      addRange(tail, runId, r.fileStart, r.fileEnd);
+    const observed = yield* scanRecords(
+      handle,
+      layout,
+      from,
+      st.size,
+      picker,
+      damage,
+      indexing ? observe : undefined,
     );
     try {
-      if (!view) {
+      if (!indexing) {
         // Rebuilt only where a writer started one: reading a folder adds no file to it.
-        if (existsSync(files.indexPath))
-          writeIndex(files.indexPath, handle.fd, st, header.end, observed, tail);
+      } else if (!view) {
+        writeIndex(files.indexPath, handle.fd, st, header.end, observed, tail);
       } else if (needsCompaction(view)) {
         for (const [runId, r] of tail)
           for (let i = 0; i < r.length; i += 2)
