@@ -15,7 +15,9 @@
  *   past that offset is folded in on read, so a writer killed before refreshing the leaderboard
  *   loses nothing. A process folds its own rows from memory when it knows exactly where they
  *   landed, and parses only rows of others.
- * - Reading a run (`run-reader.ts`) and damage reports (`damage-reports.ts`).
+ * - Reading a run (`run-reader.ts`) through the index (`results-index.ts`, `scan-runs.ts`): the
+ *   byte ranges of the run's records, plus a scan of whatever the index does not cover yet, which
+ *   the reader then indexes; and damage reports (`damage-reports.ts`).
  *
  * The file primitives (lock, atomic write, torn tails, cut-back) are in `../fs/`, for any store
  * kept in files.
