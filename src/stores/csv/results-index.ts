@@ -38,6 +38,11 @@ export interface Segment {
   /** Digest of the segment's first and last {@link EDGE} bytes. */
   e: string;
   r: [string, number[]][];
+  /**
+   * Digest of the line's other fields as written: a line changed and still valid JSON (a range
+   * left out, a number altered) would otherwise have its reader drop records without a word.
+   */
+  c?: string;
 }
 
 /** What a reader learns from the index. */
@@ -53,14 +58,14 @@ export interface IndexView {
 }
 
 /**
- * Digest of a segment's edge bytes, as the writer (from its buffer) and a reader (from the file)
- * compute it: cyrb53, two 32-bit lanes. It tells changed bytes from the same ones (nobody forges
+ * Digest of some bytes (a segment's edges, as the writer has them in its buffer and a reader in
+ * the file; or a segment line's fields): cyrb53, two 32-bit lanes. It tells changed bytes from the same ones (nobody forges
  * an index to fool a reader of their own files), and costs a writer well under a microsecond.
  */
-export function edgeDigest(first: Buffer, last: Buffer): string {
+export function edgeDigest(...parts: Buffer[]): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
-  for (const part of [first, last]) {
+  for (const part of parts) {
     for (let i = 0; i < part.length; i++) {
       const c = part[i] as number;
       h1 = Math.imul(h1 ^ c, 2654435761);
@@ -103,6 +108,7 @@ function parseSegment(line: string): Segment | undefined {
   const { f, t, e, r } = s as Partial<Segment>;
   if (!isOffset(f) || !isOffset(t) || f >= t || typeof e !== 'string' || !Array.isArray(r))
     return undefined;
+  if ((s as Segment).c !== lineDigest({ f, t, e, r: r as Segment['r'] })) return undefined;
   for (const pair of r as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2) return undefined;
     const [runId, ranges] = pair as unknown[];
@@ -145,7 +151,13 @@ export function segmentLine(
   runs: ReadonlyMap<string, number[]>,
 ): string {
   const segment: Segment = { f, t, e, r: [...runs] };
+  segment.c = lineDigest(segment);
   return JSON.stringify(segment) + '\n';
+}
+
+/** The digest of a segment's fields but its own, serialised in the order they are written. */
+function lineDigest({ f, t, e, r }: Segment): string {
+  return edgeDigest(Buffer.from(JSON.stringify({ f, t, e, r })));
 }
 
 /**
