@@ -341,6 +341,31 @@ describe('the index of the results file', () => {
     expect((await read(dir.path, 'a')).length).toBe(15);
   });
 
+  it('a record changed in place in the middle of a segment (its edges the same) stops the read through the index, which goes on by scanning', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const ids = Array.from({ length: 40 }, (_, i) => i);
+    await t.logBatch(ids.map(result), 'd', ids.map((i) => ({ id: `a${i}` })), { runId: 'a' });
+    await t.logBatch(ids.map(result), 'd', ids.map((i) => ({ id: `b${i}` })), { runId: 'b' });
+    await t.close();
+    const file = join(dir.path, RESULTS);
+    const bytes = readFileSync(file);
+    // Run a's 20th record becomes run b's: inside a's segment, far from its edges.
+    const at = bytes.indexOf('\r\na,', bytes.indexOf('a19,')) + 2;
+    expect(bytes.toString('latin1', at, at + 2)).toBe('a,');
+    bytes.write('b', at, 'latin1');
+    writeFileSync(file, bytes);
+    const a = await read(dir.path, 'a');
+    // What a scan gives, in its order: the records before the changed one came through the
+    // index, the rest through the scan that took over.
+    expect(a).toEqual(await scanned(dir.path, 'a'));
+    expect(a.map((r) => r.data['id'])).toEqual(ids.filter((i) => i !== 20).map((i) => `a${i}`));
+    // The scan wrote the index anew: b's new record is in it now.
+    expect(covered(dir.path)).toBe(size(dir.path));
+    expect(await read(dir.path, 'b')).toEqual(await scanned(dir.path, 'b'));
+    expect((await read(dir.path, 'b')).length).toBe(41);
+  });
+
   it('getResult and flaky samples read through it too', async () => {
     using dir = tempDir();
     await logRuns(dir.path);

@@ -4,7 +4,7 @@
  * is yielded, then a scan of the bytes past it, which the reader adds to the index. Without a
  * usable index it is one scan of the whole file, which writes the index anew.
  */
-import { existsSync, readSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { DamageReports } from './damage-reports.js';
 import { RecordReader } from './record-reader.js';
@@ -49,62 +49,56 @@ const readerFor = (start: number, end: number): RecordReader =>
   new RecordReader(start, Math.max(64 * 1024, Math.min(4 * 1024 * 1024, end - start)));
 
 /**
- * Whether each range holds whole records of `runIds` only, starting right after a line feed and
- * ending at its end: an index that says otherwise is not trusted.
+ * What `picker` takes of the records in `ranges` (each, by the index, a run of whole records of
+ * `runIds`), in order. Each record is checked as it is read: a range that does not start after a
+ * line feed, a record of another run, or a range that does not end at a record's end stops the
+ * read, which returns where it stopped (everything taken lies before), or `null` when every range
+ * held. Checking as it goes costs no second pass over the run's bytes.
  */
-function rangesHold(fd: number, ranges: readonly number[], runIds: ReadonlySet<string>): boolean {
+async function* readRanges<T>(
+  handle: FileHandle,
+  ranges: readonly number[],
+  runIds: ReadonlySet<string>,
+  layout: ResultsLayout,
+  picker: RecordPicker<T>,
+  damage: DamageReports,
+): AsyncGenerator<T, number | null> {
   const before = Buffer.alloc(1);
   for (let i = 0; i < ranges.length; i += 2) {
     const start = ranges[i] as number;
     const end = ranges[i + 1] as number;
-    if (readSync(fd, before, 0, 1, start - 1) !== 1 || before[0] !== LF) return false;
+    const { bytesRead } = await handle.read(before, 0, 1, start - 1);
+    if (bytesRead !== 1 || before[0] !== LF) return start;
     const reader = readerFor(start, end);
     let pos = start;
     while (pos < end) {
       const space = reader.space();
-      const n = readSync(fd, space.buf, space.offset, Math.min(space.length, end - pos), pos);
-      if (n === 0) return false;
-      reader.filled(n);
-      pos += n;
-      for (let r = reader.next(); r; r = reader.next())
-        if (!runIds.has(firstCellOf(r))) return false;
-    }
-    if (reader.position !== end) return false;
-  }
-  return true;
-}
-
-/** What `picker` takes of the records in `ranges` (each a run of whole records), in order. */
-async function* readRanges<T>(
-  handle: FileHandle,
-  ranges: readonly number[],
-  layout: ResultsLayout,
-  picker: RecordPicker<T>,
-  damage: DamageReports,
-): AsyncGenerator<T> {
-  for (let i = 0; i < ranges.length; i += 2) {
-    const start = ranges[i] as number;
-    const end = ranges[i + 1] as number;
-    const reader = readerFor(start, end);
-    let pos = start;
-    while (pos < end) {
-      const space = reader.space();
-      const { bytesRead } = await handle.read(
+      const { bytesRead: n } = await handle.read(
         space.buf,
         space.offset,
         Math.min(space.length, end - pos),
         pos,
       );
-      if (bytesRead === 0) break;
-      reader.filled(bytesRead);
-      pos += bytesRead;
+      if (n === 0) return reader.position;
+      reader.filled(n);
+      pos += n;
       for (let r = reader.next(); r; r = reader.next()) {
+        if (!runIds.has(firstCellOf(r))) return r.fileStart;
         const cells = cellsOf(r, reader, layout, damage);
         const taken = cells && picker.take(cells, r);
         if (taken !== undefined) yield taken;
       }
     }
+    if (reader.position !== end) return reader.position;
   }
+  return null;
+}
+
+/** Whether the offset `at` is inside one of `ranges` (sorted `[start, end, …]`). */
+function inRanges(ranges: readonly number[], at: number): boolean {
+  for (let i = 0; i < ranges.length; i += 2)
+    if (at >= (ranges[i] as number) && at < (ranges[i + 1] as number)) return true;
+  return false;
 }
 
 /**
@@ -125,7 +119,7 @@ export async function* scanRuns<T>(
     const header = readHeader(handle.fd);
     if (!header) return;
     const layout = new ResultsLayout(header.names);
-    const picker = pick(layout);
+    let picker = pick(layout);
     // The index keys records by their first cell: for a header that does not start with the
     // run id (not written by gllm-evals nor by us), scan.
     if (layout.indexOf('run_id') !== 0) {
@@ -134,15 +128,27 @@ export async function* scanRuns<T>(
     }
     const wanted = new Set(runIds);
     let view = loadIndex(files.indexPath, handle.fd, st, header.end);
-    let ranges: number[] = [];
     if (view) {
-      ranges = rangesOf(view, wanted);
-      if (!rangesHold(handle.fd, ranges, wanted)) view = null;
+      const ranges = rangesOf(view, wanted);
+      const stopped = yield* readRanges(handle, ranges, wanted, layout, picker, damage);
+      if (stopped !== null) {
+        // The index is wrong about these runs (the file changed in place): scan the whole file
+        // with a new picker, passing over what was already given (the records of the ranges
+        // before `stopped`), and write the index anew.
+        view = null;
+        const inner = pick(layout);
+        picker = {
+          quick: inner.quick,
+          take: (cells, r) => {
+            const taken = inner.take(cells, r);
+            return r.fileStart < stopped && inRanges(ranges, r.fileStart) ? undefined : taken;
+          },
+        };
+      }
     }
     const from = view ? view.covered : header.end;
     // Without an index to extend or rebuild (a folder no writer of ours opened), no bookkeeping.
     const indexing = view !== null || existsSync(files.indexPath);
-    if (view) yield* readRanges(handle, ranges, layout, picker, damage);
     const tail = new Map<string, number[]>();
     const observe = (r: RawRecord, runId: string): void =>
       addRange(tail, runId, r.fileStart, r.fileEnd);
