@@ -157,6 +157,66 @@ describe('bootstrapMeanIntervals', () => {
     ]);
   });
 
+  /** The bootstrap as written out: each resample's picked values summed in the order drawn. */
+  function drawnOneByOne(values: number[], seed: number, resamples = 2000): [number, number] {
+    const random = mulberry32(seed);
+    const n = values.length;
+    const means: number[] = [];
+    for (let b = 0; b < resamples; b++) {
+      const picks = Array.from({ length: n }, () => Math.floor(random() * n));
+      means.push(picks.reduce((sum, i) => sum + (values[i] as number), 0) / n);
+    }
+    means.sort((x, y) => x - y);
+    const at = (q: number) => {
+      const pos = (resamples - 1) * q;
+      const lo = means[Math.floor(pos)] as number;
+      return lo + ((means[Math.ceil(pos)] as number) - lo) * (pos - Math.floor(pos));
+    };
+    return [at(0.025), at(0.975)];
+  }
+
+  it('counts columns of few values and sums the others: the intervals of the bootstrap as written out', () => {
+    const n = 997;
+    const thirds = Array.from({ length: n }, (_, i) => ((i * 7) % 4) / 3 - 0.5);
+    const verdicts = Array.from(
+      { length: n },
+      (_, i) => (i % 11 < 4 ? 1 : 0) - (i % 13 < 2 ? 1 : 0),
+    );
+    const latencies = Array.from({ length: n }, (_, i) => Math.sin(i) * 120.5);
+    const [thirdsI, verdictsI, latenciesI] = bootstrapMeanIntervals([thirds, verdicts, latencies], {
+      seed: 5,
+    });
+    // Counted: Σ count × value may round differently from a sum in drawn order, in the last bits.
+    const [tl, th] = drawnOneByOne(thirds, 5);
+    expect(thirdsI?.low).toBeCloseTo(tl, 12);
+    expect(thirdsI?.high).toBeCloseTo(th, 12);
+    // Whole values count exactly; a column of many values is summed as drawn.
+    expect(verdictsI).toEqual({
+      low: drawnOneByOne(verdicts, 5)[0],
+      high: drawnOneByOne(verdicts, 5)[1],
+    });
+    expect(latenciesI).toEqual({
+      low: drawnOneByOne(latencies, 5)[0],
+      high: drawnOneByOne(latencies, 5)[1],
+    });
+  });
+
+  it('counts columns whose joint values take too many forms one by one, to the same intervals', () => {
+    const n = 5000;
+    // Three columns of 64 values each, every item a form of its own: counted column by column.
+    const columns = [1, 2, 3].map((k) => {
+      const random = mulberry32(k);
+      return Array.from({ length: n }, () => Math.floor(random() * 64) / 63);
+    });
+    expect(new Set(columns[0]?.map((_, i) => columns.map((c) => c[i]).join())).size).toBe(4951);
+    const together = bootstrapMeanIntervals(columns, { seed: 3, resamples: 200 });
+    const alone = columns.map((c) => bootstrapMeanInterval(c, { seed: 3, resamples: 200 }));
+    expect(together).toEqual(alone);
+    const [low, high] = drawnOneByOne(columns[0] as number[], 3, 200);
+    expect(together[0]?.low).toBeCloseTo(low, 12);
+    expect(together[0]?.high).toBeCloseTo(high, 12);
+  });
+
   it('refuses columns of different lengths, and says nothing of no items', () => {
     expect(() => bootstrapMeanIntervals([[1], [1, 2]])).toThrow(RangeError);
     expect(bootstrapMeanIntervals([[], []])).toEqual([null, null]);

@@ -131,9 +131,13 @@ export function bootstrapMeanIntervals(
   const random = mulberry32(seed);
   const picks = new Uint32Array(n);
   const means = distinct.map(() => new Float64Array(resamples));
+  const counted = new CountedColumns(distinct, n);
+  const summed = distinct.map((_, m) => m).filter((m) => !counted.has(m));
   for (let b = 0; b < resamples && distinct.length > 0; b++) {
     for (let i = 0; i < n; i++) picks[i] = Math.floor(random() * n);
-    for (let m = 0; m < distinct.length; m++) {
+    counted.count(picks);
+    for (const m of counted.columns) (means[m] as Float64Array)[b] = counted.sumOf(m) / n;
+    for (const m of summed) {
       const column = distinct[m] as Float64Array;
       let sum = 0;
       for (let i = 0; i < n; i++) sum += column[picks[i] as number] as number;
@@ -147,6 +151,107 @@ export function bootstrapMeanIntervals(
   return which.map((w) =>
     typeof w === 'number' ? { ...(intervals[w] as Interval) } : constantInterval(w.constant, n),
   );
+}
+
+/** A column with at most this many distinct values is counted, not summed. */
+const FEW_VALUES = 64;
+/** Counting pays while the columns' joint values take at most this many forms. */
+const FEW_FORMS = 4096;
+
+/**
+ * The columns of few distinct values (pass/fail, a score in steps, their differences), whose
+ * resampled sums come from counts: how many picks fell on each value, summed as
+ * Σ count × value in ascending order of the values. A column's sum is then the same whatever
+ * other columns it is counted with. All of them are counted in one pass over the picks, by the
+ * joint form of their values on each item (most items share a handful of forms), where summing
+ * would take a pass per column.
+ */
+class CountedColumns {
+  /** The counted columns, by their index among the distinct ones. */
+  readonly columns: number[] = [];
+  /** Each counted column's distinct values, ascending. */
+  readonly #values: Float64Array[] = [];
+  /** For each form, the index of each counted column's value in it. */
+  readonly #forms: Uint8Array[] = [];
+  /** Each item's form. */
+  #formOf: Uint32Array | null = null;
+  #picked = new Float64Array(0);
+  readonly #perValue: Float64Array[] = [];
+  /** When the forms are too many: each counted column's value index per item, counted alone. */
+  #codes: Uint8Array[] = [];
+
+  constructor(columns: readonly Float64Array[], n: number) {
+    for (const [m, column] of columns.entries()) {
+      const values = [...new Set(column)].sort((x, y) => x - y);
+      if (values.length > FEW_VALUES) continue;
+      const indexOf = new Map(values.map((v, k) => [v, k]));
+      this.columns.push(m);
+      this.#values.push(Float64Array.from(values));
+      this.#perValue.push(new Float64Array(values.length));
+      this.#codes.push(Uint8Array.from(column, (v) => indexOf.get(v) as number));
+    }
+    if (this.columns.length === 0) return;
+    const formOf = new Uint32Array(n);
+    const forms = new Map<string, number>();
+    for (let i = 0; i < n && forms.size <= FEW_FORMS; i++) {
+      const key = this.#codes.map((c) => c[i]).join(',');
+      let form = forms.get(key);
+      if (form === undefined) {
+        form = forms.size;
+        forms.set(key, form);
+        this.#forms.push(Uint8Array.from(this.#codes, (c) => c[i] as number));
+      }
+      formOf[i] = form;
+    }
+    if (forms.size > FEW_FORMS) return;
+    this.#formOf = formOf;
+    this.#picked = new Float64Array(forms.size);
+  }
+
+  has(m: number): boolean {
+    return this.columns.includes(m);
+  }
+
+  /** Counts, for every counted column, how many of `picks` fell on each of its values. */
+  count(picks: Uint32Array): void {
+    for (const perValue of this.#perValue) perValue.fill(0);
+    const formOf = this.#formOf;
+    if (formOf) {
+      const picked = this.#picked.fill(0);
+      for (let i = 0; i < picks.length; i++) {
+        const f = formOf[picks[i] as number] as number;
+        picked[f] = (picked[f] as number) + 1;
+      }
+      for (let f = 0; f < picked.length; f++) {
+        const times = picked[f] as number;
+        if (times === 0) continue;
+        const form = this.#forms[f] as Uint8Array;
+        for (let k = 0; k < form.length; k++) {
+          const perValue = this.#perValue[k] as Float64Array;
+          const v = form[k] as number;
+          perValue[v] = (perValue[v] as number) + times;
+        }
+      }
+      return;
+    }
+    for (const [k, codes] of this.#codes.entries()) {
+      const perValue = this.#perValue[k] as Float64Array;
+      for (let i = 0; i < picks.length; i++) {
+        const v = codes[picks[i] as number] as number;
+        perValue[v] = (perValue[v] as number) + 1;
+      }
+    }
+  }
+
+  /** The sum of the picked values of column `m` (a counted one), from the last {@link count}. */
+  sumOf(m: number): number {
+    const k = this.columns.indexOf(m);
+    const values = this.#values[k] as Float64Array;
+    const perValue = this.#perValue[k] as Float64Array;
+    let sum = 0;
+    for (let v = 0; v < values.length; v++) sum += (perValue[v] as number) * (values[v] as number);
+    return sum;
+  }
 }
 
 /** The interval of a constant column: its resampled means, sums of n equal values over n. */
