@@ -36,10 +36,9 @@ export interface Context {
   tracker: BaseExperimentTracker;
 }
 
-/** A command, as data: its words, options and help, and what it does. */
+/** A command, as data: its name, options and help, and what it does (its other names are in run-cli.ts). */
 export interface Command {
   name: string;
-  aliases?: string[];
   summary: string;
   usage: string;
   example: string;

@@ -8,22 +8,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
+import type * as Registry from '../stores/registry.js';
 import { ExitError, UsageError, bare } from './command.js';
 import type { CliIo, Command } from './command.js';
-import { compareCommand } from './commands/compare.js';
-import { copyCommand } from './commands/copy.js';
-import { exportCommand } from './commands/export.js';
-import { flakyCommand } from './commands/flaky.js';
-import { gateCommand } from './commands/gate.js';
-import { historyCommand } from './commands/history.js';
-import { importCommand } from './commands/import.js';
-import { pendingCommand } from './commands/pending.js';
-import { rebuildCommand } from './commands/rebuild.js';
-import { reportCommand } from './commands/report.js';
-import { runsCommand } from './commands/runs.js';
-import { showCommand } from './commands/show.js';
-import { uiCommand } from './commands/ui.js';
-import { DEFAULT_STORE, NoStoreError, openTracker } from '../stores/registry.js';
 import { didYouMean } from './run-name.js';
 import { styleFor } from './render.js';
 
@@ -44,27 +31,45 @@ const VERSION = (
   }
 ).version;
 
+/** A command as the command line finds it: the words that name it, and its module. */
+interface CommandEntry {
+  words: readonly [name: string, ...aliases: string[]];
+  /**
+   * Loads the command's module, and with it what the command needs (statistics, reports, a
+   * server): a command pays at start for its own modules only, and `--version` for none.
+   */
+  load(): Promise<Command>;
+}
+
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [
-  runsCommand,
-  showCommand,
-  compareCommand,
-  gateCommand,
-  reportCommand,
-  historyCommand,
-  flakyCommand,
-  exportCommand,
-  importCommand,
-  copyCommand,
-  rebuildCommand,
-  uiCommand,
-  pendingCommand,
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    words: ['runs', 'leaderboard'],
+    load: async () => (await import('./commands/runs.js')).runsCommand,
+  },
+  { words: ['show'], load: async () => (await import('./commands/show.js')).showCommand },
+  { words: ['compare'], load: async () => (await import('./commands/compare.js')).compareCommand },
+  { words: ['gate'], load: async () => (await import('./commands/gate.js')).gateCommand },
+  { words: ['report'], load: async () => (await import('./commands/report.js')).reportCommand },
+  { words: ['history'], load: async () => (await import('./commands/history.js')).historyCommand },
+  { words: ['flaky'], load: async () => (await import('./commands/flaky.js')).flakyCommand },
+  { words: ['export'], load: async () => (await import('./commands/export.js')).exportCommand },
+  { words: ['import'], load: async () => (await import('./commands/import.js')).importCommand },
+  { words: ['copy'], load: async () => (await import('./commands/copy.js')).copyCommand },
+  { words: ['rebuild'], load: async () => (await import('./commands/rebuild.js')).rebuildCommand },
+  { words: ['ui'], load: async () => (await import('./commands/ui.js')).uiCommand },
+  { words: ['pending'], load: async () => (await import('./commands/pending.js')).pendingCommand },
 ];
 
-function help(): string {
-  const lines = COMMANDS.map(
-    (c) => `  ${[c.name, ...(c.aliases ?? [])].join(', ').padEnd(22)}${c.summary}`,
+/** The stores' registry, loaded when a command opens a store (or `--help` names the default). */
+const registry = (): Promise<typeof Registry> => import('../stores/registry.js');
+
+async function help(): Promise<string> {
+  const commands = await Promise.all(COMMANDS.map((c) => c.load()));
+  const lines = commands.map(
+    (c, i) => `  ${(COMMANDS[i]?.words ?? []).join(', ').padEnd(22)}${c.summary}`,
   );
+  const { DEFAULT_STORE } = await registry();
   return (
     `evaltrack ${VERSION}: the runs of your LLM evaluations, compared with error bars\n\n` +
     `Commands:\n${lines.join('\n')}\n\n` +
@@ -80,10 +85,10 @@ function help(): string {
 const commandHelp = (c: Command): string =>
   `${c.summary}\n\nusage: ${c.usage}\nexample: ${c.example}\n`;
 
-const findCommand = (word: string): Command | undefined =>
-  COMMANDS.find((c) => c.name === word || c.aliases?.includes(word));
+const findCommand = (word: string): Promise<Command> | undefined =>
+  COMMANDS.find((c) => c.words.includes(word))?.load();
 
-const commandWords = (): string[] => COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]);
+const commandWords = (): string[] => COMMANDS.flatMap((c) => c.words);
 
 /** Reads the arguments of `command`; a UsageError names what is wrong, in our words. */
 function parseCommandArgs(command: Command, args: readonly string[]) {
@@ -146,7 +151,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   if (word === undefined || word === '--help' || word === '-h') {
-    io.stdout.write(help());
+    io.stdout.write(await help());
     return word === undefined ? 2 : 0;
   }
   const unknown = (name: string): number => {
@@ -159,15 +164,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   };
   if (word === 'help') {
     if (rest[0] === undefined) {
-      io.stdout.write(help());
+      io.stdout.write(await help());
       return 0;
     }
-    const about = findCommand(rest[0]);
+    const about = await findCommand(rest[0]);
     if (!about) return unknown(rest[0]);
     io.stdout.write(commandHelp(about));
     return 0;
   }
-  const command = findCommand(word);
+  const command = await findCommand(word);
   if (!command) return unknown(word);
   const usage = (message: string): number => {
     io.stderr.write(
@@ -187,14 +192,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   if (values['quiet']) io.quiet?.();
-  const where =
-    (values['store'] as string | undefined) ?? (io.env['EVALTRACK_STORE'] || DEFAULT_STORE);
   let tracker: BaseExperimentTracker | undefined;
   try {
     const mode = command.store ?? 'read';
     // Only `import` creates the store it is pointed at; reading a typo must not make a store.
-    if (mode !== 'none')
-      tracker = await openTracker('evaltrack', { store: where, create: mode === 'create' });
+    if (mode !== 'none') {
+      const stores = await registry();
+      const where =
+        (values['store'] as string | undefined) ??
+        (io.env['EVALTRACK_STORE'] || stores.DEFAULT_STORE);
+      tracker = await stores.openTracker('evaltrack', { store: where, create: mode === 'create' });
+    }
     return await command.run({
       values,
       positionals,
@@ -207,7 +215,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (e instanceof UsageError) return usage(bare(e));
     io.stderr.write(`evaltrack ${command.name}: ${bare(e)}\n`);
     if (e instanceof ExitError) return e.exitCode;
-    return e instanceof NoStoreError ? 2 : 1;
+    // The registry is loaded already when it threw this (by us, or by a command that opens its own).
+    return e instanceof (await registry()).NoStoreError ? 2 : 1;
   } finally {
     await tracker?.close();
   }

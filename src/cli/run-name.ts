@@ -3,9 +3,13 @@
  * 8-hex suffix gllm-evals puts at the end of generated ids, `latest` or `latest~N` (N runs before
  * the latest), within one dataset when asked.
  */
-import { closest, distance } from 'fastest-levenshtein';
+import type Levenshtein from 'fastest-levenshtein';
+import { lazyRequire } from '../common/lazy-require.js';
 import type { RunSummary } from '../types.js';
 import { ExitError } from './command.js';
+
+/** Edit distances, for the errors that name what was meant: loaded when one is written. */
+const levenshtein = lazyRequire<typeof Levenshtein>('fastest-levenshtein');
 
 const LATEST = /^latest(?:~(\d+))?$/;
 const SUFFIX = /^[0-9a-f]{8}$/;
@@ -43,9 +47,7 @@ export function resolveRun(
     );
   }
   const ids = runs.map((r) => r.runId);
-  const near = [...ids]
-    .sort((a, b) => distance(name, a) - distance(name, b) || (a < b ? -1 : 1))
-    .slice(0, 3);
+  const near = closestOf(name, ids, 3);
   throw new ExitError(
     1,
     `no run ${JSON.stringify(name)}${within}` +
@@ -59,6 +61,17 @@ const list = (ids: readonly string[]): string =>
 /** The candidate closest to a mistyped word, when it is close enough to be what was meant. */
 export function didYouMean(word: string, candidates: readonly string[]): string | null {
   if (candidates.length === 0) return null;
+  const { closest, distance } = levenshtein();
   const best = closest(word, [...candidates]);
   return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+/** The `count` candidates closest to `word` by edit distance, nearest first (ties by name). */
+export function closestOf(word: string, candidates: Iterable<string>, count: number): string[] {
+  const { distance } = levenshtein();
+  return [...candidates]
+    .map((c) => [c, distance(word, c)] as const)
+    .sort(([a, x], [b, y]) => x - y || (a < b ? -1 : 1))
+    .slice(0, count)
+    .map(([c]) => c);
 }

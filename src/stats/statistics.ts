@@ -3,8 +3,11 @@
  * and mean scores, a paired bootstrap for differences, McNemar's exact test, pass@k and pass^k.
  * Deterministic: resampling draws from a seeded generator, so the same inputs give the same output.
  */
-import jStat from 'jstat';
+import type JStat from 'jstat';
+import { lazyRequire } from '../common/lazy-require.js';
 import { nearestRankOf } from '../tracker/measures.js';
+
+const jStat = lazyRequire<typeof JStat>('jstat');
 
 /** z for a two-sided 95% interval. */
 export const Z95 = 1.959963984540054;
@@ -43,7 +46,7 @@ export function wilsonInterval(k: number, n: number, z = Z95): Interval | null {
  */
 export function studentTInterval(n: number, mean: number, sd: number | null): Interval | null {
   if (n < 2 || sd === null) return null;
-  const half = (jStat.studentt.inv(0.975, n - 1) * sd) / Math.sqrt(n);
+  const half = (jStat().studentt.inv(0.975, n - 1) * sd) / Math.sqrt(n);
   return { low: mean - half, high: mean + half };
 }
 

@@ -1,8 +1,9 @@
 /**
  * Every store evaltrack ships, by the address that names it: a folder is a CSV store (gllm-evals'
  * files), `sqlite:<file>` (or a file ending in `.sqlite`/`.db`) a SQLite store, a `postgres://`
- * URL a PostgreSQL store, `jsonl:<folder>` a JSON Lines store. The command line, the dashboard, `evaluate()` and library users open
- * stores through it; a new store is one entry here.
+ * URL a PostgreSQL store, `jsonl:<folder>` a JSON Lines store. The command line, the dashboard,
+ * `evaluate()` and library users open stores through it; a new store is one entry here. Each store's
+ * code is loaded when one of its kind is opened: a command pays for the store it reads, no other.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +11,6 @@ import { EvaltrackError } from '../errors.js';
 import { TRACKER_OPTION_KEYS } from '../tracker/base-experiment-tracker.js';
 import type { BaseExperimentTracker, TrackerOptions } from '../tracker/base-experiment-tracker.js';
 import { checkName, checkOptions } from '../tracker/check-input.js';
-import { CSVExperimentTracker } from './csv/csv-experiment-tracker.js';
-import { JsonlExperimentTracker } from './jsonl/jsonl-experiment-tracker.js';
 import { holdsResults } from './jsonl/jsonl-folder.js';
 
 /** The store gllm-evals writes to, and the default everywhere. */
@@ -79,16 +78,23 @@ export const STORE_KINDS: readonly StoreKind[] = [
     matches: (w) => w.startsWith('jsonl:'),
     // A folder is a store once it holds a project's results file.
     exists: (w) => holdsResults(w.slice('jsonl:'.length)),
-    open: async (w, projectName, options) =>
-      new JsonlExperimentTracker(projectName, { ...options, outputDir: w.slice('jsonl:'.length) }),
+    open: async (w, projectName, options) => {
+      const { JsonlExperimentTracker } = await import('./jsonl/jsonl-experiment-tracker.js');
+      return new JsonlExperimentTracker(projectName, {
+        ...options,
+        outputDir: w.slice('jsonl:'.length),
+      });
+    },
   },
   {
     kind: 'csv',
     matches: () => true,
     // A folder is a store once it holds one of the two files; an empty or unrelated folder is not.
     exists: (w) => isFile(join(w, 'experiment_results.csv')) || isFile(join(w, 'leaderboard.csv')),
-    open: async (w, projectName, options) =>
-      new CSVExperimentTracker(projectName, { ...options, outputDir: w }),
+    open: async (w, projectName, options) => {
+      const { CSVExperimentTracker } = await import('./csv/csv-experiment-tracker.js');
+      return new CSVExperimentTracker(projectName, { ...options, outputDir: w });
+    },
   },
 ];
 

@@ -2,7 +2,8 @@
  * Latency, tokens and cost: checked when logged, folded into a run's aggregate like its scores,
  * and read back as the run's {@link RunMeasures}. Written once for every store.
  */
-import ddsketch from '@datadog/sketches-js';
+import type ddsketch from '@datadog/sketches-js';
+import { lazyRequire } from '../common/lazy-require.js';
 import { InvalidInputError } from '../errors.js';
 import type { ResultMeasures, RunMeasures, StepMeasures, TokenUsage } from '../types.js';
 import { isPlainRecord, setOwn } from './check-input.js';
@@ -11,7 +12,10 @@ import { isPlainRecord, setOwn } from './check-input.js';
 const RELATIVE_ACCURACY = 0.01;
 // The sketch's mapping from a latency to its bin, and back: bins are kept as plain JSON counts,
 // so that an aggregate folds one result in O(1), merges by adding, and stores as JSON anywhere.
-const MAPPING = new ddsketch.DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping;
+const sketches = lazyRequire<typeof ddsketch>('@datadog/sketches-js');
+let mapping: ddsketch.DDSketch['mapping'] | undefined;
+const sketchMapping = () =>
+  (mapping ??= new (sketches().DDSketch)({ relativeAccuracy: RELATIVE_ACCURACY }).mapping);
 
 /** What a run keeps of its results' measures, enough to extend it one result at a time. */
 export interface MeasureAggregate {
@@ -164,9 +168,9 @@ export function foldMeasures(
     a.latencyN++;
     a.latencySumMs += latency;
     a.latencyMaxMs = Math.max(a.latencyMaxMs, latency);
-    if (latency < MAPPING.minPossible) a.latencyZeros++;
+    if (latency < sketchMapping().minPossible) a.latencyZeros++;
     else {
-      const key = String(MAPPING.key(latency));
+      const key = String(sketchMapping().key(latency));
       a.latencyBins[key] = (a.latencyBins[key] ?? 0) + 1;
     }
   }
@@ -231,7 +235,7 @@ export function latencyQuantile(a: MeasureAggregate, q: number): number {
       .sort((x, y) => x - y);
     for (const key of keys) {
       seen += a.latencyBins[String(key)] ?? 0;
-      value = MAPPING.value(key);
+      value = sketchMapping().value(key);
       if (seen >= rank) break;
     }
   }

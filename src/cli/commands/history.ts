@@ -1,4 +1,3 @@
-import { distance } from 'fastest-levenshtein';
 import { InvalidInputError } from '../../errors.js';
 import type { BaseExperimentTracker } from '../../tracker/base-experiment-tracker.js';
 import type { SampleHistory, SampleRun } from '../../tracker/sample-history.js';
@@ -7,6 +6,7 @@ import { checkMetric, optionalMetric } from '../choose-metric.js';
 import { ExitError, UsageError, bare } from '../command.js';
 import type { Command } from '../command.js';
 import { num, renderTable, shorten, visible } from '../render.js';
+import { closestOf } from '../run-name.js';
 import { wholeNumber } from '../whole-number.js';
 
 /** `evaltrack history`: one sample across runs, newest first, and when it last went from pass to fail. */
@@ -100,9 +100,7 @@ async function unknownSample(
     return new ExitError(1, `no sample ${JSON.stringify(sampleId)}: there is no run${within}`);
   const ids = new Set<string>();
   for await (const r of tracker.iterateRunResults(newest.runId)) ids.add(r.sampleId);
-  const near = [...ids]
-    .sort((a, b) => distance(sampleId, a) - distance(sampleId, b) || (a < b ? -1 : 1))
-    .slice(0, 3);
+  const near = closestOf(sampleId, ids, 3);
   return new ExitError(
     1,
     `no sample ${JSON.stringify(sampleId)} in any run${within}` +

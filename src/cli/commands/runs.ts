@@ -10,7 +10,6 @@ import { wholeNumber } from '../whole-number.js';
 /** `evaltrack runs` (alias `leaderboard`): one row per run, with 95% intervals. */
 export const runsCommand: Command = {
   name: 'runs',
-  aliases: ['leaderboard'],
   summary: 'the leaderboard: one row per run, with 95% intervals',
   usage:
     'evaltrack runs [--metric COLUMN] [--dataset NAME] [--model NAME] [--sort updated|score] [--limit N]',
