@@ -1,9 +1,9 @@
 // `evaltrack report --format html` of two 10,000-sample runs of realistic results (each with
 // three explained metrics, a task latency and a cost), in a CSV folder and a SQLite file: the
 // library path (load the comparison, build the model, render the HTML; median of 5), the file's
-// size, and the whole `evaltrack report` process once (`--format html` when the command has it,
-// else `--format md`). Then the same results with texts of random words, which compress as prose
-// does, not as the generated texts (one paragraph repeated).
+// size, and the whole `evaltrack report` process 5 times, with its peak memory (`--format html`
+// when the command has it, else `--format md`). Then the same results with texts of random words,
+// which compress as prose does, not as the generated texts (one paragraph repeated).
 //
 //   npm run build && node --expose-gc bench/report-only.mjs
 import { spawnSync } from 'node:child_process';
@@ -24,6 +24,10 @@ const BIN = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const root = mkdtempSync(join(tmpdir(), 'evaltrack-report-bench-'));
+/** Prints, as the process exits, its peak RSS above its RSS when the hook loaded (in KB). */
+const MEMORY_HOOK = `data:text/javascript,${encodeURIComponent(
+  "const start = process.memoryUsage().rss / 1024; process.on('exit', () => process.stderr.write('peak-above-start-kb ' + Math.round(process.resourceUsage().maxRSS - start) + '\\n'));",
+)}`;
 
 /** Words drawn at random (seeded): text that compresses about as well as prose, 3 to 1. */
 const VOCABULARY = Array.from({ length: 2000 }, (_, i) =>
@@ -117,25 +121,46 @@ async function measure(name, open, store, texts = (r) => r) {
   console.log(
     `${name}: ${samples} samples; load ${median(load).toFixed(0)} ms, model ${median(model).toFixed(0)} ms, HTML ${median(html).toFixed(0)} ms, together ${total.toFixed(0)} ms (median of 5); file ${(bytes / 1e6).toFixed(2)} MB (its data ${(json / 1e6).toFixed(1)} MB of JSON before gzip; unchanged samples with an input preview only: ${brief})`,
   );
-  // The whole CLI process, once: `--format html` when this build's command has it, else the
-  // Markdown, to show what the process itself adds.
+  // The whole CLI process, 5 times: `--format html` when this build's command has it, else the
+  // Markdown, to show what the process itself adds. Its peak RSS above its RSS at start comes
+  // from a hook loaded before the command (`--import`).
   for (const format of ['html', 'md']) {
     const out = join(root, `${name}.${format}`);
-    const t = now();
-    const run = spawnSync(
-      process.execPath,
-      [BIN, 'report', 'baseline', 'candidate', '--format', format, '--out', out, '--store', store],
-      { encoding: 'utf8' },
-    );
-    const took = now() - t;
-    if (run.status !== 0) {
-      console.log(
-        `${name}: \`evaltrack report --format ${format}\` not measured: ${run.stderr.split('\n')[0]}`,
+    const walls = [];
+    const peaks = [];
+    let failed = '';
+    for (let round = 0; round < 5 && !failed; round++) {
+      const t = now();
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          MEMORY_HOOK,
+          BIN,
+          'report',
+          'baseline',
+          'candidate',
+          '--format',
+          format,
+          '--out',
+          out,
+          '--force',
+          '--store',
+          store,
+        ],
+        { encoding: 'utf8' },
       );
+      walls.push(now() - t);
+      if (run.status !== 0) failed = run.stderr.split('\n')[0];
+      const peak = /peak-above-start-kb (\d+)/.exec(run.stderr)?.[1];
+      if (peak) peaks.push(Number(peak) / 1024);
+    }
+    if (failed) {
+      console.log(`${name}: \`evaltrack report --format ${format}\` not measured: ${failed}`);
       continue;
     }
     console.log(
-      `${name}: \`evaltrack report --format ${format}\`, the whole process: ${took.toFixed(0)} ms, file ${(statSync(out).size / 1e6).toFixed(2)} MB`,
+      `${name}: \`evaltrack report --format ${format}\`, the whole process: ${median(walls).toFixed(0)} ms (median of 5; ${walls.map((w) => w.toFixed(0)).join(', ')}), peak RSS ${median(peaks).toFixed(0)} MB above its start, file ${(statSync(out).size / 1e6).toFixed(2)} MB`,
     );
     break;
   }

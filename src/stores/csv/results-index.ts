@@ -108,7 +108,7 @@ function parseSegment(line: string): Segment | undefined {
   const { f, t, e, r } = s as Partial<Segment>;
   if (!isOffset(f) || !isOffset(t) || f >= t || typeof e !== 'string' || !Array.isArray(r))
     return undefined;
-  if ((s as Segment).c !== lineDigest({ f, t, e, r: r })) return undefined;
+  if ((s as Segment).c !== lineDigest({ f, t, e, r })) return undefined;
   for (const pair of r as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2) return undefined;
     const [runId, ranges] = pair as unknown[];
