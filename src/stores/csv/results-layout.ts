@@ -8,7 +8,7 @@ import type { OutcomeRow } from '../../tracker/result-store.js';
 import { projectOfRunId, resultIdFromContent, sampleIdOf } from '../../tracker/ids.js';
 import type { AggregateInput } from '../../tracker/run-aggregate.js';
 import type { FlatValue, ResultMeasures, ResultRecord } from '../../types.js';
-import { decodeValue, unescapeText } from './csv-codec.js';
+import { decodeValue, ownCopy, unescapeText } from './csv-codec.js';
 
 export const LEADING_COLUMNS = [
   'run_id',
@@ -303,15 +303,21 @@ export class ResultsLayout {
               .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0)),
           ),
       );
+    // The strings a result keeps are copied out of the record's text (see ownCopy).
     return {
-      resultId,
-      sampleId: unescapeText(this.#cell(cells, 'sample_id')) || sampleIdOf(data),
-      runId,
-      datasetName,
-      timestamp,
-      evaluatorName: unescapeText(this.#cell(cells, 'evaluator_name')) || 'unknown',
-      modelName: unescapeText(this.#cell(cells, 'model_name')) || 'unknown',
-      values: Object.fromEntries(this.#values(cells).map((c) => [c.name, c.value])),
+      resultId: ownCopy(resultId),
+      sampleId: ownCopy(unescapeText(this.#cell(cells, 'sample_id')) || sampleIdOf(data)),
+      runId: ownCopy(runId),
+      datasetName: ownCopy(datasetName),
+      timestamp: ownCopy(timestamp),
+      evaluatorName: ownCopy(unescapeText(this.#cell(cells, 'evaluator_name')) || 'unknown'),
+      modelName: ownCopy(unescapeText(this.#cell(cells, 'model_name')) || 'unknown'),
+      values: Object.fromEntries(
+        this.#values(cells).map((c) => [
+          c.name,
+          typeof c.value === 'string' ? ownCopy(c.value) : c.value,
+        ]),
+      ),
       data,
       metadata: (metadataText === '' ? {} : parseJson(metadataText, 'metadata')) as Record<
         string,
