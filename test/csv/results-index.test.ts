@@ -345,8 +345,18 @@ describe('the index of the results file', () => {
     using dir = tempDir();
     const t = new CSVExperimentTracker('p', { outputDir: dir.path });
     const ids = Array.from({ length: 40 }, (_, i) => i);
-    await t.logBatch(ids.map(result), 'd', ids.map((i) => ({ id: `a${i}` })), { runId: 'a' });
-    await t.logBatch(ids.map(result), 'd', ids.map((i) => ({ id: `b${i}` })), { runId: 'b' });
+    await t.logBatch(
+      ids.map(result),
+      'd',
+      ids.map((i) => ({ id: `a${i}` })),
+      { runId: 'a' },
+    );
+    await t.logBatch(
+      ids.map(result),
+      'd',
+      ids.map((i) => ({ id: `b${i}` })),
+      { runId: 'b' },
+    );
     await t.close();
     const file = join(dir.path, RESULTS);
     const bytes = readFileSync(file);
