@@ -8,6 +8,23 @@ function reference(f: number, t: number, e: string, runs: Map<string, number[]>)
   return JSON.stringify({ f, t, e, r, c }) + '\n';
 }
 
+describe('edgeDigest', () => {
+  it('gives the digests an index holds (a changed digest would make readers pass over every line)', () => {
+    const cases: [string, string][] = [
+      ['', '488bdcb81aee8d83'],
+      ['a', '501c2ba782c97901'],
+      ['evaltrack', '36f63c41e5fd4477'],
+      ['{"f":1,"t":2}', '949b1f392a88fcae'],
+      ['x'.repeat(1000), '819a7942aee5273b'],
+      // Leading zeros in either half.
+      ['k3464', '00006ff1941edf9f'],
+      ['k9244', 'b47f74ef00022087'],
+    ];
+    for (const [text, digest] of cases) expect(edgeDigest(Buffer.from(text))).toBe(digest);
+    expect(edgeDigest(Buffer.from([0, 255, 128, 7]), Buffer.from('é🚀'))).toBe('c2f7d6cdf4cf5b4a');
+  });
+});
+
 describe('segmentLine', () => {
   it('writes exactly the JSON line and digest of JSON.stringify, whatever the run ids', () => {
     const cases: [number, number, string, Map<string, number[]>][] = [
