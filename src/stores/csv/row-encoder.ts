@@ -121,7 +121,10 @@ export class RowEncoder {
       encodeText(r.sampleId, `${where}: sample id`),
       this.#encodeRepeated(r.projectName, 'projectName'),
     ];
-    for (const c of r.columns) cells.push(encodeValue(c.value, `${where}: ${c.name}`));
+    for (const c of r.columns) {
+      // Only text can be refused: the place named in its error is built for text alone.
+      cells.push(encodeValue(c.value, typeof c.value === 'string' ? `${where}: ${c.name}` : ''));
+    }
     return cells;
   }
 
