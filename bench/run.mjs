@@ -22,6 +22,11 @@ import { CSVExperimentTracker } from 'evaltrack/csv';
 import { formatRecord, parseRecord, quoteCell } from '../dist/stores/csv/csv-codec.js';
 import { RecordReader } from '../dist/stores/csv/record-reader.js';
 import { realisticResult } from './realistic-result.mjs';
+import {
+  baselineLine,
+  baselineLog as sharedBaselineLog,
+  trackerLog as sharedTrackerLog,
+} from './log-baseline.mjs';
 import { sqliteSection } from './sqlite-section.mjs';
 import { evaluateSection } from './evaluate-section.mjs';
 import { cliSection } from './cli-section.mjs';
@@ -62,39 +67,8 @@ async function fill(dir, runs, perRun) {
   await t.close();
 }
 
-/** The simplest logger that works: what it needs to group and order rows, and the result. */
-const baselineLine = (r) =>
-  JSON.stringify({
-    runId: 'baseline-run',
-    datasetName: 'rag',
-    timestamp: new Date().toISOString(),
-    ...r,
-  });
-
-function baselineLog(file, n) {
-  const fd = openSync(file, 'a');
-  const start = now();
-  for (let i = 0; i < n; i++) {
-    const r = pool[i % pool.length];
-    writeSync(fd, baselineLine(r) + '\n');
-  }
-  const ms = now() - start;
-  closeSync(fd);
-  return n / (ms / 1000);
-}
-
-async function trackerLog(dir, n, runId = 'log-run') {
-  const t = new CSVExperimentTracker('bench', { outputDir: dir });
-  t.log(pool[0].evaluationResult, 'rag', pool[0].data, { runId }); // opens the file
-  const start = now();
-  for (let i = 1; i <= n; i++) {
-    const r = pool[i % pool.length];
-    t.log(r.evaluationResult, 'rag', r.data, { runId, metadata: r.metadata });
-  }
-  const ms = now() - start;
-  await t.close();
-  return n / (ms / 1000);
-}
+const baselineLog = (file, n) => sharedBaselineLog(pool, file, n);
+const trackerLog = (dir, n, runId) => sharedTrackerLog(CSVExperimentTracker, pool, dir, n, runId);
 
 // 1. log() against JSON.stringify + one append per row.
 {

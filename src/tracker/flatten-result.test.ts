@@ -18,6 +18,28 @@ const result = {
 };
 
 describe('flattenResult', () => {
+  it('names the same paths alike from one result to the next, and an evaluator named "" as it always has', () => {
+    const odd = {
+      '': { aggregate_success: true, m: { score: 1, success: false } },
+      g: { aggregate_success: false, k: { score: 0 }, '': { score: 0.5 } },
+    };
+    const expected = [
+      ['m.score', 'score', 1],
+      ['g.k.score', 'score', 0],
+      ['g..score', 'score', 0.5],
+      ['m.success', 'companion', false],
+      ['.aggregate_success', 'extra', 1],
+      ['g.aggregate_success', 'extra', 0],
+    ];
+    for (let round = 0; round < 2; round++) {
+      const cols = flattenResult(odd, gllm, 'r');
+      expect(cols.map((c) => [c.name, c.kind, c.value])).toEqual(expected);
+      // Same leaves under other parents: other names.
+      const moved = flattenResult({ h: { k: { score: 1 }, m: { score: 0 } } }, gllm, 'r');
+      expect(moved.map((c) => c.name)).toEqual(['h.k.score', 'h.m.score']);
+    }
+  });
+
   it('makes the gllm-evals columns, in group order', () => {
     const cols = flattenResult(result, gllm, 'r');
     expect(cols.map((c) => [c.name, c.kind, c.value])).toEqual([

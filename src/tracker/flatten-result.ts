@@ -88,7 +88,32 @@ function leafValue(v: unknown, where: string, name: string, rule: LeafRule): Fla
   );
 }
 
-const join = (base: string, key: string): string => (base === '' ? key : `${base}.${key}`);
+/**
+ * Dotted names, made once: results of one evaluator repeat the same paths, and the same string
+ * for the same path spares building it per result, and makes comparing names (a store placing
+ * columns) and hashing them (`seen`) cheap. Bounded: results with ever new keys only refill it.
+ */
+const NAMES = new Map<string, Map<string, string>>();
+let namesCount = 0;
+
+function join(base: string, key: string): string {
+  let names = NAMES.get(base);
+  if (names === undefined) {
+    if (namesCount > 50_000) {
+      NAMES.clear();
+      namesCount = 0;
+    }
+    names = new Map();
+    NAMES.set(base, names);
+  }
+  let name = names.get(key);
+  if (name === undefined) {
+    name = base === '' ? key : `${base}.${key}`;
+    names.set(key, name);
+    namesCount++;
+  }
+  return name;
+}
 
 /** A value JSON holds as it is: the checks of {@link assertJsonable} have nothing to add. */
 const isJsonLeaf = (v: unknown): boolean =>
@@ -222,7 +247,8 @@ function flatten(result: EvaluationOutput, config: FlattenConfig, where: string)
     const block = result[evaluator];
     if (!isObject(block)) continue;
     for (const key of config.extraScoreKeys) {
-      const name = `${evaluator}.${key}`;
+      // An evaluator named '' gives `.key`, as it always has: not the join of a top-level path.
+      const name = evaluator === '' ? `.${key}` : join(evaluator, key);
       const value = leafValue(ownValue(block, key), where, name, 'score');
       if (value === undefined || seen.has(name)) continue;
       seen.add(name);

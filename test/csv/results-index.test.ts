@@ -5,6 +5,7 @@ import {
   appendFileSync,
   copyFileSync,
   readFileSync,
+  renameSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -211,6 +212,39 @@ describe('the index of the results file', () => {
       (await read(dir.path, 'shared-0')).length + (await read(dir.path, 'shared-1')).length,
     ).toBe(800);
     expect(covered(dir.path)).toBe(size(dir.path));
+  });
+
+  it('a writer whose index a reader replaced (a compaction) puts its lines in the new one', async () => {
+    using dir = tempDir();
+    const t = new CSVExperimentTracker('p', { outputDir: dir.path });
+    const index = join(dir.path, INDEX);
+    const logSome = (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        t.log(result(i), 'd', { id: `s${i}` }, { runId: i % 3 === 0 ? 'b' : 'a' });
+      }
+    };
+    try {
+      logSome(0, 5);
+      // What a reader's compaction does: a new file renamed over the one the writer holds open.
+      // A few calls apart, so that lines go to a replaced file between the writer's checks, and
+      // just before it closes.
+      for (const [from, to] of [
+        [5, 12],
+        [12, 50],
+        [50, 53],
+      ] as const) {
+        writeFileSync(`${index}.tmp`, readFileSync(index));
+        renameSync(`${index}.tmp`, index);
+        logSome(from, to);
+      }
+    } finally {
+      await t.close();
+    }
+    expect(indexOf(dir.path).head.ino).toBe(statSync(join(dir.path, RESULTS)).ino);
+    expect(covered(dir.path)).toBe(size(dir.path));
+    for (const runId of ['a', 'b']) {
+      expect(await read(dir.path, runId)).toEqual(await scanned(dir.path, runId));
+    }
   });
 
   it('is started anew by a header rewrite, and a stale one is rebuilt by its next reader', async () => {

@@ -38,6 +38,9 @@ import { newHeader, ResultsLayout } from './results-layout.js';
 import { FIXED_COLUMNS, formatHeader, neededColumns, RowEncoder } from './row-encoder.js';
 import type { NamedColumn } from './row-encoder.js';
 
+/** How many index lines a writer appends between checks that the index is still at its path. */
+const CHECK_INDEX_EVERY = 16;
+
 /** One store's open results file, and the rows it wrote there. */
 export class ResultsAppender {
   readonly #folder: CsvFolder;
@@ -53,6 +56,8 @@ export class ResultsAppender {
   /** The index, open for appending (see `#index`). */
   #indexFd: number | undefined;
   #ranges: OwnRange[] = [];
+  /** Index lines written since the index file was last seen at its path (see `#checkIndex`). */
+  readonly #unchecked: string[] = [];
 
   constructor(folder: CsvFolder) {
     this.#folder = folder;
@@ -128,6 +133,7 @@ export class ResultsAppender {
 
   /** Makes everything written durable against power loss (once, rather than per row), and closes. */
   close(): void {
+    this.#checkIndex();
     this.#closeIndex();
     if (this.#fd === undefined) return;
     fdatasyncSync(this.#fd);
@@ -243,26 +249,47 @@ export class ResultsAppender {
       at = end;
     }
     const line = segmentLine(start, start + buf.length, bufferEdgeDigest(buf), runs);
-    // Kept open between calls; a reader that rewrote the index renamed a new file over ours
-    // (no link left): the line goes to the new one.
+    try {
+      // No O_CREAT: a folder without an index gets one when a writer opens it under the lock.
+      this.#indexFd ??= openSync(this.#folder.indexPath, constants.O_WRONLY | constants.O_APPEND);
+      writeSync(this.#indexFd, line);
+    } catch {
+      // The index is a cache: its next reader scans these rows.
+      this.#closeIndex();
+      return;
+    }
+    this.#unchecked.push(line);
+    if (this.#unchecked.length >= CHECK_INDEX_EVERY) this.#checkIndex();
+  }
+
+  /**
+   * Makes sure the lines written since the last check are in the index at the path: a reader
+   * that rewrote the index renamed a new file over ours (no link left), and then they go to the
+   * new one, in one write. Checked every few calls rather than after each (an `fstat` per call),
+   * as a line reaches the new file either way; until then, a reader scans those rows.
+   */
+  #checkIndex(): void {
+    if (this.#unchecked.length === 0) return;
+    const lines = this.#unchecked.splice(0);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        // No O_CREAT: a folder without an index gets one when a writer opens it under the lock.
-        this.#indexFd ??= openSync(this.#folder.indexPath, constants.O_WRONLY | constants.O_APPEND);
-        writeSync(this.#indexFd, line);
-        if (fstatSync(this.#indexFd).nlink > 0) return;
+        if (this.#indexFd !== undefined && fstatSync(this.#indexFd).nlink > 0) return;
+        this.#closeIndex();
+        this.#indexFd = openSync(this.#folder.indexPath, constants.O_WRONLY | constants.O_APPEND);
+        writeSync(this.#indexFd, lines.join(''));
       } catch {
         // The index is a cache: its next reader scans these rows.
         this.#closeIndex();
         return;
       }
-      this.#closeIndex();
     }
   }
 
   #closeIndex(): void {
     if (this.#indexFd !== undefined) closeSync(this.#indexFd);
     this.#indexFd = undefined;
+    // They describe the file the descriptor was for; the next reader scans what they covered.
+    this.#unchecked.length = 0;
   }
 
   #appendOrTakeBack(fd: number, buf: Buffer, results: readonly PreparedResult[]): void {

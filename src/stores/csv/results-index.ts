@@ -72,9 +72,38 @@ export function edgeDigest(...parts: Buffer[]): string {
       h2 = Math.imul(h2 ^ c, 1597334677);
     }
   }
+  return finishDigest(h1, h2);
+}
+
+function finishDigest(h1: number, h2: number): string {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+  return hex32(h2) + hex32(h1);
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** `(n >>> 0).toString(16).padStart(8, '0')`, by table: radix conversion is slow, and a writer digests twice per call. */
+const hex32 = (n: number): string =>
+  (HEX[(n >>> 24) & 255] as string) +
+  (HEX[(n >>> 16) & 255] as string) +
+  (HEX[(n >>> 8) & 255] as string) +
+  (HEX[n & 255] as string);
+
+/**
+ * {@link edgeDigest} of the UTF-8 bytes of `text`, without encoding it when it is ASCII (a
+ * segment line's fields usually are: numbers, hex, run ids): its bytes are its char codes.
+ */
+function textDigest(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return edgeDigest(Buffer.from(text));
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  return finishDigest(h1, h2);
 }
 
 /** The edge digest of `[f, t)` of the file `fd`. */
@@ -150,14 +179,30 @@ export function segmentLine(
   e: string,
   runs: ReadonlyMap<string, number[]>,
 ): string {
-  const segment: Segment = { f, t, e, r: [...runs] };
-  segment.c = lineDigest(segment);
-  return JSON.stringify(segment) + '\n';
+  // Written once per log() call: the JSON of `{f, t, e, r}` built as text (what JSON.stringify
+  // gives for these offsets and a hex digest), digested, and closed with the digest.
+  let r = '';
+  for (const [runId, ranges] of runs) {
+    r += `${r === '' ? '' : ','}[${runIdJson(runId)},[${ranges.join(',')}]]`;
+  }
+  const fields = `{"f":${f},"t":${t},"e":${JSON.stringify(e)},"r":[${r}]`;
+  return `${fields},"c":"${textDigest(`${fields}}`)}"}\n`;
+}
+
+let lastRunId = '';
+let lastRunIdJson = '""';
+/** A run id as JSON; the last one is kept, as a writer's calls go to the same run. */
+function runIdJson(runId: string): string {
+  if (runId !== lastRunId) {
+    lastRunIdJson = JSON.stringify(runId);
+    lastRunId = runId;
+  }
+  return lastRunIdJson;
 }
 
 /** The digest of a segment's fields but its own, serialised in the order they are written. */
 function lineDigest({ f, t, e, r }: Segment): string {
-  return edgeDigest(Buffer.from(JSON.stringify({ f, t, e, r })));
+  return textDigest(JSON.stringify({ f, t, e, r }));
 }
 
 /**

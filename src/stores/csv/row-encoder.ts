@@ -42,6 +42,41 @@ export function neededColumns(results: readonly PreparedResult[]): NamedColumn[]
 export const formatHeader = (names: readonly string[]): string =>
   formatRecord(names.map((n) => encodeText(n, `column name ${JSON.stringify(n)}`)));
 
+/** Where the quotes of the text just written are, in the buffer (reused: one per row cell). */
+const quotesAt: number[] = [];
+
+/**
+ * Writes `text` at `pos` as a quoted CSV cell, its quotes doubled, and returns its length in
+ * bytes; the caller has made room for 3 bytes per UTF-16 unit plus 2. Doubling the quotes of the
+ * bytes in place costs less than building the doubled string (`replaceAll`) and copying it.
+ */
+export function writeQuoted(buf: Buffer, pos: number, text: string): number {
+  buf[pos] = 0x22;
+  const start = pos + 1;
+  const n = buf.write(text, start);
+  const end = start + n;
+  let count = 0;
+  if (n === text.length) {
+    // ASCII only (any other character takes 2 bytes or more): the text's offsets are the bytes'.
+    for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1))
+      quotesAt[count++] = start + i;
+  } else {
+    for (let i = buf.indexOf(0x22, start); i !== -1 && i < end; i = buf.indexOf(0x22, i + 1))
+      quotesAt[count++] = i;
+  }
+  // From the last quote back, each stretch moves right by the quotes before it, plus one.
+  let stretchEnd = end;
+  for (let q = count - 1; q >= 0; q--) {
+    const at = quotesAt[q] as number;
+    buf.copyWithin(at + q + 2, at + 1, stretchEnd);
+    buf[at + q + 1] = 0x22;
+    buf[at + q] = 0x22;
+    stretchEnd = at + 1;
+  }
+  buf[end + count] = 0x22;
+  return n + count + 2;
+}
+
 function sameNames(a: readonly FlatColumn[], b: readonly FlatColumn[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i]?.name !== b[i]?.name) return false;
@@ -86,7 +121,10 @@ export class RowEncoder {
       encodeText(r.sampleId, `${where}: sample id`),
       this.#encodeRepeated(r.projectName, 'projectName'),
     ];
-    for (const c of r.columns) cells.push(encodeValue(c.value, `${where}: ${c.name}`));
+    for (const c of r.columns) {
+      // Only text can be refused: the place named in its error is built for text alone.
+      cells.push(encodeValue(c.value, typeof c.value === 'string' ? `${where}: ${c.name}` : ''));
+    }
     return cells;
   }
 
@@ -148,13 +186,12 @@ export class RowEncoder {
     const { names, jsonAt } = layout;
     let buf = this.#writeBuffer;
     let pos = 0;
-    const put = (s: string): void => {
-      if (pos + s.length * 3 > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(2 * buf.length, pos + s.length * 3));
+    const room = (bytes: number): void => {
+      if (pos + bytes > buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * buf.length, pos + bytes));
         buf.copy(bigger, 0, 0, pos);
         buf = bigger;
       }
-      pos += buf.write(s, pos, 'utf8');
     };
     const fixedAt = layout.fixedAt;
     const rowEnds = this.#rowEnds;
@@ -173,38 +210,51 @@ export class RowEncoder {
     for (let k = 0; k < results.length; k++) {
       const r = results[k] as PreparedResult;
       const small = cells[k] as string[];
-      for (let i = 0; i < names.length; i++) {
-        const json = jsonAt[i];
-        // Serialised here rather than earlier, so a batch never holds all of its JSON text.
-        const text =
-          json === undefined
-            ? ''
-            : json === 'data'
-              ? JSON.stringify(r.data)
-              : json === 'metadata'
-                ? metadataJson(r.metadata)
-                : json === 'evaluation_result'
-                  ? r.keepEvaluationResult
-                    ? JSON.stringify(r.evaluationResult)
-                    : ''
-                  : r.measures
-                    ? JSON.stringify(r.measures)
-                    : '';
-        row[i] = text ? `"${text.replaceAll('"', '""')}"` : '';
-      }
       for (let f = 0; f < fixedAt.length; f++) row[fixedAt[f] as number] = small[f] as string;
       const at = placed[k] as number[];
       for (let c = 0; c < at.length; c++) {
         row[at[c] as number] = small[fixedAt.length + c] as string;
       }
-      for (let i = 0; i < row.length; i++) {
-        if ((row[i] as string).length > PYTHON_CSV_FIELD_LIMIT)
-          this.#checkCellSize(names[i], row[i], r);
+      // The cells between JSON cells go as one string; each JSON cell is quoted in the buffer.
+      let text = '';
+      for (let i = 0; i < names.length; i++) {
+        if (i > 0) text += ',';
+        const json = jsonAt[i];
+        if (json === undefined) {
+          const cell = row[i] ?? '';
+          if (cell.length > PYTHON_CSV_FIELD_LIMIT) this.#checkCellSize(names[i], cell, r);
+          text += cell;
+          row[i] = '';
+          continue;
+        }
+        // Serialised here rather than earlier, so a batch never holds all of its JSON text.
+        const value =
+          json === 'data'
+            ? JSON.stringify(r.data)
+            : json === 'metadata'
+              ? metadataJson(r.metadata)
+              : json === 'evaluation_result'
+                ? r.keepEvaluationResult
+                  ? JSON.stringify(r.evaluationResult)
+                  : ''
+                : r.measures
+                  ? JSON.stringify(r.measures)
+                  : '';
+        if (!value) continue;
+        // At most 3 bytes per UTF-16 unit, a quote doubled included, and the two quotes.
+        room(text.length * 3 + value.length * 3 + 2);
+        pos += buf.write(text, pos);
+        text = '';
+        const length = writeQuoted(buf, pos, value);
+        // Python counts the characters of the field, its quotes undoubled: the JSON text.
+        if (value.length > PYTHON_CSV_FIELD_LIMIT) {
+          this.#checkCellSize(names[i], `"${value.replaceAll('"', '""')}"`, r);
+        }
+        pos += length;
       }
-      // One string, one encode per row: cheaper than a write call per piece. The line end is a
-      // write of its own, so that the row's string is not copied again to append it.
-      put(row.join(','));
-      put(CRLF);
+      text += CRLF;
+      room(text.length * 3);
+      pos += buf.write(text, pos);
       rowEnds[k] = pos;
     }
     this.#writeBuffer = buf;
