@@ -87,7 +87,7 @@ export async function importPeerRecords(
   const checker = new CheckingTracker();
   try {
     await checker.importResults(
-      (async function* () {
+      (async function* (): AsyncGenerator<ResultRecord> {
         for await (const r of source.records(false)) {
           where = r.where;
           results++;
@@ -108,7 +108,7 @@ export async function importPeerRecords(
   options.onChecked?.(results);
   const onResult = options.onResult;
   const { imported, skipped } = await tracker.importResults(
-    (async function* () {
+    (async function* (): AsyncGenerator<ResultRecord> {
       for await (const r of source.records(true)) {
         onResult?.();
         yield r.record;

@@ -2,7 +2,7 @@
 import { PeerFormatError } from '../errors.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { checkOptions } from '../tracker/check-input.js';
-import { ANY_PEER_FILE, detectPeerFormat, EXPECTED, TOOL_OF } from './detect-peer-format.js';
+import { ANY_PEER_FILE, detectPeerFormat, TOOL_OF } from './detect-peer-format.js';
 import type { PeerTool } from './detect-peer-format.js';
 import { importEvalite } from './import-evalite.js';
 import type { PeerImportOptions, PeerImportReport } from './import-peer-records.js';

@@ -49,7 +49,6 @@ const FAILURE_ERROR = 2;
 // Known before a row is read only in the second pass: ids of the first are placeholders.
 const UNIX_EPOCH = '1970-01-01T00:00:00.000Z';
 
-const PROMPTFOO_FORMATS = ['promptfoo-json', 'promptfoo-jsonl'] as const;
 const EITHER = `${EXPECTED['promptfoo-json']}, or ${EXPECTED['promptfoo-jsonl']}`;
 
 /**
@@ -111,7 +110,7 @@ class PromptfooSource implements PeerSource {
   constructor(
     tracker: BaseExperimentTracker,
     readonly file: string,
-    readonly format: (typeof PROMPTFOO_FORMATS)[number],
+    readonly format: 'promptfoo-json' | 'promptfoo-jsonl',
     options: PeerImportOptions,
   ) {
     this.#tracker = tracker;
