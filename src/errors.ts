@@ -60,6 +60,22 @@ export class InvalidInputError extends EvaltrackError {
   }
 }
 
+/**
+ * A file of another tool (promptfoo, evalite) that is not in the shape evaltrack reads: another
+ * kind of file, one cut short, or one of a version whose shape differs. Thrown before anything is
+ * stored. `expected` says what was expected, `where` where in the file the problem is.
+ */
+export class PeerFormatError extends EvaltrackError {
+  constructor(
+    readonly file: string,
+    readonly where: string,
+    readonly expected: string,
+    message: string,
+  ) {
+    super('E_INVALID_ARGUMENT', `${file}: ${message}; expected ${expected}; nothing was imported`);
+  }
+}
+
 /** A tracker was used after `close()`. */
 export class TrackerClosedError extends EvaltrackError {
   constructor(what: string) {

@@ -24,6 +24,7 @@ export {
   EvaltrackError,
   InvalidInputError,
   LockTimeoutError,
+  PeerFormatError,
   StoreIoError,
   TrackerClosedError,
   UnstoredResultsError,
@@ -66,6 +67,12 @@ export type {
 export type { FlakyOptions, FlakyReport, FlakySample } from './tracker/flaky-samples.js';
 export { sampleIdOf } from './tracker/ids.js';
 export { copyResults } from './copy-results.js';
+export { importPeerResults } from './import/import-peer-results.js';
+export type { PeerResultsOptions } from './import/import-peer-results.js';
+export { importPromptfoo } from './import/import-promptfoo.js';
+export { importEvalite } from './import/import-evalite.js';
+export type { PeerImportOptions, PeerImportReport } from './import/import-peer-records.js';
+export type { PeerFormat, PeerTool } from './import/detect-peer-format.js';
 export { DEFAULT_STORE, NoStoreError, openTracker, STORE_KINDS } from './stores/registry.js';
 export type { OpenTrackerOptions, StoreKind } from './stores/registry.js';
 export { evaluate, metricEvaluator } from './evaluate.js';

@@ -21,7 +21,8 @@ class NoStore implements ResultStore {
   async close(): Promise<void> {}
 }
 
-class CheckingTracker extends BaseExperimentTracker {
+/** A tracker that stores nothing: `importResults` on it runs every check and keeps nothing. */
+export class CheckingTracker extends BaseExperimentTracker {
   constructor() {
     super('evaltrack', { store: new NoStore() });
   }
