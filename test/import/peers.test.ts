@@ -77,6 +77,24 @@ const passes =
 const sum = (rs: ResultRecord[], column: string): number =>
   round4(rs.reduce((s, r) => s + Number(r.values[column]), 0));
 
+/** What `compare` of model-a against model-b must say: the READMEs' facts. */
+const README_CHANGES = {
+  matched: 12,
+  unchanged: 6,
+  regressions: REGRESSED,
+  improvements: IMPROVED,
+};
+
+/** `evaltrack compare --json` of model-a's run against model-b's in the store at `address`. */
+function compareModels(
+  address: string,
+  runs: Map<string, { run: RunSummary }>,
+  metric: string,
+): { matched: number; unchanged: number; regressions: string[]; improvements: string[] } {
+  const runId = (model: string): string => runs.get(model)?.run.runId ?? '';
+  return compare(address, runId('model-a'), runId('model-b'), metric);
+}
+
 /** `evaltrack compare --json` of two runs of the store at `address`, on `metric`. */
 function compare(address: string, baseline: string, candidate: string, metric: string) {
   const r = spawnSync(
@@ -185,18 +203,8 @@ function describeStore(store: TestStore): void {
         q10?.values['promptfoo.keyword.success'],
       ]).toEqual([false, true]);
       await tracker.close();
-      const cmp = compare(
-        store.address(location),
-        runs.get('model-a')?.run.runId ?? '',
-        runs.get('model-b')?.run.runId ?? '',
-        'promptfoo.exact.score',
-      );
-      expect(cmp).toEqual({
-        matched: 12,
-        unchanged: 6,
-        regressions: REGRESSED,
-        improvements: IMPROVED,
-      });
+      const cmp = compareModels(store.address(location), runs, 'promptfoo.exact.score');
+      expect(cmp).toEqual(README_CHANGES);
     } finally {
       await tracker.close();
     }
@@ -232,18 +240,8 @@ function describeStore(store: TestStore): void {
         expect(runs.get(model)?.run.context['source_format']).toBe('results.jsonl');
       }
       await tracker.close();
-      const cmp = compare(
-        store.address(location),
-        runs.get('model-a')?.run.runId ?? '',
-        runs.get('model-b')?.run.runId ?? '',
-        'promptfoo.exact.success',
-      );
-      expect(cmp).toEqual({
-        matched: 12,
-        unchanged: 6,
-        regressions: REGRESSED,
-        improvements: IMPROVED,
-      });
+      const cmp = compareModels(store.address(location), runs, 'promptfoo.exact.success');
+      expect(cmp).toEqual(README_CHANGES);
     } finally {
       await tracker.close();
     }
@@ -286,23 +284,13 @@ function describeStore(store: TestStore): void {
         expect(results.every((r) => r.timestamp === '2026-11-29T09:50:39.000Z')).toBe(true);
       }
       await tracker.close();
-      const cmp = compare(
-        store.address(location),
-        runs.get('model-a')?.run.runId ?? '',
-        runs.get('model-b')?.run.runId ?? '',
-        'evalite.exact.score',
-      );
+      const cmp = compareModels(store.address(location), runs, 'evalite.exact.score');
       const named = (ids: string[]) => ids.map((id) => HASH_TO_ID.get(id)).sort();
       expect({
         ...cmp,
         regressions: named(cmp.regressions),
         improvements: named(cmp.improvements),
-      }).toEqual({
-        matched: 12,
-        unchanged: 6,
-        regressions: REGRESSED,
-        improvements: IMPROVED,
-      });
+      }).toEqual(README_CHANGES);
     } finally {
       await tracker.close();
     }
