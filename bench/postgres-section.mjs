@@ -33,10 +33,13 @@ async function measure({ url, pool, scale, note }) {
     await raw.query(`CREATE TABLE raw_results (seq BIGSERIAL PRIMARY KEY, result_id TEXT,
       run_id TEXT, sample_id TEXT, dataset_name TEXT, project_name TEXT, timestamp TEXT,
       evaluator_name TEXT, model_name TEXT, score_values JSON, data JSON, metadata JSON,
-      evaluation_result JSON)`);
+      evaluation_result JSON, measures JSON)`);
     const batch = Array.from({ length: 1000 }, (_, i) => pick(i));
     const placeholders = batch
-      .map((_, r) => `(${RESULT_COLUMNS.map((_, c) => `$${r * 12 + c + 1}`).join(', ')})`)
+      .map(
+        (_, r) =>
+          `(${RESULT_COLUMNS.map((_, c) => `$${r * RESULT_COLUMNS.length + c + 1}`).join(', ')})`,
+      )
       .join(', ');
     const insert = `INSERT INTO raw_results (${RESULT_COLUMNS.join(', ')}) VALUES ${placeholders}`;
     let seq = 0;
@@ -56,6 +59,7 @@ async function measure({ url, pool, scale, note }) {
           JSON.stringify(r.data),
           JSON.stringify(r.metadata),
           JSON.stringify(r.evaluationResult),
+          null,
         ]),
       );
     const t = new PostgresExperimentTracker('bench', { connectionString: url, schema: 'batch' });
