@@ -1,6 +1,7 @@
 // The PostgreSQL store's benchmarks, each against raw `pg` statements on the same rows in the same
 // run, on a throwaway server of this machine (loopback).
 import pg from 'pg';
+import { rawRow } from './raw-row.mjs';
 import { PostgresExperimentTracker } from 'evaltrack/postgres';
 import { RESULT_COLUMNS } from '../dist/stores/sql/sql-rows.js';
 import { postgresBinDir, startPostgres } from '../scripts/postgres-server.mjs';
@@ -46,21 +47,7 @@ async function measure({ url, pool, scale, note }) {
     const rawBatch = () =>
       raw.query(
         insert,
-        batch.flatMap((r) => [
-          `id-${seq++}`,
-          'run',
-          r.data.id,
-          'rag',
-          'bench',
-          new Date().toISOString(),
-          'generation',
-          r.metadata.model_name,
-          '{}',
-          JSON.stringify(r.data),
-          JSON.stringify(r.metadata),
-          JSON.stringify(r.evaluationResult),
-          null,
-        ]),
+        batch.flatMap((r) => [...rawRow(r, `id-${seq++}`, 'run'), null]),
       );
     const t = new PostgresExperimentTracker('bench', { connectionString: url, schema: 'batch' });
     await t.getExperimentHistory(); // migrated before timing

@@ -2,7 +2,22 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { rawRow } from './raw-row.mjs';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
+
+/** A raw better-sqlite3 database with the store's pragmas and a results table without indexes. */
+function rawDatabase(file) {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE results (seq INTEGER PRIMARY KEY, result_id TEXT, run_id TEXT,
+    sample_id TEXT, dataset_name TEXT, project_name TEXT, timestamp TEXT, evaluator_name TEXT,
+    model_name TEXT, score_values TEXT, data TEXT, metadata TEXT, evaluation_result TEXT)`);
+  return {
+    db,
+    insert: db.prepare('INSERT INTO results VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+  };
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -23,30 +38,9 @@ export async function measureLog({ root, pool, n, rounds }) {
     const t = new SqliteExperimentTracker('bench', { file: join(root, `log-${rep}.sqlite`) });
     // The store's pragmas, a results table like the raw one below, one prepared INSERT per
     // transaction (committed when it returns), the row serialised as log() must serialise it.
-    const db = new Database(join(root, `log-raw-${rep}.sqlite`));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec(`CREATE TABLE results (seq INTEGER PRIMARY KEY, result_id TEXT, run_id TEXT,
-      sample_id TEXT, dataset_name TEXT, project_name TEXT, timestamp TEXT, evaluator_name TEXT,
-      model_name TEXT, score_values TEXT, data TEXT, metadata TEXT, evaluation_result TEXT)`);
-    const insert = db.prepare(
-      'INSERT INTO results VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const { db, insert } = rawDatabase(join(root, `log-raw-${rep}.sqlite`));
     const logOne = db.transaction((r, id) => {
-      insert.run(
-        id,
-        'log-run',
-        r.data.id,
-        'rag',
-        'bench',
-        new Date().toISOString(),
-        'generation',
-        r.metadata.model_name,
-        '{}',
-        JSON.stringify(r.data),
-        JSON.stringify(r.metadata),
-        JSON.stringify(r.evaluationResult),
-      );
+      insert.run(...rawRow(r, id, 'log-run'));
     });
     const runOurs = (from, to) => {
       const start = now();
@@ -91,36 +85,11 @@ export async function sqliteSection({ root, pool, scale, note, csvLogPerSec, csv
   {
     const file = join(root, 'batch.sqlite');
     const t = new SqliteExperimentTracker('bench', { file });
-    const raw = new Database(join(root, 'raw.sqlite'));
-    raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = NORMAL');
-    raw.exec(`CREATE TABLE results (seq INTEGER PRIMARY KEY, result_id TEXT, run_id TEXT,
-      sample_id TEXT, dataset_name TEXT, project_name TEXT, timestamp TEXT, evaluator_name TEXT,
-      model_name TEXT, score_values TEXT, data TEXT, metadata TEXT, evaluation_result TEXT)`);
-    const insert = raw.prepare(
-      'INSERT INTO results VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const { db: raw, insert } = rawDatabase(join(root, 'raw.sqlite'));
     const batch = Array.from({ length: 1000 }, (_, i) => pick(i));
-    // The raw side serialises the objects as any code inserting these results must, and stores
-    // them with no checks, ids of its own making and no aggregates.
     let seq = 0;
     const rawTx = raw.transaction((rs) => {
-      for (const r of rs) {
-        insert.run(
-          `id-${seq++}`,
-          'run',
-          r.data.id,
-          'rag',
-          'bench',
-          new Date().toISOString(),
-          'generation',
-          r.metadata.model_name,
-          '{}',
-          JSON.stringify(r.data),
-          JSON.stringify(r.metadata),
-          JSON.stringify(r.evaluationResult),
-        );
-      }
+      for (const r of rs) insert.run(...rawRow(r, `id-${seq++}`, 'run'));
     });
     const ours = [];
     const base = [];
