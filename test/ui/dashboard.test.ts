@@ -1,9 +1,8 @@
 // The dashboard in a real browser (Debian's chromium through playwright-core), served by the built
 // package over a fresh SQLite store and over the gllm-evals fixture.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
@@ -11,13 +10,16 @@ import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import type { BaseExperimentTracker, EvaluationOutput } from 'evaltrack';
 import { serveUi } from '../../dist/ui/serve-ui.js';
 import type { UiServer } from '../../dist/ui/serve-ui.js';
+import {
+  CHROMIUM,
+  SHOTS,
+  launchChromium,
+  openPage,
+  requireChromiumInCi,
+} from '../helpers/browser.js';
 import { FIXTURE_DIR, FIXTURE_RUN_ID, tempDir } from '../helpers/temp-dir.js';
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
-if (!CHROMIUM && process.env['CI']) {
-  throw new Error('CI must test the dashboard in a browser: install chromium (see .ci/run)');
-}
-const SHOTS = join(import.meta.dirname, '../../test-artifacts/screenshots');
+requireChromiumInCi('the dashboard');
 
 const XSS = [
   '<img src=x onerror="window.__pwned=1">',
@@ -65,7 +67,7 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
       metadata: { model_name: 'mini' },
     });
     server = await serveUi(tracker, { port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -80,18 +82,7 @@ describe.skipIf(!CHROMIUM)(`the dashboard${CHROMIUM ? '' : ': no chromium instal
     path: string,
     base = server.url,
   ): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    await page.goto(`${base}${path}`);
-    return { page, problems };
+    return openPage(browser, `${base}${path}`);
   }
 
   /** Serves `tracker` on a server of its own for `use(url)`, then closes both. */
