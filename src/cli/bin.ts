@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The only place that touches the process: arguments in, exit code out.
 import { spawn } from 'node:child_process';
-import { runCli } from './run-cli.js';
+import { VERSION, asksVersion } from './version.js';
 
 // `evaltrack runs | head`: a reader that stops early is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -22,24 +22,31 @@ if (process.argv[2] === 'ui') {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
 }
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  isTTY: process.stdout.isTTY === true,
-  signal: stop.signal,
-  quiet: () => {
-    quiet = true;
-  },
-  openUrl: (url) => {
-    const opener =
-      process.platform === 'darwin'
-        ? 'open'
-        : process.platform === 'win32'
-          ? 'explorer'
-          : 'xdg-open';
-    spawn(opener, [url], { stdio: 'ignore', detached: true })
-      .on('error', () => process.stderr.write(`open ${url} in your browser\n`))
-      .unref();
-  },
-});
+// The version needs nothing of the command line: answered before its modules load.
+if (asksVersion(process.argv[2])) process.stdout.write(`${VERSION}\n`);
+else process.exitCode = await cli();
+
+async function cli(): Promise<number> {
+  const { runCli } = await import('./run-cli.js');
+  return runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    isTTY: process.stdout.isTTY === true,
+    signal: stop.signal,
+    quiet: () => {
+      quiet = true;
+    },
+    openUrl: (url) => {
+      const opener =
+        process.platform === 'darwin'
+          ? 'open'
+          : process.platform === 'win32'
+            ? 'explorer'
+            : 'xdg-open';
+      spawn(opener, [url], { stdio: 'ignore', detached: true })
+        .on('error', () => process.stderr.write(`open ${url} in your browser\n`))
+        .unref();
+    },
+  });
+}

@@ -4,7 +4,6 @@
  *
  * Exit codes: 0 done (a gate that passed); 1 a gate that failed, or an error; 2 a usage error.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
@@ -13,6 +12,7 @@ import { ExitError, UsageError, bare } from './command.js';
 import type { CliIo, Command } from './command.js';
 import { didYouMean } from './run-name.js';
 import { styleFor } from './render.js';
+import { VERSION, asksVersion } from './version.js';
 
 export { UsageError } from './command.js';
 export type { CliIo, Command } from './command.js';
@@ -23,13 +23,6 @@ const COMMON: NonNullable<ParseArgsConfig['options']> = {
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 };
-
-/** The package's version, as `--version` prints it. */
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
 
 /** A command as the command line finds it: the words that name it, and its module. */
 interface CommandEntry {
@@ -146,7 +139,7 @@ function parseCommandArgs(command: Command, args: readonly string[]) {
 /** Runs the command line; resolves with the exit code. Never exits the process. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [word, ...rest] = argv;
-  if (word === '--version' || word === '-V' || word === 'version') {
+  if (asksVersion(word)) {
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
