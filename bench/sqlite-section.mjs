@@ -24,29 +24,33 @@ const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 /**
  * `log()` against raw better-sqlite3 committing one row per transaction: `rounds` rounds of `n`
- * results a side, each round on two fresh databases, the two sides taking turns by blocks of 200
- * (which goes first swaps every block), so that the load of a shared machine falls on both
- * alike. The medians over the rounds of each side's rows per second, and of their ratio.
+ * results a side, each round on fresh databases, the sides taking turns by blocks of 200 (the
+ * order rotates every block), so that the load of a shared machine falls on all alike. The medians
+ * over the rounds of each side's rows per second, and of their ratio. `Before` (the
+ * SqliteExperimentTracker of another build) is timed too, as a third side, for a before/after.
  */
-export async function measureLog({ root, pool, n, rounds }) {
+export async function measureLog({ root, pool, n, rounds, Before }) {
   const pick = (i) => pool[i % pool.length];
   const BLOCK = 200;
   const ours = [];
   const raw = [];
   const ratios = [];
+  const before = [];
+  const beforeRatios = [];
   for (let rep = 0; rep < rounds; rep++) {
     const t = new SqliteExperimentTracker('bench', { file: join(root, `log-${rep}.sqlite`) });
+    const b = Before && new Before('bench', { file: join(root, `log-before-${rep}.sqlite`) });
     // The store's pragmas, a results table like the raw one below, one prepared INSERT per
     // transaction (committed when it returns), the row serialised as log() must serialise it.
     const { db, insert } = rawDatabase(join(root, `log-raw-${rep}.sqlite`));
     const logOne = db.transaction((r, id) => {
       insert.run(...rawRow(r, id, 'log-run'));
     });
-    const runOurs = (from, to) => {
+    const runTracker = (tracker) => (from, to) => {
       const start = now();
       for (let i = from; i < to; i++) {
         const r = pick(i);
-        t.log(r.evaluationResult, 'rag', r.data, { runId: 'log-run', metadata: r.metadata });
+        tracker.log(r.evaluationResult, 'rag', r.data, { runId: 'log-run', metadata: r.metadata });
       }
       return now() - start;
     };
@@ -55,26 +59,40 @@ export async function measureLog({ root, pool, n, rounds }) {
       for (let i = from; i < to; i++) logOne(pick(i), `id-${i}`);
       return now() - start;
     };
+    const sides = [
+      { run: runRaw, ms: 0 },
+      { run: runTracker(t), ms: 0 },
+      ...(b ? [{ run: runTracker(b), ms: 0 }] : []),
+    ];
     globalThis.gc?.();
-    let oursMs = 0;
-    let rawMs = 0;
     for (let from = 0, k = 0; from < n; from += BLOCK, k++) {
       const to = Math.min(n, from + BLOCK);
-      if ((rep + k) % 2 === 0) {
-        rawMs += runRaw(from, to);
-        oursMs += runOurs(from, to);
-      } else {
-        oursMs += runOurs(from, to);
-        rawMs += runRaw(from, to);
+      for (let j = 0; j < sides.length; j++) {
+        const side = sides[(rep + k + j) % sides.length];
+        side.ms += side.run(from, to);
       }
     }
+    const [rawMs, oursMs, beforeMs] = sides.map((s) => s.ms);
     ours.push(n / (oursMs / 1000));
     raw.push(n / (rawMs / 1000));
     ratios.push(rawMs / oursMs);
+    if (beforeMs !== undefined) {
+      before.push(n / (beforeMs / 1000));
+      beforeRatios.push(rawMs / beforeMs);
+    }
     db.close();
     await t.close();
+    await b?.close();
   }
-  return { oursPerSec: median(ours), rawPerSec: median(raw), ratio: median(ratios), ours, raw };
+  return {
+    oursPerSec: median(ours),
+    rawPerSec: median(raw),
+    ratio: median(ratios),
+    ours,
+    raw,
+    ratios,
+    ...(Before ? { beforePerSec: median(before), beforeRatio: median(beforeRatios), before } : {}),
+  };
 }
 
 /** Runs the SQLite measures; `note(name, figures)` records each. */

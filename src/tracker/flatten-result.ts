@@ -227,8 +227,11 @@ function flatten(result: EvaluationOutput, config: FlattenConfig, where: string)
       // Refused with its path before the stack runs out.
       if (depth > MAX_NESTING) return assertJsonable(result, where);
       ancestors.push(obj);
-      for (const k in obj) {
-        if (!Object.hasOwn(obj, k)) continue;
+      // Own enumerable keys in JSON's order, as `for…in` with `Object.hasOwn` gives them, in less
+      // time per key (this runs for every key of every logged result).
+      const keys = Object.keys(obj);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as string;
         if (!k.isWellFormed()) problems.push(() => assertJsonable(result, where));
         const v = obj[k];
         if (k === key) addScore(obj, base, k);

@@ -79,14 +79,23 @@ async function expectUpgraded(open: () => BaseExperimentTracker): Promise<void> 
 }
 
 describe('stores written before latency, tokens and cost', () => {
-  it('sqlite: migration 3 keeps every run and result, and new results carry measures', async () => {
+  it('sqlite: migrations 3 and 4 keep every run and result, and new results carry measures', async () => {
     using dir = tempDir();
     const file = join(dir.path, 'evals.sqlite');
     cpSync(join(FIXTURE, 'evals.sqlite'), file);
     await expectUpgraded(() => new SqliteExperimentTracker('legacy', { file }));
     const db = new Database(file, { readonly: true });
-    expect(db.prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(3);
+    expect(db.prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(4);
     expect(db.prepare('SELECT count(*) FROM results').pluck().get()).toBe(10);
+    // Migration 4 dropped the index of runs by update time the fixture has.
+    expect(
+      db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+        )
+        .pluck()
+        .all(),
+    ).toEqual(['results_by_run', 'results_by_sample']);
     db.close();
   });
 

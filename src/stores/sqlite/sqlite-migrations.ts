@@ -105,6 +105,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN measures TEXT;     -- JSON aggregate, or NULL
     `,
   },
+  {
+    version: 4,
+    name: 'no index of runs by update time: no read uses it, and every log() wrote a page of it',
+    sql: `
+      DROP INDEX IF EXISTS runs_by_update;
+    `,
+  },
 ];
 
 /** Brings the database to the latest schema; safe when several processes open it at once. */
