@@ -149,6 +149,9 @@ export function RunsView({ query }: { query: URLSearchParams }) {
       (!model || r.run.modelName === model) &&
       matchesContext(r.context, filters),
   );
+  // Latency and cost columns when a run shown recorded them.
+  const timed = shown.some((r) => r.run.measures?.latency);
+  const costed = shown.some((r) => r.run.measures?.cost);
   const datasets = [...new Set(runs.map((r) => r.datasetName))].sort();
   const models = [...new Set(runs.map((r) => r.modelName))].sort();
   const columns = [...new Set(runs.flatMap((r) => (r.scoreColumn ? [r.scoreColumn] : [])))];
@@ -192,6 +195,18 @@ export function RunsView({ query }: { query: URLSearchParams }) {
               ...new Set(shown.map((r) => r.run.stats.metric ?? '–')),
             ].join(', ')}.`}
       </p>
+      {(timed || costed) && (
+        <p class="muted" id="runs-measures">
+          {[
+            timed &&
+              "Latency: the task's, over the samples timed (p95 by nearest rank, within 1%).",
+            costed &&
+              'Cost: the task and its evaluators together, in the unit logged; per sample over those that reported one.',
+          ]
+            .filter(Boolean)
+            .join(' ')}
+        </p>
+      )}
       {charted && <RunsChart rows={all} shown={shown} dataset={charted} metric={metric} />}
       <RunsTable
         rows={shown}
