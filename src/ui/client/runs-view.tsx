@@ -38,15 +38,19 @@ function Choice(props: { label: string; param: string; value: string; options: s
   );
 }
 
-/** The metrics the runs have, for the metric choice; the leaderboard columns until it answers. */
-function useMetrics(): string[] {
+/**
+ * The metrics the runs have, for the metric choice; the leaderboard columns until it answers.
+ * Asked once the runs are in (`ready`): it reads results, which must not delay the table.
+ */
+function useMetrics(ready: boolean): string[] {
   const [metrics, setMetrics] = useState<string[]>([]);
   useEffect(() => {
+    if (!ready) return;
     read(api.metrics.$get()).then(
       (m) => setMetrics(m.metrics),
       () => {},
     );
-  }, []);
+  }, [ready]);
   return metrics;
 }
 
@@ -119,7 +123,7 @@ export function RunsView({ query }: { query: URLSearchParams }) {
   const metric = query.get('metric') ?? '';
   const [runs, setRuns] = useState<RunWithStats[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const metrics = useMetrics();
+  const metrics = useMetrics(runs !== null);
   useEffect(() => {
     read(api.runs.$get({ query: metricQuery(metric) })).then(setRuns, (e: Error) =>
       setError(e.message),
