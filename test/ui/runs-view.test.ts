@@ -382,6 +382,10 @@ describe.skipIf(!CHROMIUM)(`the runs view${CHROMIUM ? '' : ': no chromium instal
     expect(await page.textContent('#compare-summary')).toBe(
       'On judge.aggregate_success: 4 samples in both runs: 0 regressions, 2 improvements, 2 unchanged.',
     );
+    // Back to the runs: the baseline still picked.
+    await page.click('.crumbs a:text-is("Runs")');
+    await page.waitForSelector('#runs tr.baseline');
+    expect(new URL(page.url()).search).toBe('?baseline=faq-1');
     // With a metric chosen, the comparison is on it; back, Enter on a link compares another run.
     await page.goto(`${server.url}/?baseline=faq-1&metric=judge.quality.score`);
     await page.waitForSelector('#runs tr.baseline');

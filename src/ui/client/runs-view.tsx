@@ -122,12 +122,24 @@ function mostRuns(rows: RunRow[]): string | undefined {
 export function RunsView({ query }: { query: URLSearchParams }) {
   const metric = query.get('metric') ?? '';
   const [runs, setRuns] = useState<RunWithStats[] | null>(null);
+  // The metric the runs shown are on: until another one's numbers come, the page says so.
+  const [on, setOn] = useState(metric);
   const [error, setError] = useState<string | null>(null);
   const metrics = useMetrics(runs !== null);
   useEffect(() => {
-    read(api.runs.$get({ query: metricQuery(metric) })).then(setRuns, (e: Error) =>
-      setError(e.message),
+    // An answer for a metric no longer chosen is dropped.
+    let live = true;
+    read(api.runs.$get({ query: metricQuery(metric) })).then(
+      (r) => {
+        if (!live) return;
+        setRuns(r);
+        setOn(metric);
+      },
+      (e: Error) => live && setError(e.message),
     );
+    return () => {
+      live = false;
+    };
   }, [metric]);
   // Each run's position in its dataset and flat context, once per answer.
   const all = useMemo((): RunRow[] => {
@@ -192,9 +204,14 @@ export function RunsView({ query }: { query: URLSearchParams }) {
           'Pick a baseline (the first column) to compare any run of its dataset against it in one click.'
         )}
       </p>
+      {on !== metric && (
+        <p class="muted" aria-busy="true" id="runs-reading">
+          Reading the runs' results for {metric || 'their leaderboard columns'}…
+        </p>
+      )}
       <p class="muted" id="runs-metric">
-        {metric
-          ? `Scores and pass rates on ${metric}.`
+        {on
+          ? `Scores and pass rates on ${on}.`
           : `Scores and pass rates on each run's leaderboard column: ${[
               ...new Set(shown.map((r) => r.run.stats.metric ?? '–')),
             ].join(', ')}.`}
@@ -211,7 +228,7 @@ export function RunsView({ query }: { query: URLSearchParams }) {
             .join(' ')}
         </p>
       )}
-      {charted && <RunsChart rows={all} shown={shown} dataset={charted} metric={metric} />}
+      {charted && <RunsChart rows={all} shown={shown} dataset={charted} metric={on} />}
       <RunsTable
         rows={shown}
         metric={metric}
