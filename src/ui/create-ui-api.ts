@@ -9,6 +9,7 @@ import { validator } from 'hono/validator';
 import { assertComparable, compareRuns } from '../stats/compare-runs.js';
 import type { SampleChange } from '../stats/compare-runs.js';
 import { runStats, runStatsOn } from '../stats/run-stats.js';
+import type { RunStats } from '../stats/run-stats.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import type { RunSummary } from '../types.js';
 import { RunTable } from './run-table.js';
@@ -20,6 +21,10 @@ const REFRESH_MS = 5000;
 /** Changed samples a comparison sends, and the characters of each text. */
 const CHANGES_SENT = 200;
 const TEXT_SENT = 4000;
+/** Runs' numbers on a metric other than their leaderboard column kept, as they need results read. */
+const STATS_KEPT = 5000;
+/** Results of a dataset's latest run read to name the metrics its runs have. */
+const METRIC_PROBE = 50;
 
 const cutText = (v: unknown): unknown =>
   typeof v === 'string' && v.length > TEXT_SENT ? `${v.slice(0, TEXT_SENT)}…` : v;
@@ -88,10 +93,37 @@ export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: 
    * A run's numbers on the metric the page names (`?metric=`), else on its leaderboard column;
    * only another column than the leaderboard's needs the run's results read.
    */
-  const statsOf = async (run: RunSummary, metric: string | undefined) =>
-    !metric || metric === run.scoreColumn
-      ? runStats(run)
-      : runStatsOn(run, await tracker.getRunResults(run.runId), metric);
+  const statsKept = new Map<string, RunStats>();
+  const statsOf = async (run: RunSummary, metric: string | undefined) => {
+    if (!metric || metric === run.scoreColumn) return runStats(run);
+    // Kept while the run is unchanged: the runs view asks for every run's at once.
+    const key = JSON.stringify([run.runId, metric, run.totalData, run.updatedAt]);
+    const kept = statsKept.get(key);
+    if (kept) return kept;
+    const stats = runStatsOn(run, await tracker.getRunResults(run.runId), metric);
+    statsKept.set(key, stats);
+    for (const old of statsKept.keys()) {
+      if (statsKept.size <= STATS_KEPT) break;
+      statsKept.delete(old);
+    }
+    return stats;
+  };
+  /** Metric names of a run by `runId|updatedAt`: what its first results hold. */
+  const metricsKept = new Map<string, string[]>();
+  const metricsOf = async (run: RunSummary): Promise<string[]> => {
+    const key = `${run.runId}|${run.updatedAt ?? ''}`;
+    const kept = metricsKept.get(key);
+    if (kept) return kept;
+    const names = new Set<string>();
+    let read = 0;
+    for await (const r of tracker.iterateRunResults(run.runId)) {
+      for (const [name, v] of Object.entries(r.values)) if (typeof v !== 'string') names.add(name);
+      if (++read >= METRIC_PROBE) break;
+    }
+    metricsKept.set(key, [...names]);
+    if (metricsKept.size > STATS_KEPT) metricsKept.delete(metricsKept.keys().next().value ?? '');
+    return [...names];
+  };
 
   return new Hono()
     .get('/api/runs', query('metric'), async (c) => {
@@ -207,7 +239,20 @@ export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: 
           200,
         );
       },
-    );
+    )
+    .get('/api/metrics', async (c) => {
+      // The runs view's metrics: every leaderboard column, and the score columns of the first
+      // results of each dataset's latest run (reading every run would cost a whole store).
+      const runs = await tracker.getExperimentHistory();
+      const names = new Set<string>();
+      const latest = new Map<string, RunSummary>();
+      for (const run of runs) {
+        if (run.scoreColumn) names.add(run.scoreColumn);
+        if (!latest.has(run.datasetName)) latest.set(run.datasetName, run);
+      }
+      for (const run of latest.values()) for (const name of await metricsOf(run)) names.add(name);
+      return c.json({ metrics: [...names].sort() }, 200);
+    });
 }
 
 /** The API's routes with their inputs and answers, for the browser's `hc<UiApi>` client. */

@@ -54,3 +54,5 @@ export type ResultRecord = Answer<Run['results'][':resultId']['$get']>;
 export type CompareResponse = Answer<typeof api.compare.$get>;
 /** A sample across runs, newest first: one row a run, with the result id of its first trial. */
 export type SampleHistoryResponse = Answer<(typeof api.samples)[':sampleId']['history']['$get']>;
+/** The metrics the runs have: every leaderboard column, and the score columns of recent runs. */
+export type MetricsResponse = Answer<typeof api.metrics.$get>;

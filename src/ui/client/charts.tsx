@@ -1,7 +1,9 @@
 /** Charts drawn by uPlot; labels and legends stay in the page's own (escaped) markup. */
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import type { Histogram, RunWithStats } from './api.js';
+import type { Histogram } from './api.js';
+import { when } from './format.js';
+import { dateSpan, dateTick } from './run-order.js';
 
 export const PALETTE = [
   '#2563eb',
@@ -60,75 +62,108 @@ function Chart(props: {
   return <div ref={box} class="chart" role="img" aria-label={props.label} />;
 }
 
+/** One run on the runs chart: its position in its dataset's history, its score and interval. */
+export interface RunPoint {
+  position: number;
+  runId: string;
+  score: number;
+  low: number | null;
+  high: number | null;
+}
+
+/** Positions 1, 2, 5, 10, 20, 50…: ticks on whole runs only. */
+const RUN_STEPS = Array.from({ length: 7 }, (_, k) => [1, 2, 5].map((m) => m * 10 ** k)).flat();
+
 /**
- * The leaderboard score of each run over time (its last update), one series per dataset, each
- * point with its 95% interval as a bar.
+ * One dataset's runs in the order they were made (x: the run's position in the dataset's
+ * history, labelled with its start date), each run's score on `metric` with its 95% interval as a
+ * bar. The tick labels drawn are also in the figure's `data-ticks` (JSON), as a canvas hides them.
  */
-export function ScoreOverTime({ runs }: { runs: RunWithStats[] }) {
-  const timed = runs.filter((r) => r.updatedAt !== null && r.stats.score !== null);
-  const datasets = [...new Set(timed.map((r) => r.datasetName))].slice(0, PALETTE.length);
-  if (timed.length === 0) return <p class="muted">No run has both a score and a time to chart.</p>;
-  const xs = [...new Set(timed.map((r) => Date.parse(r.updatedAt as string) / 1000))].sort(
-    (a, b) => a - b,
-  );
-  const at = new Map(xs.map((x, i) => [x, i]));
-  const ys = datasets.map(() => xs.map((): number | null => null));
-  const lows = datasets.map(() => xs.map((): number | null => null));
-  const highs = datasets.map(() => xs.map((): number | null => null));
-  for (const r of timed) {
-    const d = datasets.indexOf(r.datasetName);
-    const i = at.get(Date.parse(r.updatedAt as string) / 1000);
-    if (d < 0 || i === undefined) continue;
-    ys[d]![i] = r.stats.score;
-    lows[d]![i] = r.stats.scoreInterval?.low ?? null;
-    highs[d]![i] = r.stats.scoreInterval?.high ?? null;
-  }
+export function ScoreByRunOrder(props: {
+  dataset: string;
+  metric: string;
+  points: RunPoint[];
+  /** When each run of the dataset started, by position - 1. */
+  starts: string[];
+  caption: string;
+}) {
+  const { points, starts, metric } = props;
+  if (points.length === 0)
+    return (
+      <p class="muted" id="runs-chart-none">
+        No run of {props.dataset} shown has a score on {metric || 'its leaderboard column'} to
+        chart.
+      </p>
+    );
+  const span = dateSpan(starts);
+  const xs = points.map((p) => p.position);
   const drawBars = (u: uPlot): void => {
     const ctx = u.ctx;
     ctx.save();
     ctx.lineWidth = 1.5 * devicePixelRatio;
-    datasets.forEach((_, d) => {
-      ctx.strokeStyle = PALETTE[d] ?? ink();
-      xs.forEach((x, i) => {
-        const lo = lows[d]![i];
-        const hi = highs[d]![i];
-        if (lo == null || hi == null) return;
-        const px = u.valToPos(x, 'x', true);
-        ctx.beginPath();
-        ctx.moveTo(px, u.valToPos(lo, 'y', true));
-        ctx.lineTo(px, u.valToPos(hi, 'y', true));
-        ctx.stroke();
-      });
-    });
+    ctx.strokeStyle = PALETTE[0] ?? ink();
+    for (const p of points) {
+      if (p.low === null || p.high === null) continue;
+      const px = u.valToPos(p.position, 'x', true);
+      ctx.beginPath();
+      ctx.moveTo(px, u.valToPos(p.low, 'y', true));
+      ctx.lineTo(px, u.valToPos(p.high, 'y', true));
+      ctx.stroke();
+    }
     ctx.restore();
   };
+  const first = points[0] as RunPoint;
+  const last = points[points.length - 1] as RunPoint;
   return (
-    <figure>
+    <figure class="runs-chart">
+      <p class="axis-name" id="runs-chart-y">
+        {metric}
+      </p>
       <Chart
-        label={`score over time for ${datasets.length} datasets`}
-        height={220}
-        data={[xs, ...ys] as uPlot.AlignedData}
+        key={`${props.dataset}\u0000${metric}`}
+        label={`${metric} of ${points.length} runs of ${props.dataset}, oldest first: from run ${first.position} (${when(starts[first.position - 1] ?? null)}) to run ${last.position} (${when(starts[last.position - 1] ?? null)})`}
+        height={200}
+        data={[xs, points.map((p) => p.score)]}
         options={() => ({
-          scales: { y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] } },
+          scales: {
+            x: { time: false, range: (_u, min, max) => [min - 0.5, max + 0.5] },
+            y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] },
+          },
+          axes: [
+            {
+              label: 'run, oldest first (started, UTC)',
+              size: 48,
+              space: 64,
+              incrs: RUN_STEPS,
+              values: (u, splits) => {
+                const labels = splits.map((x) =>
+                  Number.isInteger(x) && starts[x - 1]
+                    ? dateTick(starts[x - 1] as string, span)
+                    : '',
+                );
+                u.root.parentElement?.setAttribute(
+                  'data-ticks',
+                  JSON.stringify(labels.filter((l) => l !== '')),
+                );
+                return labels;
+              },
+            },
+            { size: 48 },
+          ],
           series: [
             {},
-            ...datasets.map((_, d) => ({
-              stroke: PALETTE[d],
+            {
+              stroke: PALETTE[0],
               width: 1.5,
               spanGaps: true,
-              points: { show: true, size: 7, fill: PALETTE[d] },
-            })),
+              points: { show: true, size: 7, fill: PALETTE[0] },
+            },
           ],
           hooks: { draw: [drawBars] },
         })}
       />
-      <figcaption class="legend">
-        {datasets.map((name, d) => (
-          <span key={name}>
-            <i class={`swatch c${d}`} /> {name}
-          </span>
-        ))}
-        <span class="muted">score by run over time, bars: 95% interval</span>
+      <figcaption class="legend" id="runs-chart-caption">
+        {props.caption}
       </figcaption>
     </figure>
   );

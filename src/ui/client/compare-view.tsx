@@ -89,7 +89,11 @@ export function CompareView({ query }: { query: URLSearchParams }) {
   return (
     <section>
       <p class="crumbs">
-        <Link href="/">Runs</Link> / compare
+        {/* Back to the runs with the same baseline (and metric), to compare the next run. */}
+        <Link href={`/?${new URLSearchParams({ baseline, ...metricQuery(metric) }).toString()}`}>
+          Runs
+        </Link>{' '}
+        / compare
       </p>
       <h1>
         {runLink(baseline)} → {runLink(candidate)}

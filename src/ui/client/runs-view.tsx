@@ -1,30 +1,21 @@
-/** The leaderboard: every run with its intervals, filters and sort in the URL, and a chart. */
-import { useEffect, useState } from 'preact/hooks';
+/**
+ * The leaderboard: every run with its intervals and context, filters, sort, metric and baseline
+ * in the URL, and a chart of one dataset's runs in the order they were made.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, metricQuery, read } from './api.js';
 import type { RunWithStats } from './api.js';
-import { ScoreOverTime } from './charts.js';
-import { duration, interval, money, num, pct, when } from './format.js';
-import { Link, navigate, setQuery } from './router.js';
+import { ScoreByRunOrder } from './charts.js';
+import type { RunPoint } from './charts.js';
+import { CONTEXT_PARAM, contextFilters, flatContext, matchesContext } from './run-context.js';
+import { runOrder, startOf } from './run-order.js';
+import { RunsTable } from './runs-table.js';
+import type { RunRow, SortKey } from './runs-table.js';
+import { setQuery } from './router.js';
 import { MetricChoice } from './metric-choice.js';
 
-type SortKey = 'updated' | 'score' | 'pass' | 'n' | 'latency' | 'p95' | 'cost' | 'costPer';
-/** Each sort's value of a run; `null` (not measured, no score) sorts last either way. */
-const SORTS: Record<SortKey, (r: RunWithStats) => number | string | null> = {
-  updated: (r) => r.updatedAt ?? '',
-  score: (r) => r.stats.score,
-  pass: (r) => r.stats.passRate,
-  n: (r) => r.stats.n,
-  latency: (r) => r.measures?.latency?.meanMs ?? null,
-  p95: (r) => r.measures?.latency?.p95Ms ?? null,
-  cost: (r) => r.measures?.cost?.total ?? null,
-  costPer: (r) => costPerSample(r),
-};
-
-/** The mean cost of the run's results that reported one. */
-const costPerSample = (r: RunWithStats): number | null => {
-  const cost = r.measures?.cost;
-  return cost ? cost.total / cost.n : null;
-};
+/** Values of a context key offered in its filter: the most recent runs' first. */
+const VALUES_OFFERED = 100;
 
 /** A filter kept in the URL's `param`: one of `options`, or all. */
 function Choice(props: { label: string; param: string; value: string; options: string[] }) {
@@ -32,6 +23,7 @@ function Choice(props: { label: string; param: string; value: string; options: s
     <label>
       {props.label}{' '}
       <select
+        id={`runs-${props.param}`}
         value={props.value}
         onChange={(e) => setQuery({ [props.param]: e.currentTarget.value })}
       >
@@ -46,68 +38,142 @@ function Choice(props: { label: string; param: string; value: string; options: s
   );
 }
 
+/**
+ * The metrics the runs have, for the metric choice; the leaderboard columns until it answers.
+ * Asked once the runs are in (`ready`): it reads results, which must not delay the table.
+ */
+function useMetrics(ready: boolean): string[] {
+  const [metrics, setMetrics] = useState<string[]>([]);
+  useEffect(() => {
+    if (!ready) return;
+    read(api.metrics.$get()).then(
+      (m) => setMetrics(m.metrics),
+      () => {},
+    );
+  }, [ready]);
+  return metrics;
+}
+
+/** Adds a context filter (`key = value`, from the values the runs have) to the URL. */
+function ContextChoice(props: { rows: RunRow[]; active: [string, string][] }) {
+  const values = new Map<string, string[]>();
+  for (const r of props.rows) {
+    for (const [k, v] of r.context) {
+      const list = values.get(k) ?? [];
+      if (list.length < VALUES_OFFERED && !list.includes(v)) list.push(v);
+      values.set(k, list);
+    }
+  }
+  const active = new Set(props.active.map(([k]) => k));
+  const keys = [...values.keys()].filter((k) => !active.has(k)).sort();
+  if (keys.length === 0 && props.active.length === 0) return null;
+  return (
+    <>
+      {keys.length > 0 && (
+        <label>
+          Context{' '}
+          <select
+            id="runs-context"
+            value=""
+            onChange={(e) => {
+              const [k, v] = JSON.parse(e.currentTarget.value) as [string, string];
+              setQuery({ [`${CONTEXT_PARAM}${k}`]: v });
+            }}
+          >
+            <option value="">any</option>
+            {keys.map((k) => (
+              <optgroup key={k} label={k}>
+                {(values.get(k) ?? []).map((v) => (
+                  <option key={v} value={JSON.stringify([k, v])}>
+                    {k} = {v}
+                  </option>
+                ))}
+              </optgroup>
+            ))}
+          </select>
+        </label>
+      )}
+      {props.active.map(([k, v]) => (
+        <button
+          key={k}
+          type="button"
+          class="chip"
+          title="remove this filter"
+          onClick={() => setQuery({ [`${CONTEXT_PARAM}${k}`]: null })}
+        >
+          {k} = {v} <span aria-hidden="true">×</span>
+          <span class="visually-hidden"> (remove)</span>
+        </button>
+      ))}
+    </>
+  );
+}
+
+/** The dataset with the most of `rows`; of those, the first met (the most recently updated). */
+function mostRuns(rows: RunRow[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.run.datasetName, (counts.get(r.run.datasetName) ?? 0) + 1);
+  let best: string | undefined;
+  for (const [name, n] of counts)
+    if (best === undefined || n > (counts.get(best) ?? 0)) best = name;
+  return best;
+}
+
 export function RunsView({ query }: { query: URLSearchParams }) {
   const metric = query.get('metric') ?? '';
   const [runs, setRuns] = useState<RunWithStats[] | null>(null);
+  // The metric the runs shown are on: until another one's numbers come, the page says so.
+  const [on, setOn] = useState(metric);
   const [error, setError] = useState<string | null>(null);
+  const metrics = useMetrics(runs !== null);
   useEffect(() => {
-    read(api.runs.$get({ query: metricQuery(metric) })).then(setRuns, (e: Error) =>
-      setError(e.message),
+    // An answer for a metric no longer chosen is dropped.
+    let live = true;
+    read(api.runs.$get({ query: metricQuery(metric) })).then(
+      (r) => {
+        if (!live) return;
+        setRuns(r);
+        setOn(metric);
+      },
+      (e: Error) => live && setError(e.message),
     );
+    return () => {
+      live = false;
+    };
   }, [metric]);
+  // Each run's position in its dataset and flat context, once per answer.
+  const all = useMemo((): RunRow[] => {
+    if (!runs) return [];
+    const order = runOrder(runs);
+    return runs.map((run) => ({
+      run,
+      position: order.get(run.runId) ?? 0,
+      context: new Map(flatContext(run.context)),
+    }));
+  }, [runs]);
   if (error) return <p role="alert">Could not load the runs: {error}</p>;
   if (!runs) return <p aria-busy="true">Loading runs…</p>;
 
-  // The two runs ticked for comparison live in the URL too.
-  const picked = (query.get('pick') ?? '').split(',').filter((id) => id !== '');
   const dataset = query.get('dataset') ?? '';
   const model = query.get('model') ?? '';
-  const sort = (query.get('sort') ?? 'updated') as SortKey;
-  const asc = query.get('dir') === 'asc';
-  const key = SORTS[sort] ?? SORTS.updated;
-  const shown = runs
-    .filter((r) => (!dataset || r.datasetName === dataset) && (!model || r.modelName === model))
-    .sort((a, b) => {
-      const x = key(a);
-      const y = key(b);
-      // Nothing to sort by (not measured, no score): last, whichever the direction.
-      if (x === null && y !== null) return 1;
-      if (y === null && x !== null) return -1;
-      const tie = a.runId < b.runId ? -1 : 1;
-      const order = x === null || y === null || x === y ? tie : x < y ? -1 : 1;
-      return asc ? order : -order;
-    });
+  const filters = contextFilters(query);
+  const baselineId = query.get('baseline') ?? '';
+  const baseline = all.find((r) => r.run.runId === baselineId)?.run ?? null;
+  const shown = all.filter(
+    (r) =>
+      (!dataset || r.run.datasetName === dataset) &&
+      (!model || r.run.modelName === model) &&
+      matchesContext(r.context, filters),
+  );
   // Latency and cost columns when a run shown recorded them.
-  const timed = shown.some((r) => r.measures?.latency);
-  const costed = shown.some((r) => r.measures?.cost);
+  const timed = shown.some((r) => r.run.measures?.latency);
+  const costed = shown.some((r) => r.run.measures?.cost);
   const datasets = [...new Set(runs.map((r) => r.datasetName))].sort();
   const models = [...new Set(runs.map((r) => r.modelName))].sort();
-  const header = (label: string, by: SortKey) => (
-    <th aria-sort={sort === by ? (asc ? 'ascending' : 'descending') : 'none'}>
-      <button
-        type="button"
-        class="sort"
-        onClick={() => setQuery({ sort: by, dir: sort === by && !asc ? 'asc' : null })}
-      >
-        {label}
-      </button>
-    </th>
-  );
-  const toggle = (runId: string): void => {
-    const next = picked.includes(runId)
-      ? picked.filter((x) => x !== runId)
-      : [...picked.slice(-1), runId];
-    setQuery({ pick: next.join(',') });
-  };
-  const compare = (): void => {
-    // The older run is the baseline.
-    const [a, b] = picked.map((id) => runs.find((r) => r.runId === id) as RunWithStats);
-    if (!a || !b) return;
-    const [base, cand] = (a.updatedAt ?? '') <= (b.updatedAt ?? '') ? [a, b] : [b, a];
-    const params = new URLSearchParams({ baseline: base.runId, candidate: cand.runId });
-    if (metric) params.set('metric', metric);
-    navigate(`/compare?${params}`);
-  };
+  const columns = [...new Set(runs.flatMap((r) => (r.scoreColumn ? [r.scoreColumn] : [])))];
+  // The chart: the dataset filtered on, else the one with the most runs shown (of those, the
+  // most recently updated run's).
+  const charted = dataset || mostRuns(shown) || runs[0]?.datasetName || '';
 
   return (
     <section>
@@ -117,21 +183,37 @@ export function RunsView({ query }: { query: URLSearchParams }) {
         <Choice label="Model" param="model" value={model} options={models} />
         <MetricChoice
           value={metric}
-          options={[...new Set(runs.flatMap((r) => (r.scoreColumn ? [r.scoreColumn] : [])))]}
-          fallback={null}
+          options={[...new Set([...columns, ...metrics])]}
+          fallback={columns.length === 1 ? (columns[0] as string) : null}
         />
-        <button type="button" disabled={picked.length !== 2} onClick={compare}>
-          Compare the 2 selected runs
-        </button>
-        <span class="muted">
+        <ContextChoice rows={all} active={filters} />
+        <span class="muted" id="runs-count">
           {shown.length} of {runs.length} runs
         </span>
       </div>
+      <p class="muted" id="runs-baseline">
+        {baseline ? (
+          <>
+            Baseline: <strong>{baseline.runId}</strong> ({baseline.datasetName}); “compare” opens a
+            run of {baseline.datasetName} against it.{' '}
+            <button type="button" onClick={() => setQuery({ baseline: null })}>
+              clear baseline
+            </button>
+          </>
+        ) : (
+          'Pick a baseline (the first column) to compare any run of its dataset against it in one click.'
+        )}
+      </p>
+      {on !== metric && (
+        <p class="muted" aria-busy="true" id="runs-reading">
+          Reading the runs' results for {metric || 'their leaderboard columns'}…
+        </p>
+      )}
       <p class="muted" id="runs-metric">
-        {metric
-          ? `Scores and pass rates on ${metric}.`
+        {on
+          ? `Scores and pass rates on ${on}.`
           : `Scores and pass rates on each run's leaderboard column: ${[
-              ...new Set(shown.map((r) => r.stats.metric ?? '–')),
+              ...new Set(shown.map((r) => r.run.stats.metric ?? '–')),
             ].join(', ')}.`}
       </p>
       {(timed || costed) && (
@@ -146,62 +228,53 @@ export function RunsView({ query }: { query: URLSearchParams }) {
             .join(' ')}
         </p>
       )}
-      <ScoreOverTime runs={shown} />
-      <table class="grid" id="runs">
-        <thead>
-          <tr>
-            <th>
-              <span class="visually-hidden">select</span>
-            </th>
-            <th>#</th>
-            <th>run</th>
-            <th>dataset</th>
-            <th>model</th>
-            {header('n', 'n')}
-            {header('score [95% CI]', 'score')}
-            {header('pass rate [95% CI]', 'pass')}
-            {timed && header('latency mean', 'latency')}
-            {timed && header('latency p95', 'p95')}
-            {costed && header('cost', 'cost')}
-            {costed && header('cost / sample', 'costPer')}
-            {header('updated', 'updated')}
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((r, i) => (
-            <tr key={r.runId}>
-              <td>
-                <input
-                  type="checkbox"
-                  aria-label={`select ${r.runId} to compare`}
-                  checked={picked.includes(r.runId)}
-                  onChange={() => toggle(r.runId)}
-                />
-              </td>
-              <td class="num">{i + 1}</td>
-              <td>
-                <Link href={`/run/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
-              </td>
-              <td>{r.datasetName}</td>
-              <td>{r.modelName}</td>
-              <td class="num">{r.stats.n}</td>
-              <td class="num">
-                {num(r.stats.score)}{' '}
-                <span class="ci">{interval(r.stats.scoreInterval, (x) => num(x))}</span>
-              </td>
-              <td class="num">
-                {pct(r.stats.passRate)}{' '}
-                <span class="ci">{interval(r.stats.passInterval, pct)}</span>
-              </td>
-              {timed && <td class="num">{duration(r.measures?.latency?.meanMs)}</td>}
-              {timed && <td class="num">{duration(r.measures?.latency?.p95Ms)}</td>}
-              {costed && <td class="num">{money(r.measures?.cost?.total)}</td>}
-              {costed && <td class="num">{money(costPerSample(r))}</td>}
-              <td>{when(r.updatedAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {charted && <RunsChart rows={all} shown={shown} dataset={charted} metric={on} />}
+      <RunsTable
+        rows={shown}
+        metric={metric}
+        baseline={baseline}
+        sort={(query.get('sort') ?? 'updated') as SortKey}
+        asc={query.get('dir') === 'asc'}
+      />
     </section>
+  );
+}
+
+/**
+ * The chart of `dataset`'s runs shown (filters applied), each at its place in the dataset's whole
+ * history, on the metric chosen or else on the latest run's leaderboard column.
+ */
+function RunsChart(props: { rows: RunRow[]; shown: RunRow[]; dataset: string; metric: string }) {
+  const history = props.rows
+    .filter((r) => r.run.datasetName === props.dataset)
+    .sort((a, b) => a.position - b.position);
+  const starts = history.map((r) => startOf(r.run));
+  const mine = props.shown.filter((r) => r.run.datasetName === props.dataset);
+  const metric = props.metric || mine[0]?.run.stats.metric || '';
+  const points: RunPoint[] = mine
+    .filter((r) => r.run.stats.metric === metric && r.run.stats.score !== null)
+    .sort((a, b) => a.position - b.position)
+    .map((r) => ({
+      position: r.position,
+      runId: r.run.runId,
+      score: r.run.stats.score as number,
+      low: r.run.stats.scoreInterval?.low ?? null,
+      high: r.run.stats.scoreInterval?.high ?? null,
+    }));
+  const others = mine.length - points.length;
+  const caption =
+    `${props.dataset}: ${metric} of each run in the order it was made (${points.length} of ` +
+    `${history.length} runs of the dataset), bars: 95% interval` +
+    (props.shown.length > mine.length ? '; choose a dataset to chart another' : '') +
+    (others > 0 ? `; ${others} runs without a score on ${metric} not charted` : '') +
+    '.';
+  return (
+    <ScoreByRunOrder
+      dataset={props.dataset}
+      metric={metric}
+      points={points}
+      starts={starts}
+      caption={caption}
+    />
   );
 }
