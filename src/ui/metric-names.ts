@@ -36,6 +36,18 @@ export function metricParts(metric: string): { evaluator: string; short: string 
   return { evaluator: metric.slice(0, dot), short: short || rest };
 }
 
+/** `metrics` with each evaluator's together, evaluators in first-seen order (the grid's order). */
+export function byEvaluator(metrics: readonly string[]): string[] {
+  const groups = new Map<string, string[]>();
+  for (const m of metrics) {
+    const { evaluator } = metricParts(m);
+    const group = groups.get(evaluator);
+    if (group) group.push(m);
+    else groups.set(evaluator, [m]);
+  }
+  return [...groups.values()].flat();
+}
+
 /** Whether `score` meets `t`: at least the threshold, or at most it when lower is better. */
 export const meets = (score: number, t: Threshold): boolean =>
   t.higherIsBetter ? score >= t.threshold : score <= t.threshold;

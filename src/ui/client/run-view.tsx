@@ -4,8 +4,8 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, encoded, metricQuery, read } from './api.js';
-import type { RunDetail, RunMetrics, RunSummary } from './api.js';
-import { isVerdictColumn, metricParts, thresholdText } from '../metric-names.js';
+import type { MetricSummary, RunDetail, RunMetrics, RunSummary } from './api.js';
+import { byEvaluator, isVerdictColumn, metricParts, thresholdText } from '../metric-names.js';
 import { MetricHistogram } from './charts.js';
 import { count, duration, interval, money, num, pct } from './format.js';
 import { Link } from './router.js';
@@ -27,8 +27,11 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
       (e: Error) => setError(e.message),
     );
   }, [runId, metric]);
+  // Asked once the run is found: a run that is not there answers one 404, not two.
+  const found = detail !== null;
   useEffect(() => {
     setSummary(null);
+    if (!found) return;
     const stop = new AbortController();
     read(
       api.runs[':runId'].summary.$get(
@@ -37,7 +40,7 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
       ),
     ).then(setSummary, () => {});
     return () => stop.abort();
-  }, [runId, metric]);
+  }, [runId, metric, found]);
   if (error)
     return (
       <p role="alert">
@@ -61,13 +64,16 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
             {pct(stats.passRate)} <span class="ci">{interval(stats.passInterval, pct)}</span>
           </dd>
         </div>
-        <div>
-          <dt>mean [95% CI]</dt>
-          <dd id="run-score">
-            {num(stats.score)}{' '}
-            <span class="ci">{interval(stats.scoreInterval, (x) => num(x))}</span>
-          </dd>
-        </div>
+        {/* A pass/fail metric's mean is its pass rate: said once. */}
+        {stats.score !== stats.passRate && (
+          <div>
+            <dt>mean [95% CI]</dt>
+            <dd id="run-score">
+              {num(stats.score)}{' '}
+              <span class="ci">{interval(stats.scoreInterval, (x) => num(x))}</span>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>
             <label for="metric">deciding metric</label>
@@ -115,6 +121,12 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
   );
 }
 
+/** The summary's rows in the grid's order: each evaluator's metrics together. */
+function inGridOrder(summaries: MetricSummary[]): MetricSummary[] {
+  const order = new Map(byEvaluator(summaries.map((s) => s.metric)).map((m, i) => [m, i]));
+  return [...summaries].sort((a, b) => (order.get(a.metric) ?? 0) - (order.get(b.metric) ?? 0));
+}
+
 /** The page's URL with `?metric=` set to `metric`, the rest of its query kept. */
 function withMetric(query: URLSearchParams, metric: string): string {
   const next = new URLSearchParams(query);
@@ -156,7 +168,7 @@ function MetricSummaries(props: {
           </tr>
         </thead>
         <tbody>
-          {summary.summaries.map((s) => {
+          {inGridOrder(summary.summaries).map((s) => {
             const { evaluator, short } = metricParts(s.metric);
             const deciding = s.metric === decider;
             return (

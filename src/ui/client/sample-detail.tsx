@@ -103,12 +103,6 @@ function SampleFacts({ record }: { record: ResultRecord }) {
         <dt>model</dt>
         <dd>{record.modelName}</dd>
       </div>
-      {record.measures?.trial !== undefined && (
-        <div>
-          <dt>trial</dt>
-          <dd>{record.measures.trial}</dd>
-        </div>
-      )}
       {latency !== undefined && (
         <div>
           <dt title="the task's latency">latency</dt>

@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, encoded, read } from './api.js';
 import type { RowsPage, TableRow } from './api.js';
 import { verdictColumn } from '../../tracker/sample-outcome.js';
-import { isVerdictColumn, metricParts, thresholdText } from '../metric-names.js';
+import { byEvaluator, isVerdictColumn, metricParts, thresholdText } from '../metric-names.js';
 import type { Threshold } from '../metric-names.js';
 import { duration, money, NONE, value } from './format.js';
 import { setQuery } from './router.js';
@@ -88,12 +88,7 @@ function metricColumns(
   passFail: ReadonlySet<string>,
   thresholds: Record<string, Threshold>,
 ): Column[] {
-  const byEvaluator = new Map<string, string[]>();
-  for (const m of metrics) {
-    const { evaluator } = metricParts(m);
-    byEvaluator.set(evaluator, [...(byEvaluator.get(evaluator) ?? []), m]);
-  }
-  return [...byEvaluator.values()].flat().map((m): Column => {
+  return byEvaluator(metrics).map((m): Column => {
     const { evaluator, short } = metricParts(m);
     const width = widthFor(short, 4.5);
     const badge = isVerdictColumn(m, passFail.has(m));
