@@ -62,12 +62,20 @@ export const thresholdText = (t: Threshold): string =>
  */
 export function thresholdIn(output: unknown, metric: string): Threshold | null {
   if (!metric.endsWith('.score')) return null;
-  let node: unknown = output;
-  for (const key of metric.slice(0, -'.score'.length).split('.')) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return null;
-    node = Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+  return thresholdOf(at(output, metric.slice(0, -'.score'.length)));
+}
+
+/** The value at a dotted `path` in `node`, its keys free to hold dots themselves. */
+function at(node: unknown, path: string): unknown {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+  for (const [key, child] of Object.entries(node)) {
+    if (path === key) return child;
+    if (path.startsWith(`${key}.`)) {
+      const found = at(child, path.slice(key.length + 1));
+      if (found !== undefined) return found;
+    }
   }
-  return thresholdOf(node);
+  return undefined;
 }
 
 /** The `threshold` and `higher_is_better` of one metric's output block, or null. */

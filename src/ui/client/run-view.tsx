@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, encoded, metricQuery, read } from './api.js';
-import type { MetricSummary, RunDetail, RunMetrics, RunSummary } from './api.js';
+import type { RunDetail, RunMetrics, RunSummary } from './api.js';
 import { byEvaluator, isVerdictColumn, metricParts, thresholdText } from '../metric-names.js';
 import { MetricHistogram } from './charts.js';
 import { count, duration, interval, money, num, pct } from './format.js';
@@ -121,10 +121,10 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
   );
 }
 
-/** The summary's rows in the grid's order: each evaluator's metrics together. */
-function inGridOrder(summaries: MetricSummary[]): MetricSummary[] {
-  const order = new Map(byEvaluator(summaries.map((s) => s.metric)).map((m, i) => [m, i]));
-  return [...summaries].sort((a, b) => (order.get(a.metric) ?? 0) - (order.get(b.metric) ?? 0));
+/** Summary rows or histograms in the grid's order: each evaluator's metrics together. */
+function inGridOrder<T extends { metric: string }>(items: readonly T[]): T[] {
+  const order = new Map(byEvaluator(items.map((s) => s.metric)).map((m, i) => [m, i]));
+  return [...items].sort((a, b) => (order.get(a.metric) ?? 0) - (order.get(b.metric) ?? 0));
 }
 
 /** The page's URL with `?metric=` set to `metric`, the rest of its query kept. */
@@ -186,13 +186,16 @@ function MetricSummaries(props: {
                     <span class="muted">pass/fail</span>
                   ) : (
                     <>
-                      {num(s.mean)}{' '}
-                      <span class="ci">{interval(s.meanInterval, (x) => num(x))}</span>
+                      {num(s.mean)}
+                      {s.meanInterval && (
+                        <span class="ci"> {interval(s.meanInterval, (x) => num(x))}</span>
+                      )}
                     </>
                   )}
                 </td>
                 <td class="num">
-                  {pct(s.passRate)} <span class="ci">{interval(s.passInterval, pct)}</span>
+                  {pct(s.passRate)}
+                  {s.passInterval && <span class="ci"> {interval(s.passInterval, pct)}</span>}
                 </td>
                 <td class="num">{s.threshold ? thresholdText(s.threshold) : '–'}</td>
                 <td class="num">{s.missing}</td>
@@ -210,7 +213,7 @@ function MetricSummaries(props: {
           </summary>
           {open && (
             <div class="histograms">
-              {summary.histograms.map((h) => (
+              {inGridOrder(summary.histograms).map((h) => (
                 <MetricHistogram key={h.metric} h={h} />
               ))}
             </div>
