@@ -235,7 +235,7 @@ export class RunTable {
       if (first === undefined) this.thresholds[name] = t;
       else if (first.threshold !== t.threshold || first.higherIsBetter !== t.higherIsBetter) {
         let own = this.#rowThresholds.get(name);
-        if (!own) this.#rowThresholds.set(name, (own = new Map()));
+        if (!own) this.#rowThresholds.set(name, (own = new Map<number, Threshold>()));
         own.set(i, t);
       }
     }

@@ -416,11 +416,11 @@ describe.skipIf(!CHROMIUM)(`the run view${CHROMIUM ? '' : ': no chromium install
     expect(
       await gen
         .locator('tbody td:nth-child(2)')
-        .evaluateAll((tds) => tds.map((td) => td.className)),
+        .evaluateAll((tds) => tds.map((td) => td.getAttribute('class'))),
     ).toEqual(['num meets', 'num meets']);
     // The evaluator's own explanation (aggregate_explanation), which the drawer used to omit.
     expect(await gen.locator('.explanation').textContent()).toBe(
-      `aggregate_explanation${`gen says 0.7 ${XSS[0]}`}`,
+      `aggregate_explanationgen says 0.7 ${XSS[0]}`,
     );
     const lex = page.locator('.detail .evaluator').nth(1);
     expect(await lex.locator('p.error').textContent()).toBe(`error: boom ${XSS[0]} (attempts: 2)`);
