@@ -93,125 +93,122 @@ export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: 
       ? runStats(run)
       : runStatsOn(run, await tracker.getRunResults(run.runId), metric);
 
-  return (
-    new Hono()
-      .get('/api/runs', query('metric'), async (c) => {
-        const runs = await tracker.getExperimentHistory();
-        const { metric } = c.req.valid('query');
-        const out = [];
-        for (const run of runs) out.push({ ...run, stats: await statsOf(run, metric) });
-        return c.json(out, 200);
-      })
-      .get('/api/runs/:runId', query('metric'), async (c) => {
-        const run = await findRun(c.req.param('runId'));
-        return run
-          ? c.json({ run, stats: await statsOf(run, c.req.valid('query').metric) }, 200)
-          : notFound(c, 'such run');
-      })
-      // The run's summary table (a row per metric) and the histograms of its continuous metrics.
-      .get('/api/runs/:runId/summary', query('metric'), async (c) => {
+  return new Hono()
+    .get('/api/runs', query('metric'), async (c) => {
+      const runs = await tracker.getExperimentHistory();
+      const { metric } = c.req.valid('query');
+      const out = [];
+      for (const run of runs) out.push({ ...run, stats: await statsOf(run, metric) });
+      return c.json(out, 200);
+    })
+    .get('/api/runs/:runId', query('metric'), async (c) => {
+      const run = await findRun(c.req.param('runId'));
+      return run
+        ? c.json({ run, stats: await statsOf(run, c.req.valid('query').metric) }, 200)
+        : notFound(c, 'such run');
+    })
+    .get('/api/runs/:runId/summary', query('metric'), async (c) => {
+      const run = await findRun(c.req.param('runId'));
+      if (!run) return notFound(c, 'such run');
+      const table = tableOf(run);
+      const histograms = await table.histograms();
+      return c.json(
+        {
+          metrics: table.metrics,
+          failures: await table.failures(c.req.valid('query').metric || run.scoreColumn),
+          summaries: await table.summary(),
+          histograms,
+        },
+        200,
+      );
+    })
+    .get(
+      '/api/runs/:runId/rows',
+      query('offset', 'limit', 'sort', 'desc', 'failures', 'q', 'metric'),
+      async (c) => {
         const run = await findRun(c.req.param('runId'));
         if (!run) return notFound(c, 'such run');
-        const table = tableOf(run);
-        const histograms = await table.histograms();
+        const q = c.req.valid('query');
+        const page = await tableOf(run).page({
+          offset: int(q.offset, 0, Number.MAX_SAFE_INTEGER),
+          limit: int(q.limit, 100, 500),
+          sort: q.sort ?? 'i',
+          desc: q.desc === '1',
+          failures: q.failures === '1',
+          search: (q.q ?? '').trim(),
+          metric: q.metric || run.scoreColumn,
+        });
+        return c.json(page, 200);
+      },
+    )
+    .get('/api/runs/:runId/results/:resultId', async (c) => {
+      const runId = c.req.param('runId');
+      const resultId = c.req.param('resultId');
+      if (!runId.trim() || !resultId.trim()) return notFound(c, 'such result');
+      const record = await tracker.getResult(runId, resultId);
+      return record ? c.json(record, 200) : notFound(c, 'such result');
+    })
+    .get('/api/samples/:sampleId/history', query('dataset', 'metric', 'last'), async (c) => {
+      const sampleId = c.req.param('sampleId');
+      if (!sampleId.trim()) return notFound(c, 'such sample');
+      const q = c.req.valid('query');
+      // Bad options (a sample of several datasets without one) answer 400, from the app's onError.
+      const h = await tracker.getSampleHistory(sampleId, {
+        last: int(q.last, 20, 200) || 20,
+        ...(q.dataset ? { datasetName: q.dataset } : {}),
+        ...(q.metric ? { metric: q.metric } : {}),
+      });
+      // One row a run, with its first trial's result id to open it there; the output cut short.
+      const runs = h.runs.map(({ results, output, ...run }) => ({
+        ...run,
+        output: cutText(output),
+        resultId: results[0]?.resultId ?? '',
+      }));
+      return c.json({ ...h, runs }, 200);
+    })
+    .get(
+      '/api/compare',
+      query('baseline', 'candidate', 'allowDifferentDatasets', 'metric'),
+      async (c) => {
+        const q = c.req.valid('query');
+        const baseline = await findRun(q.baseline ?? '');
+        const candidate = await findRun(q.candidate ?? '');
+        if (!baseline || !candidate) return notFound(c, 'such runs to compare');
+        assertComparable(baseline, candidate, q.allowDifferentDatasets === '1');
+        const metric = q.metric || candidate.scoreColumn || baseline.scoreColumn;
+        if (!metric)
+          return c.json({ error: 'these runs have no leaderboard column: name a metric' }, 400);
+        const comparison = compareRuns(
+          await tracker.getRunResults(baseline.runId),
+          await tracker.getRunResults(candidate.runId),
+          { metric },
+        );
+        // The counts are whole; the changed samples sent are the first ones, texts cut short.
+        const send = (changes: SampleChange[]): SampleChange[] =>
+          changes.slice(0, CHANGES_SENT).map((ch) => ({
+            ...ch,
+            input: cutText(ch.input),
+            baselineOutput: cutText(ch.baselineOutput),
+            candidateOutput: cutText(ch.candidateOutput),
+          }));
         return c.json(
           {
-            metrics: table.metrics,
-            failures: await table.failures(c.req.valid('query').metric || run.scoreColumn),
-            summaries: await table.summary(),
-            histograms,
+            baseline,
+            candidate,
+            counts: {
+              regressions: comparison.regressions.length,
+              improvements: comparison.improvements.length,
+            },
+            comparison: {
+              ...comparison,
+              regressions: send(comparison.regressions),
+              improvements: send(comparison.improvements),
+            },
           },
           200,
         );
-      })
-      .get(
-        '/api/runs/:runId/rows',
-        query('offset', 'limit', 'sort', 'desc', 'failures', 'q', 'metric'),
-        async (c) => {
-          const run = await findRun(c.req.param('runId'));
-          if (!run) return notFound(c, 'such run');
-          const q = c.req.valid('query');
-          const page = await tableOf(run).page({
-            offset: int(q.offset, 0, Number.MAX_SAFE_INTEGER),
-            limit: int(q.limit, 100, 500),
-            sort: q.sort ?? 'i',
-            desc: q.desc === '1',
-            failures: q.failures === '1',
-            search: (q.q ?? '').trim(),
-            metric: q.metric || run.scoreColumn,
-          });
-          return c.json(page, 200);
-        },
-      )
-      .get('/api/runs/:runId/results/:resultId', async (c) => {
-        const runId = c.req.param('runId');
-        const resultId = c.req.param('resultId');
-        if (!runId.trim() || !resultId.trim()) return notFound(c, 'such result');
-        const record = await tracker.getResult(runId, resultId);
-        return record ? c.json(record, 200) : notFound(c, 'such result');
-      })
-      .get('/api/samples/:sampleId/history', query('dataset', 'metric', 'last'), async (c) => {
-        const sampleId = c.req.param('sampleId');
-        if (!sampleId.trim()) return notFound(c, 'such sample');
-        const q = c.req.valid('query');
-        // Bad options (a sample of several datasets without one) answer 400, from the app's onError.
-        const h = await tracker.getSampleHistory(sampleId, {
-          last: int(q.last, 20, 200) || 20,
-          ...(q.dataset ? { datasetName: q.dataset } : {}),
-          ...(q.metric ? { metric: q.metric } : {}),
-        });
-        // One row a run, with its first trial's result id to open it there; the output cut short.
-        const runs = h.runs.map(({ results, output, ...run }) => ({
-          ...run,
-          output: cutText(output),
-          resultId: results[0]?.resultId ?? '',
-        }));
-        return c.json({ ...h, runs }, 200);
-      })
-      .get(
-        '/api/compare',
-        query('baseline', 'candidate', 'allowDifferentDatasets', 'metric'),
-        async (c) => {
-          const q = c.req.valid('query');
-          const baseline = await findRun(q.baseline ?? '');
-          const candidate = await findRun(q.candidate ?? '');
-          if (!baseline || !candidate) return notFound(c, 'such runs to compare');
-          assertComparable(baseline, candidate, q.allowDifferentDatasets === '1');
-          const metric = q.metric || candidate.scoreColumn || baseline.scoreColumn;
-          if (!metric)
-            return c.json({ error: 'these runs have no leaderboard column: name a metric' }, 400);
-          const comparison = compareRuns(
-            await tracker.getRunResults(baseline.runId),
-            await tracker.getRunResults(candidate.runId),
-            { metric },
-          );
-          // The counts are whole; the changed samples sent are the first ones, texts cut short.
-          const send = (changes: SampleChange[]): SampleChange[] =>
-            changes.slice(0, CHANGES_SENT).map((ch) => ({
-              ...ch,
-              input: cutText(ch.input),
-              baselineOutput: cutText(ch.baselineOutput),
-              candidateOutput: cutText(ch.candidateOutput),
-            }));
-          return c.json(
-            {
-              baseline,
-              candidate,
-              counts: {
-                regressions: comparison.regressions.length,
-                improvements: comparison.improvements.length,
-              },
-              comparison: {
-                ...comparison,
-                regressions: send(comparison.regressions),
-                improvements: send(comparison.improvements),
-              },
-            },
-            200,
-          );
-        },
-      )
-  );
+      },
+    );
 }
 
 /** The API's routes with their inputs and answers, for the browser's `hc<UiApi>` client. */

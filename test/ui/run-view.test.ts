@@ -464,6 +464,60 @@ describe.skipIf(!CHROMIUM)(`the run view${CHROMIUM ? '' : ': no chromium install
     await page.close();
   });
 
+  it("shows a sample's evaluators from its columns when the store kept no evaluator output", async () => {
+    const flat = new SqliteExperimentTracker('p', {
+      file: join(dir.path, 'flat.sqlite'),
+      includeEvalResult: false,
+      companionFields: ['success', 'explanation'],
+    });
+    await flat.logBatch([output(0.3, 0.5, 0.2, 0.2)], 'qa', [samples[1]!], { runId: 'flat' });
+    const [record] = await flat.getRunResults('flat');
+    expect(record!.evaluationResult).toBeNull();
+    const own = await serveUi(flat, { port: 0 });
+    try {
+      const { page, problems } = await openPage(
+        browser,
+        `${own.url}/run/flat?sample=${record!.resultId}`,
+      );
+      await page.waitForSelector('#sample-history tbody tr');
+      const sections = page.locator('.detail .evaluator');
+      expect(
+        await sections.evaluateAll((ss) => ss.map((s) => s.getAttribute('aria-label'))),
+      ).toEqual(['evaluator gen', 'evaluator lex', 'evaluator plain']);
+      const rows = (i: number) =>
+        sections
+          .nth(i)
+          .locator('tbody tr')
+          .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+      expect(await sections.nth(0).locator('h4').textContent()).toBe('gen fail aggregate 0.400');
+      expect(await rows(0)).toEqual([
+        ['faith', '0.300', 'fail', '–', `faith 0.3 ${XSS[1]}`],
+        [ODD, '0.500', 'fail', '–', '–'],
+      ]);
+      // No threshold kept: coloured by the verdict beside the score.
+      expect(
+        await sections
+          .nth(0)
+          .locator('tbody td:nth-child(2)')
+          .evaluateAll((tds) =>
+            tds.map((td) => [td.getAttribute('class'), td.getAttribute('title')]),
+          ),
+      ).toEqual([
+        ['num misses', 'fails: its verdict'],
+        ['num misses', 'fails: its verdict'],
+      ]);
+      expect(await sections.nth(1).locator('h4').textContent()).toBe('lex fail aggregate 0.200');
+      expect(await rows(1)).toEqual([['dist', '0.200', 'fail', '–', '–']]);
+      expect(await rows(2)).toEqual([['plain', '0.200', '–', '–', '–']]);
+      await inert(page);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await own.close();
+      await flat.close();
+    }
+  });
+
   it('looks right at 1200x760 and 1400 wide, light and dark', async () => {
     for (const [width, scheme] of [
       [1200, 'light'],

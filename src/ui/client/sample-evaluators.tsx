@@ -106,30 +106,27 @@ function evaluatorsOf(record: ResultRecord): EvaluatorView[] {
   const output = record.evaluationResult ?? {};
   const views = Object.entries(output).map(([name, block]) => evaluatorView(name, block));
   const held = new Set(Object.keys(output));
-  const fromColumns = new Map<string, EvaluatorView>();
+  // From the columns: `<evaluator>.<metric>.<field>` (score, success, explanation, threshold…)
+  // regrouped as the evaluator's output was, `<evaluator>.<field>` (aggregate_score…) at its top.
+  const rebuilt = new Map<string, Json>();
   for (const [column, v] of Object.entries(record.values)) {
     const { evaluator } = metricParts(column);
     if (held.has(evaluator) || (evaluator === '' && held.has(column))) continue;
-    let view = fromColumns.get(evaluator);
-    if (!view) {
-      view = evaluatorView(evaluator, {});
-      fromColumns.set(evaluator, view);
+    let block = rebuilt.get(evaluator);
+    if (!block) rebuilt.set(evaluator, (block = {}));
+    const rest = evaluator === '' ? column : column.slice(evaluator.length + 1);
+    const dot = rest.lastIndexOf('.');
+    if (dot <= 0) {
+      block[rest] = v;
+      continue;
     }
-    const name = evaluator === '' ? column : column.slice(evaluator.length + 1);
-    if (EXPLAINS.test(name)) view.explanations.push([name, v]);
-    else {
-      view.metrics.push({
-        name,
-        path: column,
-        score: v,
-        success: null,
-        threshold: null,
-        explanations: [],
-        other: [],
-      });
-    }
+    const metric = rest.slice(0, dot);
+    const found = block[metric];
+    const inner: Json = isObject(found) ? found : {};
+    inner[rest.slice(dot + 1)] = v;
+    block[metric] = inner;
   }
-  return [...views, ...fromColumns.values()];
+  return [...views, ...[...rebuilt].map(([name, block]) => evaluatorView(name, block))];
 }
 
 const text = (v: unknown): string =>
