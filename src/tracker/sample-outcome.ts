@@ -28,7 +28,7 @@ export function defaultMetric(run: Pick<RunSummary, 'scoreColumn'> | undefined):
 
 /** The column holding a metric's own pass/fail verdict, when it is not pass/fail itself. */
 export function verdictColumn(metric: string): string | null {
-  if (metric.endsWith('.aggregate_score')) return `${metric.slice(0, -6)}success`;
+  if (metric.endsWith('.aggregate_score')) return `${metric.slice(0, -'score'.length)}success`;
   if (metric === 'score' || metric.endsWith('.score')) return `${metric.slice(0, -5)}success`;
   return null;
 }

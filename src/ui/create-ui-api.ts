@@ -139,7 +139,7 @@ export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: 
         ? c.json({ run, stats: await statsOf(run, c.req.valid('query').metric) }, 200)
         : notFound(c, 'such run');
     })
-    .get('/api/runs/:runId/histograms', query('metric'), async (c) => {
+    .get('/api/runs/:runId/summary', query('metric'), async (c) => {
       const run = await findRun(c.req.param('runId'));
       if (!run) return notFound(c, 'such run');
       const table = tableOf(run);
@@ -148,6 +148,7 @@ export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: 
         {
           metrics: table.metrics,
           failures: await table.failures(c.req.valid('query').metric || run.scoreColumn),
+          summaries: await table.summary(),
           histograms,
         },
         200,

@@ -5,9 +5,13 @@
  */
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { costOf, latencyOf } from '../tracker/measures.js';
-import { isPassFail, outcomeOf, resultError } from '../tracker/sample-outcome.js';
+import { runStatsOn } from '../stats/run-stats.js';
+import type { Interval } from '../stats/statistics.js';
+import { isPassFail, outcomeOf, resultError, verdictColumn } from '../tracker/sample-outcome.js';
 import { sampleTexts } from '../tracker/sample-texts.js';
-import type { FlatValue, RunSummary } from '../types.js';
+import type { FlatValue, ResultRecord, RunSummary } from '../types.js';
+import { meets, metricParts, thresholdIn, thresholdOf } from './metric-names.js';
+import type { Threshold } from './metric-names.js';
 
 /** Characters of input, output and expected kept per row; the detail view reads the rest. */
 const CUT = 200;
@@ -32,6 +36,32 @@ export interface TableRow {
   cost: number | null;
   /** Which trial of its sample the result is (0-based), when the sample ran several times. */
   trial: number | null;
+  /**
+   * Whether each score met its mark, for the scores that have one: the threshold recorded beside
+   * the score, else the verdict beside it (`<path>.success`, `<evaluator>.aggregate_success`).
+   */
+  marks: Record<string, boolean>;
+}
+
+/** One metric of a run, as a row of the run's summary table. */
+export interface MetricSummary {
+  metric: string;
+  /** Every value a boolean or 0/1: shown as pass/fail, its mean is its pass rate. */
+  passFail: boolean;
+  /** Results with a number (or boolean) on it: the n of `meanInterval`. */
+  scored: number;
+  mean: number | null;
+  /** Wilson for pass/fail, else Student t; 95%. */
+  meanInterval: Interval | null;
+  /** Passed, of the results with a verdict on it (its own, or the one beside it). */
+  passRate: number | null;
+  passInterval: Interval | null;
+  /** Results with neither a value on it nor an error of its evaluator. */
+  missing: number;
+  /** Results whose evaluator recorded an error instead of judging. */
+  errors: number;
+  /** The threshold recorded for it (the first one, when results differ); null when none. */
+  threshold: Threshold | null;
 }
 
 /** Which measure columns a run has: latency and cost when recorded, trial when a sample repeats. */
@@ -114,6 +144,14 @@ export class RunTable {
   /** The last search, and the rows it matched, so paging through it does not search again. */
   #lastSearch: { text: string; matches: Promise<Set<number>> } | null = null;
   readonly #signal: AbortSignal | undefined;
+  /** The thresholds recorded for the scores: the first seen of each metric. */
+  readonly thresholds: Record<string, Threshold> = {};
+  /** Rows whose threshold differs from the first seen, by metric then row. */
+  readonly #rowThresholds = new Map<string, Map<number, Threshold>>();
+  /** Whether each metric's values read so far are all booleans or 0/1. */
+  readonly #binary = new Map<string, boolean>();
+  /** The evaluators that recorded an error, by row. */
+  readonly #errored = new Map<number, string[]>();
 
   /**
    * Starts reading the run. The first rows in logging order are served as soon as they are read,
@@ -147,6 +185,7 @@ export class RunTable {
             this.metrics.push(name);
           }
         }
+        this.#note(r);
         const texts = sampleTexts(r);
         const latencyMs = latencyOf(r.measures) ?? null;
         const cost = costOf(r.measures) ?? null;
@@ -168,6 +207,7 @@ export class RunTable {
           latencyMs,
           cost,
           trial: r.measures?.trial ?? null,
+          marks: {},
         });
         if (this.rows.length % 100 === 0) {
           if (this.#waiting.length > 0) this.#wake();
@@ -180,6 +220,65 @@ export class RunTable {
       this.#complete = true;
       this.#wake();
     }
+  }
+
+  /** Keeps what the summary and the marks need of a result: its kinds, thresholds, errors. */
+  #note(r: ResultRecord): void {
+    const i = this.rows.length;
+    for (const [name, v] of Object.entries(r.values)) {
+      const binary = typeof v === 'boolean' || v === 0 || v === 1;
+      if (!binary) this.#binary.set(name, false);
+      else if (!this.#binary.has(name)) this.#binary.set(name, true);
+      const t = thresholdIn(r.evaluationResult, name) ?? this.#thresholdColumns(r, name);
+      if (t === null) continue;
+      const first = this.thresholds[name];
+      if (first === undefined) this.thresholds[name] = t;
+      else if (first.threshold !== t.threshold || first.higherIsBetter !== t.higherIsBetter) {
+        let own = this.#rowThresholds.get(name);
+        if (!own) this.#rowThresholds.set(name, (own = new Map<number, Threshold>()));
+        own.set(i, t);
+      }
+    }
+    const failed = erroredEvaluators(r);
+    if (failed.length > 0) this.#errored.set(i, failed);
+  }
+
+  /** A threshold kept as columns beside the score (`<path>.threshold`), as a flat file may. */
+  #thresholdColumns(r: ResultRecord, name: string): Threshold | null {
+    if (!name.endsWith('.score')) return null;
+    const base = name.slice(0, -'.score'.length);
+    const threshold = r.values[`${base}.threshold`];
+    if (threshold === undefined) return null;
+    return thresholdOf({ threshold, higher_is_better: r.values[`${base}.higher_is_better`] });
+  }
+
+  /** The threshold of `metric` for row `i`: its own when it differs from the run's first one. */
+  #thresholdAt(metric: string, i: number): Threshold | undefined {
+    return this.#rowThresholds.get(metric)?.get(i) ?? this.thresholds[metric];
+  }
+
+  /** Whether each score of `r` met its mark (see {@link TableRow.marks}). */
+  #marksOf(r: TableRow): Record<string, boolean> {
+    const marks: Record<string, boolean> = {};
+    for (const [name, v] of Object.entries(r.values)) {
+      const score = typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : null;
+      if (score === null) continue;
+      const t = this.#thresholdAt(name, r.i);
+      if (t) {
+        marks[name] = meets(score, t);
+        continue;
+      }
+      const column = verdictColumn(name);
+      const verdict = column === null ? undefined : r.values[column];
+      if (verdict === true || verdict === 1) marks[name] = true;
+      else if (verdict === false || verdict === 0) marks[name] = false;
+    }
+    return marks;
+  }
+
+  /** The metrics read so far whose every value is a boolean or 0/1. */
+  #passFailMetrics(): string[] {
+    return this.metrics.filter((m) => this.#binary.get(m) === true);
   }
 
   #wake(): void {
@@ -200,10 +299,18 @@ export class RunTable {
     rows: TableRow[];
     metrics: string[];
     measures: MeasureColumns;
+    /** The metrics shown as pass/fail (every value read so far a boolean or 0/1). */
+    passFail: string[];
+    /** The thresholds recorded for the scores, the first seen of each. */
+    thresholds: Record<string, Threshold>;
   }> {
     const passFail = await this.#passFail(q.metric);
     const judged = (rows: TableRow[]): TableRow[] =>
-      rows.map((r) => ({ ...r, passed: passedOn(r, q.metric, passFail) }));
+      rows.map((r) => ({
+        ...r,
+        passed: passedOn(r, q.metric, passFail),
+        marks: this.#marksOf(r),
+      }));
     if (q.sort === 'i' && !q.desc && !q.failures && q.search === '') {
       // Logging order, unfiltered: served while the rest is still being read.
       await this.#until(q.offset + q.limit);
@@ -213,6 +320,8 @@ export class RunTable {
           rows: judged(this.rows.slice(q.offset, q.offset + q.limit)),
           metrics: [...this.metrics],
           measures: { ...this.measures },
+          passFail: this.#passFailMetrics(),
+          thresholds: { ...this.thresholds },
         };
       }
     }
@@ -223,7 +332,42 @@ export class RunTable {
       rows: judged(rows.slice(q.offset, q.offset + q.limit)),
       metrics: [...this.metrics],
       measures: { ...this.measures },
+      passFail: this.#passFailMetrics(),
+      thresholds: { ...this.thresholds },
     };
+  }
+
+  /**
+   * A row per metric: its mean with a 95% interval and its pass rate (as `runs --metric` computes
+   * them), and how many results miss it or hold an error of its evaluator.
+   */
+  async summary(): Promise<MetricSummary[]> {
+    await this.loaded;
+    return this.metrics.map((metric) => {
+      const stats = runStatsOn(this.run, this.rows, metric);
+      const { evaluator } = metricParts(metric);
+      let missing = 0;
+      let errors = 0;
+      for (const r of this.rows) {
+        if (this.#errored.get(r.i)?.includes(evaluator)) errors++;
+        else {
+          const v = r.values[metric];
+          if (typeof v !== 'number' && typeof v !== 'boolean') missing++;
+        }
+      }
+      return {
+        metric,
+        passFail: this.#binary.get(metric) === true,
+        scored: stats.scored,
+        mean: stats.score,
+        meanInterval: stats.score === null ? null : stats.scoreInterval,
+        passRate: stats.passRate,
+        passInterval: stats.passRate === null ? null : stats.passInterval,
+        missing,
+        errors,
+        threshold: this.thresholds[metric] ?? null,
+      };
+    });
   }
 
   /** How many rows fail on `metric`, evaluator errors included. */
@@ -280,16 +424,19 @@ export class RunTable {
     return rows;
   }
 
-  /** Every numeric or pass/fail metric as a histogram of 10 bins (2 for pass/fail). */
+  /**
+   * Every continuous metric (numbers, not all 0/1) as a histogram of 10 bins: a pass/fail column's
+   * distribution is its pass rate, in the summary.
+   */
   async histograms(): Promise<Histogram[]> {
     await this.loaded;
     return this.metrics.flatMap((metric) => {
+      if (this.#binary.get(metric) !== false) return [];
       const xs = this.rows.flatMap((r) => {
         const v = r.values[metric];
         return typeof v === 'number' ? [v] : typeof v === 'boolean' ? [Number(v)] : [];
       });
       if (xs.length === 0) return [];
-      const binary = xs.every((x) => x === 0 || x === 1);
       let min = Infinity;
       let max = -Infinity;
       for (const x of xs) {
@@ -298,7 +445,7 @@ export class RunTable {
       }
       if (min >= 0 && max <= 1) [min, max] = [0, 1];
       else if (min === max) [min, max] = [min - 0.5, max + 0.5];
-      const bins = binary ? 2 : 10;
+      const bins = 10;
       const counts = new Array<number>(bins).fill(0);
       const width = (max - min) / bins || 1;
       for (const x of xs) counts[Math.min(bins - 1, Math.floor((x - min) / width))]!++;
@@ -332,6 +479,24 @@ export class RunTable {
     });
     return matches;
   }
+}
+
+/**
+ * The evaluators that recorded an error instead of judging the result (`{ <evaluator>: { error } }`,
+ * the shape `resultError` reads).
+ */
+function erroredEvaluators(record: Pick<ResultRecord, 'evaluationResult'>): string[] {
+  const output = record.evaluationResult;
+  if (!output) return [];
+  return Object.entries(output).flatMap(([evaluator, block]) =>
+    typeof block === 'object' &&
+    block !== null &&
+    !Array.isArray(block) &&
+    typeof (block as Record<string, unknown>)['error'] === 'string' &&
+    (block as Record<string, unknown>)['error'] !== ''
+      ? [evaluator]
+      : [],
+  );
 }
 
 /** Every string inside a JSON value. */

@@ -67,13 +67,122 @@ describe('the dashboard run table', () => {
       's1',
     ]);
     expect((await table.page({ ...page, failures: true, limit: 1 })).total).toBe(3);
-    expect((await table.histograms()).find((h) => h.metric === 'm.aggregate_success')).toEqual({
-      metric: 'm.aggregate_success',
-      min: 0,
-      max: 1,
-      counts: [3, 3],
-    });
+    // Only continuous metrics have a histogram: a pass/fail column's distribution is its pass rate.
+    expect(await table.histograms()).toEqual([
+      { metric: 'm.score', min: 0, max: 1, counts: [1, 0, 0, 0, 0, 1, 0, 0, 0, 2] },
+    ]);
     expect(runId).toBe(run!.runId);
+    await t.close();
+  });
+
+  it('marks each score against its recorded threshold, else its verdict, and sums up each metric', async () => {
+    using dir = tempDir();
+    const t = new SqliteExperimentTracker('p', { file: join(dir.path, 't.sqlite') });
+    const outputs = [
+      {
+        g: {
+          aggregate_score: 0.9,
+          aggregate_success: true,
+          a: { score: 0.8, success: true, threshold: 0.5 },
+          b: { score: 0.2, success: true, threshold: 0.3, higher_is_better: false },
+        },
+        h: { quality: { score: 0.7, success: true } },
+      },
+      {
+        g: {
+          aggregate_score: 0.4,
+          aggregate_success: false,
+          a: { score: 0.4, success: false, threshold: 0.5 },
+          b: { score: 0.6, success: false, threshold: 0.3, higher_is_better: false },
+        },
+        h: { error: 'timeout', attempts: 2 },
+      },
+      {
+        // A threshold of its own (0.4, not the run's first 0.5): 0.4 meets it.
+        g: {
+          aggregate_score: 0.5,
+          aggregate_success: false,
+          a: { score: 0.4, success: true, threshold: 0.4 },
+        },
+        h: { quality: { score: 0.1, success: false } },
+      },
+    ];
+    await t.logBatch(
+      outputs,
+      'd',
+      outputs.map((_, i) => ({ id: `s${i}` })),
+      { runId: 'r' },
+    );
+    const [run] = await t.getExperimentHistory();
+    const table = new RunTable(t, run!);
+    const got = await table.page({ ...page, metric: 'g.aggregate_success' });
+    expect(got.rows.map((r) => r.marks)).toEqual([
+      { 'g.a.score': true, 'g.b.score': true, 'h.quality.score': true, 'g.aggregate_score': true },
+      { 'g.a.score': false, 'g.b.score': false, 'g.aggregate_score': false },
+      { 'g.a.score': true, 'h.quality.score': false, 'g.aggregate_score': false },
+    ]);
+    expect(got.thresholds).toEqual({
+      'g.a.score': { threshold: 0.5, higherIsBetter: true },
+      'g.b.score': { threshold: 0.3, higherIsBetter: false },
+    });
+    expect(got.passFail).toEqual([
+      'g.a.success',
+      'g.b.success',
+      'h.quality.success',
+      'g.aggregate_success',
+    ]);
+    const rows = Object.fromEntries(
+      (await table.summary()).map(({ metric, meanInterval, passInterval, ...s }) => [
+        metric,
+        {
+          ...s,
+          mean: s.mean === null ? null : Number(s.mean.toFixed(4)),
+          meanInterval:
+            meanInterval && [meanInterval.low, meanInterval.high].map((x) => x.toFixed(4)),
+          passInterval:
+            passInterval && [passInterval.low, passInterval.high].map((x) => x.toFixed(4)),
+        },
+      ]),
+    );
+    expect(Object.keys(rows)).toEqual([
+      'g.a.score',
+      'g.b.score',
+      'h.quality.score',
+      'g.a.success',
+      'g.b.success',
+      'h.quality.success',
+      'g.aggregate_score',
+      'g.aggregate_success',
+    ]);
+    // 0.8, 0.4, 0.4: mean 0.5333, sd 0.2309, t(0.975, 2) = 4.3027; passed 2 of 3 by its verdict.
+    expect(rows['g.a.score']).toEqual({
+      passFail: false,
+      scored: 3,
+      mean: 0.5333,
+      meanInterval: ['-0.0404', '1.1070'],
+      passRate: 2 / 3,
+      passInterval: ['0.2077', '0.9385'],
+      missing: 0,
+      errors: 0,
+      threshold: { threshold: 0.5, higherIsBetter: true },
+    });
+    expect(rows['g.b.score']).toMatchObject({ scored: 2, missing: 1, errors: 0, passRate: 0.5 });
+    // The evaluator h failed on s1: an error, not a missing value.
+    expect(rows['h.quality.score']).toMatchObject({ scored: 2, missing: 0, errors: 1 });
+    expect(rows['h.quality.success']).toMatchObject({ passFail: true, errors: 1, passRate: 0.5 });
+    // The aggregate score's verdict is the aggregate_success beside it: 1 of 3.
+    expect(rows['g.aggregate_score']).toMatchObject({ passFail: false, passRate: 1 / 3 });
+    expect(rows['g.aggregate_success']).toEqual({
+      passFail: true,
+      scored: 3,
+      mean: 0.3333,
+      meanInterval: ['0.0615', '0.7923'],
+      passRate: 1 / 3,
+      passInterval: ['0.0615', '0.7923'],
+      missing: 0,
+      errors: 0,
+      threshold: null,
+    });
     await t.close();
   });
 

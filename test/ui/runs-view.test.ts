@@ -210,11 +210,11 @@ describe.skipIf(!CHROMIUM)(`the runs view${CHROMIUM ? '' : ': no chromium instal
     );
     // A run's link opens it on the same metric.
     await page.click('#runs a >> text=faq-2');
-    await page.waitForSelector('#run-metric');
+    await page.waitForSelector('#metric');
     expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe(
       '/run/faq-2?metric=judge.quality.score',
     );
-    expect(await page.textContent('#run-metric')).toBe('judge.quality.score');
+    expect(await page.inputValue('#metric')).toBe('judge.quality.score');
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -43,9 +43,10 @@ type Run = (typeof api.runs)[':runId'];
 export type RunWithStats = Answer<typeof api.runs.$get>[number];
 export type RunDetail = Answer<Run['$get']>;
 export type RunSummary = RunDetail['run'];
-/** What needs the whole run read: its metrics, failures and histograms. */
-export type RunHistograms = Answer<Run['histograms']['$get']>;
-export type Histogram = RunHistograms['histograms'][number];
+/** What needs the whole run read: its metrics, failures, a summary row per metric, histograms. */
+export type RunMetrics = Answer<Run['summary']['$get']>;
+export type MetricSummary = RunMetrics['summaries'][number];
+export type Histogram = RunMetrics['histograms'][number];
 /** A page of rows, with the metric columns seen so far (all of them once the run is read). */
 export type RowsPage = Answer<Run['rows']['$get']>;
 export type TableRow = RowsPage['rows'][number];

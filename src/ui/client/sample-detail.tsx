@@ -1,21 +1,15 @@
-/** One sample in full, beside the table: its texts, scores, the evaluators' explanations, its data. */
+/**
+ * One sample in full, beside the table: its texts, what it took, every evaluator's scores,
+ * verdicts, explanations and errors, its history across runs, and its data and metadata.
+ */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, encoded, read } from './api.js';
 import type { ResultRecord } from './api.js';
 import { sampleTexts } from '../../tracker/sample-texts.js';
-import { count, duration, money, value } from './format.js';
+import { count, duration, money } from './format.js';
 import { setQuery } from './router.js';
+import { SampleEvaluators } from './sample-evaluators.js';
 import { SampleHistoryTable } from './sample-history-table.js';
-
-/** Texts an evaluator gave for its verdicts: `explanation`/`reason` fields, with their path. */
-function explanations(value: unknown, path: string[] = []): [string, string][] {
-  if (typeof value !== 'object' || value === null) return [];
-  return Object.entries(value).flatMap(([k, v]) =>
-    typeof v === 'string' && /^(explanation|reason|rationale)s?$/i.test(k)
-      ? [[[...path, k].join('.'), v] as [string, string]]
-      : explanations(v, [...path, k]),
-  );
-}
 
 export function SampleDetail({
   runId,
@@ -63,6 +57,7 @@ export function SampleDetail({
       {record && (
         <>
           <h2>{record.sampleId}</h2>
+          <SampleFacts record={record} />
           {texts &&
             (['input', 'output', 'expected'] as const).map((label) => (
               <section key={label}>
@@ -70,17 +65,8 @@ export function SampleDetail({
                 <pre class="text">{texts[label]}</pre>
               </section>
             ))}
-          <h3>scores</h3>
-          <table class="grid">
-            <tbody>
-              {Object.entries(record.values).map(([k, v]) => (
-                <tr key={k}>
-                  <th scope="row">{k}</th>
-                  <td class="num">{value(v)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <h3>evaluators</h3>
+          <SampleEvaluators record={record} />
           {record.measures && <Measures measures={record.measures} />}
           <SampleHistoryTable
             sampleId={record.sampleId}
@@ -88,13 +74,6 @@ export function SampleDetail({
             runId={record.runId}
             metric={metric}
           />
-          <h3>explanations</h3>
-          {explanations(record.evaluationResult).map(([where, why]) => (
-            <section key={where} class="explanation">
-              <h4>{where}</h4>
-              <pre class="text">{why}</pre>
-            </section>
-          ))}
           <h3>sample data and metadata</h3>
           <pre class="text">
             {JSON.stringify({ data: record.data, metadata: record.metadata }, null, 2)}
@@ -102,6 +81,41 @@ export function SampleDetail({
         </>
       )}
     </div>
+  );
+}
+
+/** The run, model and trial of the sample, and its latency and cost when recorded. */
+function SampleFacts({ record }: { record: ResultRecord }) {
+  // As the grid's columns (the tracker's `latencyOf`, `costOf`, kept out of the browser's bundle):
+  // the task's latency; the cost of the task and the evaluators together.
+  const latency = record.measures?.task?.latencyMs;
+  const costs = [record.measures?.task, ...Object.values(record.measures?.evaluators ?? {})]
+    .map((step) => step?.cost)
+    .filter((c): c is number => c !== undefined);
+  const cost = costs.length === 0 ? undefined : costs.reduce((sum, c) => sum + c, 0);
+  return (
+    <dl class="facts" id="sample-facts">
+      <div>
+        <dt>run</dt>
+        <dd>{record.runId}</dd>
+      </div>
+      <div>
+        <dt>model</dt>
+        <dd>{record.modelName}</dd>
+      </div>
+      {latency !== undefined && (
+        <div>
+          <dt title="the task's latency">latency</dt>
+          <dd id="sample-latency">{duration(latency)}</dd>
+        </div>
+      )}
+      {cost !== undefined && (
+        <div>
+          <dt title="the task's and the evaluators' together">cost</dt>
+          <dd id="sample-cost">{money(cost)}</dd>
+        </div>
+      )}
+    </dl>
   );
 }
 

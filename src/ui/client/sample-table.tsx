@@ -7,6 +7,9 @@ import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, encoded, read } from './api.js';
 import type { RowsPage, TableRow } from './api.js';
+import { verdictColumn } from '../../tracker/sample-outcome.js';
+import { byEvaluator, isVerdictColumn, metricParts, thresholdText } from '../metric-names.js';
+import type { Threshold } from '../metric-names.js';
 import { duration, money, NONE, value } from './format.js';
 import { setQuery } from './router.js';
 import { useVirtualizer } from './use-virtualizer.js';
@@ -21,6 +24,8 @@ type Measures = RowsPage['measures'];
 /** A column of the grid: its header, sort key (when sortable), width and cell. */
 interface Column {
   key: string;
+  /** The header above the column's own, spanning the columns of one evaluator ('' for none). */
+  group: string;
   label: string;
   title?: string;
   sort?: string;
@@ -42,42 +47,140 @@ const numCell = (text: string): JSX.Element => (
   </span>
 );
 
+/** A pass/fail value as a badge: true and 1 pass, false and 0 fail; anything else as it is. */
+export function Verdict({ passed }: { passed: boolean | null }) {
+  return passed === null ? (
+    <span class="muted">–</span>
+  ) : (
+    <span class={`verdict ${passed ? 'pass' : 'fail'}`}>{passed ? 'pass' : 'fail'}</span>
+  );
+}
+
+const verdictOf = (v: unknown): boolean | null =>
+  v === true || v === 1 ? true : v === false || v === 0 ? false : null;
+
 /**
- * The grid's columns: number, sample, the trial (when a sample ran several times), three texts,
- * one per metric, pass, then latency and cost when the run recorded them.
+ * The class and tooltip of a score against its mark: the recorded threshold, else the verdict
+ * beside it; none when neither is recorded (README, "Dashboard").
  */
-function columnsOf(metrics: string[], measures: Measures): Column[] {
+export function markOf(
+  metric: string,
+  mark: boolean | undefined,
+  threshold: Threshold | undefined,
+): { class: string; title?: string } {
+  if (mark === undefined) return { class: '' };
+  const why = threshold
+    ? `threshold ${thresholdText(threshold)}`
+    : `${verdictColumn(metric) ?? 'verdict'} beside it`;
+  return { class: mark ? 'meets' : 'misses', title: `${mark ? 'passes' : 'fails'}: ${why}` };
+}
+
+/** A rem width for a column headed `label`, from `min` up to 9rem. */
+const widthFor = (label: string, min: number): number =>
+  Math.min(9, Math.max(min, Math.ceil((label.length * 0.55 + 1.4) * 2) / 2));
+
+/**
+ * The metric columns, each evaluator's together (evaluators in first-seen order): pass/fail
+ * columns as badges, scores coloured against their mark.
+ */
+function metricColumns(
+  metrics: string[],
+  passFail: ReadonlySet<string>,
+  thresholds: Record<string, Threshold>,
+): Column[] {
+  return byEvaluator(metrics).map((m): Column => {
+    const { evaluator, short } = metricParts(m);
+    const width = widthFor(short, 4.5);
+    const badge = isVerdictColumn(m, passFail.has(m));
+    const t = thresholds[m];
+    return {
+      key: `metric:${m}`,
+      group: evaluator,
+      label: short,
+      title: t ? `${m} (threshold ${thresholdText(t)})` : m,
+      sort: m,
+      width: `${width}rem`,
+      min: width,
+      cell: badge
+        ? (r) => (
+            <span role="gridcell">
+              <Verdict passed={verdictOf(r.values[m])} />
+            </span>
+          )
+        : (r) => {
+            const mark = markOf(m, r.marks[m], t);
+            return (
+              <span role="gridcell" class={`num ${mark.class}`.trim()} title={mark.title}>
+                {value(r.values[m])}
+              </span>
+            );
+          },
+    };
+  });
+}
+
+/**
+ * The grid's columns: number, sample, the trial (when a sample ran several times), the verdict on
+ * the deciding metric (early, so that it is in view on a narrow screen), three texts, the metrics
+ * by evaluator, then latency and cost when the run recorded them.
+ */
+function columnsOf(
+  metrics: string[],
+  measures: Measures,
+  decider: string | null,
+  passFail: ReadonlySet<string>,
+  thresholds: Record<string, Threshold>,
+): Column[] {
+  const decides = decider ? metricParts(decider).short : '';
   return [
     {
       key: 'i',
+      group: '',
       label: '#',
       sort: 'i',
-      width: '4rem',
-      min: 4,
+      width: '3.5rem',
+      min: 3.5,
       cell: (r) => numCell(String(r.i + 1)),
     },
     {
       key: 'sample',
+      group: '',
       label: 'sample',
       sort: 'sampleId',
-      width: '9rem',
-      min: 9,
+      width: '8rem',
+      min: 8,
       cell: (r) => textCell(r.sampleId),
     },
     ...(measures.trials
       ? [
           {
             key: 'trial',
+            group: '',
             label: 'trial',
             sort: '@trial',
-            width: '4rem',
-            min: 4,
+            width: '3.5rem',
+            min: 3.5,
             cell: (r: TableRow) => numCell(r.trial === null ? NONE : String(r.trial)),
           },
         ]
       : []),
     {
+      key: 'pass',
+      group: 'verdict',
+      label: decides || 'pass',
+      title: decider ? `pass or fail on ${decider}, the deciding metric` : 'no deciding metric',
+      ...(decider ? { sort: decider } : {}),
+      width: `${widthFor(decides, 5)}rem`,
+      min: widthFor(decides, 5),
+      cell: (r) => (
+        <span role="gridcell" class="decides">
+          <Verdict passed={r.passed} />
+        </span>
+      ),
+    },
+    {
       key: 'input',
+      group: '',
       label: 'input',
       width: 'minmax(10rem, 1.3fr)',
       min: 10,
@@ -85,6 +188,7 @@ function columnsOf(metrics: string[], measures: Measures): Column[] {
     },
     {
       key: 'output',
+      group: '',
       label: 'output',
       width: 'minmax(10rem, 1.3fr)',
       min: 10,
@@ -92,40 +196,23 @@ function columnsOf(metrics: string[], measures: Measures): Column[] {
     },
     {
       key: 'expected',
+      group: '',
       label: 'expected',
       width: 'minmax(8rem, 1fr)',
       min: 8,
       cell: (r) => textCell(r.expected),
     },
-    ...metrics.map((m) => ({
-      key: `metric:${m}`,
-      label: m,
-      title: m,
-      sort: m,
-      width: 'minmax(5rem, 7rem)',
-      min: 5,
-      cell: (r: TableRow) => numCell(value(r.values[m])),
-    })),
-    {
-      key: 'pass',
-      label: 'pass',
-      width: '4rem',
-      min: 4,
-      cell: (r) => (
-        <span role="gridcell" class={r.passed === false ? 'fail' : 'pass'}>
-          {r.passed === null ? '–' : r.passed ? 'pass' : 'FAIL'}
-        </span>
-      ),
-    },
+    ...metricColumns(metrics, passFail, thresholds),
     ...(measures.latency
       ? [
           {
             key: 'latency',
+            group: '',
             label: 'latency',
             title: "the task's latency",
             sort: '@latency',
-            width: 'minmax(5rem, 6rem)',
-            min: 5,
+            width: '5.5rem',
+            min: 5.5,
             cell: (r: TableRow) => numCell(duration(r.latencyMs)),
           },
         ]
@@ -134,11 +221,12 @@ function columnsOf(metrics: string[], measures: Measures): Column[] {
       ? [
           {
             key: 'cost',
+            group: '',
             label: 'cost',
             title: 'the task and its evaluators together',
             sort: '@cost',
-            width: 'minmax(5rem, 6rem)',
-            min: 5,
+            width: '5.5rem',
+            min: 5.5,
             cell: (r: TableRow) => numCell(money(r.cost)),
           },
         ]
@@ -146,7 +234,26 @@ function columnsOf(metrics: string[], measures: Measures): Column[] {
   ];
 }
 
-export function SampleTable({ runId, query }: { runId: string; query: URLSearchParams }) {
+/** Runs of neighbouring columns under one group header: `[group, first column, span]`. */
+function groupsOf(columns: Column[]): [string, number, number][] {
+  const out: [string, number, number][] = [];
+  columns.forEach((c, i) => {
+    const last = out.at(-1);
+    if (last && last[0] === c.group && c.group !== '') last[2]++;
+    else out.push([c.group, i, 1]);
+  });
+  return out;
+}
+
+export function SampleTable(props: {
+  runId: string;
+  query: URLSearchParams;
+  /** The metric rows pass or fail on: the page's `?metric=`, else the leaderboard column. */
+  decider: string | null;
+  /** Told the metric columns whenever more of them are known. */
+  onMetrics?: (metrics: string[]) => void;
+}) {
+  const { runId, query, decider, onMetrics } = props;
   const failures = query.get('failures') === '1';
   const search = query.get('q') ?? '';
   const sort = query.get('sort') ?? 'i';
@@ -160,6 +267,8 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
     cost: false,
     trials: false,
   });
+  const [passFail, setPassFail] = useState<ReadonlySet<string>>(new Set());
+  const [thresholds, setThresholds] = useState<RowsPage['thresholds']>({});
   const [failed, setFailed] = useState<string | null>(null);
   const [pages, setPages] = useState<Map<number, TableRow[]>>(new Map());
   const [active, setActive] = useState(0);
@@ -213,6 +322,15 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
           if (current.current !== key) return;
           setTotal(page.total);
           setMetrics((old) => (page.metrics.length > old.length ? page.metrics : old));
+          // The last page's kinds: they know most of the run (a 0/1 column may turn out scores).
+          setPassFail((old) =>
+            old.size === page.passFail.length && page.passFail.every((m) => old.has(m))
+              ? old
+              : new Set(page.passFail),
+          );
+          setThresholds((old) =>
+            Object.keys(page.thresholds).length > Object.keys(old).length ? page.thresholds : old,
+          );
           // Like the metrics, a column once shown stays (a later page knows more of the run).
           setMeasures((old) => {
             const m = page.measures;
@@ -252,7 +370,8 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
     virtualizer.scrollToIndex(i, { align: 'auto' });
   };
   const pageRows = (): number => Math.floor((scroller.current?.clientHeight ?? 0) / ROW);
-  const columns = columnsOf(metrics, measures);
+  useEffect(() => onMetrics?.(metrics), [metrics]);
+  const columns = columnsOf(metrics, measures, decider, passFail, thresholds);
   const rows = [];
   for (const { index: i, start } of items) {
     const row = rowAt(i);
@@ -261,7 +380,7 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
         key={i}
         role="row"
         id={`row-${i}`}
-        aria-rowindex={i + 2}
+        aria-rowindex={i + 3}
         aria-selected={i === active}
         class={`row${i === active ? ' active' : ''}${row?.passed === false ? ' failed' : ''}`}
         style={{ transform: `translateY(${start}px)` }}
@@ -312,7 +431,7 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
         class="vtable"
         role="grid"
         aria-label="samples"
-        aria-rowcount={(total ?? 0) + 1}
+        aria-rowcount={(total ?? 0) + 2}
         style={{
           '--cols': columns.map((c) => c.width).join(' '),
           // The columns' minimum widths, gaps (0.6rem) and padding: wider than the page, it scrolls.
@@ -330,35 +449,50 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
           e.preventDefault();
         }}
       >
-        {/* Outside the scroller, the header stays in view. */}
-        <div role="row" aria-rowindex={1} class="row head">
-          {columns.map((c) =>
-            c.sort !== undefined ? (
+        {/* Outside the scroller, the header stays in view: evaluators, then their metrics. */}
+        <div class="head" role="rowgroup">
+          <div role="row" aria-rowindex={1} class="row groups">
+            {groupsOf(columns).map(([group, first, span]) => (
               <span
                 role="columnheader"
-                key={c.key}
-                aria-sort={sort === c.sort ? (desc ? 'descending' : 'ascending') : 'none'}
+                key={first}
+                aria-colspan={span > 1 ? span : undefined}
+                title={group || undefined}
+                style={{ gridColumn: `span ${span}` }}
               >
-                <button
-                  type="button"
-                  class="sort"
-                  title={c.title}
-                  onClick={() =>
-                    setQuery({
-                      sort: c.sort as string,
-                      desc: sort === c.sort && !desc ? '1' : null,
-                    })
-                  }
+                {group}
+              </span>
+            ))}
+          </div>
+          <div role="row" aria-rowindex={2} class="row names">
+            {columns.map((c) =>
+              c.sort !== undefined ? (
+                <span
+                  role="columnheader"
+                  key={c.key}
+                  aria-sort={sort === c.sort ? (desc ? 'descending' : 'ascending') : 'none'}
                 >
+                  <button
+                    type="button"
+                    class="sort"
+                    title={c.title}
+                    onClick={() =>
+                      setQuery({
+                        sort: c.sort as string,
+                        desc: sort === c.sort && !desc ? '1' : null,
+                      })
+                    }
+                  >
+                    {c.label}
+                  </button>
+                </span>
+              ) : (
+                <span role="columnheader" key={c.key} title={c.title}>
                   {c.label}
-                </button>
-              </span>
-            ) : (
-              <span role="columnheader" key={c.key}>
-                {c.label}
-              </span>
-            ),
-          )}
+                </span>
+              ),
+            )}
+          </div>
         </div>
         <div class="scroller" ref={scroller}>
           <div class="spacer" style={{ height: `${virtualizer.getTotalSize()}px` }}>
