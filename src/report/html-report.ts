@@ -232,6 +232,8 @@ async function dataElement(
           size += chunk.length;
         });
         ended = once(gzip, 'end');
+        // Awaited once the data is whole: an error before then must not go unhandled meanwhile.
+        ended.catch(() => {});
       }
       if (gzip !== undefined && length >= GZIP_CHUNK) {
         if (gzippedElementBytes(size) > budget) return null;
@@ -252,11 +254,8 @@ async function dataElement(
     gzipped.length = 0;
     return base64Element(bytes);
   } finally {
-    // A try given up: its stream is closed and its end no longer awaited.
-    if (gzip !== undefined && !gzip.writableFinished) {
-      ended?.catch(() => {});
-      gzip.destroy();
-    }
+    // A try given up: its stream is closed.
+    if (gzip !== undefined && !gzip.writableFinished) gzip.destroy();
   }
 }
 
