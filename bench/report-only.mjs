@@ -1,11 +1,15 @@
 // `evaltrack report --format html` of two 10,000-sample runs of realistic results (each with
 // three explained metrics, a task latency and a cost), in a CSV folder and a SQLite file: the
-// library path (load the comparison, build the model, render the HTML; median of 5), the file's
-// size, and the whole `evaltrack report` process 5 times, with its peak memory (`--format html`
-// when the command has it, else `--format md`). Then the same results with texts of random words,
-// which compress as prose does, not as the generated texts (one paragraph repeated).
+// library path as the command takes it (load the comparison keeping what the report reads, build
+// the model, write the HTML; median of 5), the file's size, and the whole `evaltrack report`
+// process 5 times in each format (`--format html`, then the default Markdown), with its peak
+// memory. Then the same results with texts of random words, which compress as prose does, not as
+// the generated texts (one paragraph repeated).
 //
 //   npm run build && node --expose-gc bench/report-only.mjs
+//
+// EVALTRACK_BIN=<another build's dist/cli/bin.js> times that build's process on the same stores
+// (the library path is this build's).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,14 +17,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import { SqliteExperimentTracker } from 'evaltrack/sqlite';
-import { loadComparison } from '../dist/cli/compare-named-runs.js';
+import { loadReportComparison } from '../dist/cli/commands/report.js';
 import { buildReportModel } from '../dist/report/report-model.js';
-import { htmlReport } from '../dist/report/html-report.js';
-import { reportData } from '../dist/report/report-data.js';
+import { writeHtmlReport } from '../dist/report/html-report.js';
+import { reportDataJson } from '../dist/report/report-data.js';
 import { realisticResult } from './realistic-result.mjs';
 
 const N = 10_000;
-const BIN = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
+const BIN =
+  process.env.EVALTRACK_BIN ?? fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const root = mkdtempSync(join(tmpdir(), 'evaltrack-report-bench-'));
@@ -101,19 +106,24 @@ async function measure(name, open, store, texts = (r) => r) {
   for (let round = 0; round < 5; round++) {
     globalThis.gc?.();
     let t = now();
-    const loaded = await loadComparison(tracker, ['baseline', 'candidate'], {});
+    const loaded = await loadReportComparison(tracker, ['baseline', 'candidate'], {});
     load.push(now() - t);
     t = now();
     const m = buildReportModel(loaded, null, null);
     model.push(now() - t);
     t = now();
-    const page = htmlReport(m);
+    bytes = 0;
+    let footer = '';
+    await writeHtmlReport(m, async (s) => {
+      bytes += Buffer.byteLength(s);
+      if (s.includes('<footer')) footer = s;
+    });
     html.push(now() - t);
-    bytes = Buffer.byteLength(page);
     samples = m.samples.length;
     if (round === 0) {
-      json = JSON.stringify(reportData(m)).length;
-      brief = /To keep this file small, the ([\d,]+) unchanged samples/.exec(page)?.[1] ?? '0';
+      json = 0;
+      for (const piece of reportDataJson(m).json) json += piece.length;
+      brief = /To keep this file small, the ([\d,]+) unchanged samples/.exec(footer)?.[1] ?? '0';
     }
   }
   await tracker.close();
@@ -121,9 +131,8 @@ async function measure(name, open, store, texts = (r) => r) {
   console.log(
     `${name}: ${samples} samples; load ${median(load).toFixed(0)} ms, model ${median(model).toFixed(0)} ms, HTML ${median(html).toFixed(0)} ms, together ${total.toFixed(0)} ms (median of 5); file ${(bytes / 1e6).toFixed(2)} MB (its data ${(json / 1e6).toFixed(1)} MB of JSON before gzip; unchanged samples with an input preview only: ${brief})`,
   );
-  // The whole CLI process, 5 times: `--format html` when this build's command has it, else the
-  // Markdown, to show what the process itself adds. Its peak RSS above its RSS at start comes
-  // from a hook loaded before the command (`--import`).
+  // The whole CLI process, 5 times in each format. Its peak RSS above its RSS at start comes from
+  // a hook loaded before the command (`--import`).
   for (const format of ['html', 'md']) {
     const out = join(root, `${name}.${format}`);
     const walls = [];
@@ -160,9 +169,8 @@ async function measure(name, open, store, texts = (r) => r) {
       continue;
     }
     console.log(
-      `${name}: \`evaltrack report --format ${format}\`, the whole process: ${median(walls).toFixed(0)} ms (median of 5; ${walls.map((w) => w.toFixed(0)).join(', ')}), peak RSS ${median(peaks).toFixed(0)} MB above its start, file ${(statSync(out).size / 1e6).toFixed(2)} MB`,
+      `${name}: \`evaltrack report --format ${format}\`, the whole process: ${median(walls).toFixed(0)} ms (median of 5; ${walls.map((w) => w.toFixed(0)).join(', ')}), peak RSS ${median(peaks).toFixed(0)} MB above its start (${peaks.map((p) => p.toFixed(0)).join(', ')}), file ${(statSync(out).size / 1e6).toFixed(2)} MB`,
     );
-    break;
   }
 }
 

@@ -41,11 +41,15 @@ export async function compareNamedRuns(
   return (await loadComparison(tracker, positionals, values)).comparison;
 }
 
-/** {@link compareNamedRuns}, with the two runs' summaries and results. */
+/**
+ * {@link compareNamedRuns}, with the two runs' summaries and results; `keep` maps each result as
+ * it is read (the report keeps only what it shows).
+ */
 export async function loadComparison(
   tracker: BaseExperimentTracker,
   positionals: string[],
   values: Context['values'],
+  keep?: (record: ResultRecord) => ResultRecord,
 ): Promise<LoadedComparison> {
   const [baselineName, candidateName] = positionals;
   if (!baselineName || !candidateName)
@@ -59,8 +63,8 @@ export async function loadComparison(
   } catch (e) {
     throw new UsageError(bare(e));
   }
-  const baseline = await runRecords(tracker, baselineId);
-  const candidate = await runRecords(tracker, candidateId);
+  const baseline = await runRecords(tracker, baselineId, keep);
+  const candidate = await runRecords(tracker, candidateId, keep);
   const metric = chooseMetric(values, [candidateRun, baselineRun], [...baseline, ...candidate]);
   return {
     comparison: {

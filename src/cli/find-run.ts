@@ -15,12 +15,21 @@ export async function findRun(
   return resolveRun(await tracker.getExperimentHistory(), name, dataset);
 }
 
-/** The results of a run; a run without any is an error (exit code 1), there is nothing to show. */
+/**
+ * The results of a run; a run without any is an error (exit code 1), there is nothing to show.
+ * `keep` maps each result as it is read, to hold only part of it.
+ */
 export async function runRecords(
   tracker: BaseExperimentTracker,
   runId: string,
+  keep?: (record: ResultRecord) => ResultRecord,
 ): Promise<ResultRecord[]> {
-  const records = await tracker.getRunResults(runId);
+  let records: ResultRecord[];
+  if (keep === undefined) records = await tracker.getRunResults(runId);
+  else {
+    records = [];
+    for await (const r of tracker.iterateRunResults(runId)) records.push(keep(r));
+  }
   if (records.length === 0) throw new ExitError(1, `run ${runId} has no results`);
   return records;
 }

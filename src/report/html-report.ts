@@ -7,14 +7,16 @@
  * script and style by their hashes only.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
+import type { Gzip } from 'node:zlib';
 import { EvaltrackError } from '../errors.js';
 import { count, exact, interval, money, ms, num } from '../cli/render.js';
 import type { MeasureComparison } from '../stats/measure-stats.js';
 import type { PairedDifference } from '../stats/statistics.js';
 import { escapeHtml } from './escape-html.js';
-import { cutText, reportData } from './report-data.js';
+import { cutText, reportData, reportDataJson } from './report-data.js';
 import type { CutText, ReportData, ReportDataOptions } from './report-data.js';
 import type {
   ReportModel,
@@ -86,8 +88,15 @@ function clientAssets(): { script: string; style: string } {
   return assets;
 }
 
-/** The whole HTML document of a report. */
-export function htmlReport(model: ReportModel, options: HtmlReportOptions = {}): string {
+/** The page around its data: all of it but the footer and the data's element. */
+interface PageFrame {
+  head: string;
+  tail: string;
+  /** Bytes of the page without the data's element, with room for the footer. */
+  fixed: number;
+}
+
+function pageFrame(model: ReportModel, options: HtmlReportOptions): PageFrame {
   const { script, style } = clientAssets();
   const { baseline, candidate } = model;
   const head = `<!doctype html>
@@ -120,26 +129,144 @@ ${listsHtml(model, options.maxSamples ?? 10)}<section id="all-samples"><h2>Every
 </body>
 </html>
 `;
+  return { head, tail, fixed: Buffer.byteLength(head) + Buffer.byteLength(tail) + 1000 };
+}
+
+const PLAIN_OPEN = '<script type="application/json" id="report-data">';
+// Base64 holds no character that could close the element: only plain JSON needs escaping.
+const GZIP_OPEN =
+  '<script type="application/octet-stream" id="report-data" data-encoding="gzip-base64">';
+const CLOSE = '</script>';
+
+/** Bytes of the element holding `gzipped` bytes of data. */
+const gzippedElementBytes = (gzipped: number): number =>
+  GZIP_OPEN.length + Math.ceil(gzipped / 3) * 4 + CLOSE.length;
+
+/**
+ * The whole HTML document of a report. The data of every sample is in it when the file stays
+ * under {@link HtmlReportOptions.maxBytes}; else the first of the smaller {@link FALLBACKS} that
+ * does (the last whatever its size). {@link writeHtmlReport} writes the same document without
+ * holding it whole.
+ */
+export function htmlReport(model: ReportModel, options: HtmlReportOptions = {}): string {
+  const page = pageFrame(model, options);
   const maxBytes = options.maxBytes ?? 5_000_000;
-  const fixed = Buffer.byteLength(head) + Buffer.byteLength(tail) + 1000;
-  let page = '';
+  let out = '';
   for (const [i, fallback] of FALLBACKS.entries()) {
     const last = i === FALLBACKS.length - 1;
     const data = reportData(model, fallback);
     const json = JSON.stringify(data);
     let element: string;
+    let bytes: number;
     if (json.length <= (options.compressAbove ?? 1_000_000)) {
-      element = `<script type="application/json" id="report-data">${escapeScriptJson(json)}</script>`;
+      element = `${PLAIN_OPEN}${escapeScriptJson(json)}${CLOSE}`;
+      bytes = Buffer.byteLength(element);
     } else {
-      // Gzipping a large report takes long: a try that a megabyte of it says will not fit is skipped.
-      if (!last && fixed + gzippedSize(json) > maxBytes * 1.1) continue;
-      // Base64 holds no character that could close the element: only plain JSON needs escaping.
-      element = `<script type="application/octet-stream" id="report-data" data-encoding="gzip-base64">${gzipSync(json, GZIP).toString('base64')}</script>`;
+      // Decided on the gzipped size itself, as writeHtmlReport decides while it compresses.
+      const gzipped = gzipSync(json, GZIP);
+      bytes = gzippedElementBytes(gzipped.length);
+      if (!last && page.fixed + bytes > maxBytes) continue;
+      element = `${GZIP_OPEN}${gzipped.toString('base64')}${CLOSE}`;
     }
-    page = `${head}${footerHtml(data)}\n</main>\n${element}\n${tail}`;
-    if (last || fixed + Buffer.byteLength(element) <= maxBytes) break;
+    out = `${page.head}${footerHtml(data)}\n</main>\n${element}\n${page.tail}`;
+    if (last || page.fixed + bytes <= maxBytes) break;
   }
-  return page;
+  return out;
+}
+
+/**
+ * {@link htmlReport}'s document, the same bytes, handed to `write` in pieces: the page's data is
+ * made one sample at a time and gzipped as it is made, so that neither the data, nor its JSON, nor
+ * the page is ever whole (a 10,000-sample report's data is 30 MB of JSON). A smaller fallback is
+ * tried as soon as the compressed data is too large to fit.
+ */
+export async function writeHtmlReport(
+  model: ReportModel,
+  write: (text: string) => Promise<void>,
+  options: HtmlReportOptions = {},
+): Promise<void> {
+  const page = pageFrame(model, options);
+  const maxBytes = options.maxBytes ?? 5_000_000;
+  for (const [i, fallback] of FALLBACKS.entries()) {
+    const last = i === FALLBACKS.length - 1;
+    const { frame, json } = reportDataJson(model, fallback);
+    const element = await dataElement(
+      json,
+      options.compressAbove ?? 1_000_000,
+      last ? Infinity : maxBytes - page.fixed,
+    );
+    if (element === null) continue;
+    await write(`${page.head}${footerHtml(frame)}\n</main>\n`);
+    for (const part of element) await write(part);
+    await write(`\n${page.tail}`);
+    return;
+  }
+}
+
+/** Characters of JSON handed to gzip at a time. */
+const GZIP_CHUNK = 1 << 20;
+
+/**
+ * The element holding the data whose JSON is `json`, in pieces: plain when the JSON is at most
+ * `compressAbove` characters, else gzipped as it is read; null when it is over `budget` bytes.
+ */
+async function dataElement(
+  json: Iterable<string>,
+  compressAbove: number,
+  budget: number,
+): Promise<Iterable<string> | null> {
+  let parts: string[] = [];
+  let length = 0;
+  let gzip: Gzip | undefined;
+  const gzipped: Buffer[] = [];
+  let size = 0;
+  let ended: Promise<unknown> | undefined;
+  try {
+    for (const piece of json) {
+      parts.push(piece);
+      length += piece.length;
+      if (gzip === undefined && length > compressAbove) {
+        gzip = createGzip(GZIP);
+        gzip.on('data', (chunk: Buffer) => {
+          gzipped.push(chunk);
+          size += chunk.length;
+        });
+        ended = once(gzip, 'end');
+        // Awaited once the data is whole: an error before then must not go unhandled meanwhile.
+        ended.catch(() => {});
+      }
+      if (gzip !== undefined && length >= GZIP_CHUNK) {
+        if (gzippedElementBytes(size) > budget) return null;
+        if (!gzip.write(parts.join(''))) await once(gzip, 'drain');
+        parts = [];
+        length = 0;
+      }
+    }
+    if (gzip === undefined) {
+      const element = `${PLAIN_OPEN}${escapeScriptJson(parts.join(''))}${CLOSE}`;
+      return Buffer.byteLength(element) > budget ? null : [element];
+    }
+    gzip.end(parts.join(''));
+    parts = [];
+    await ended;
+    if (gzippedElementBytes(size) > budget) return null;
+    const bytes = Buffer.concat(gzipped, size);
+    gzipped.length = 0;
+    return base64Element(bytes);
+  } finally {
+    // A try given up: its stream is closed.
+    if (gzip !== undefined && !gzip.writableFinished) gzip.destroy();
+  }
+}
+
+/** The gzipped data's element, its base64 made a piece at a time. */
+function* base64Element(bytes: Buffer): Generator<string, void, undefined> {
+  yield GZIP_OPEN;
+  // A multiple of 3 bytes: each piece's base64 has no padding, and they join into the whole's.
+  const step = 3 << 18;
+  for (let at = 0; at < bytes.length; at += step)
+    yield bytes.subarray(at, at + step).toString('base64');
+  yield CLOSE;
 }
 
 /**
@@ -147,14 +274,6 @@ ${listsHtml(model, options.maxSamples ?? 10)}<section id="all-samples"><h2>Every
  * against 184 ms, for 1.61 MB against 1.08 MB, and the file keeps within its limit anyway.
  */
 const GZIP = { level: 3 };
-
-/** The base64 size of `json` gzipped, estimated from a megabyte of its middle. */
-function gzippedSize(json: string): number {
-  const size = 1_000_000;
-  if (json.length <= 2 * size) return (gzipSync(json, GZIP).length * 4) / 3;
-  const from = Math.floor((json.length - size) / 2);
-  return ((gzipSync(json.slice(from, from + size), GZIP).length / size) * json.length * 4) / 3;
-}
 
 /** What the report left out of its texts. */
 function footerHtml(data: ReportData): string {

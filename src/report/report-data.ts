@@ -97,6 +97,41 @@ export interface ReportDataOptions {
 
 /** The page's data of a report. */
 export function reportData(model: ReportModel, options: ReportDataOptions = {}): ReportData {
+  const { frame, sample } = reportDataParts(model, options);
+  return { ...frame, samples: model.samples.map(sample) };
+}
+
+/**
+ * The page's data as JSON, in pieces: `json` joined is the text of `JSON.stringify(reportData(model,
+ * options))`, made one sample at a time as it is read, so that neither the data nor its JSON is
+ * ever whole; `frame` is the data without its samples.
+ */
+export function reportDataJson(
+  model: ReportModel,
+  options: ReportDataOptions = {},
+): { frame: ReportData; json: Iterable<string> } {
+  const { frame, sample } = reportDataParts(model, options);
+  function* json(): Generator<string, void, undefined> {
+    // `"samples":[]}` ends the frame's JSON: the samples go between the brackets.
+    yield JSON.stringify(frame).slice(0, -2);
+    let first = true;
+    for (const s of model.samples) {
+      yield `${first ? '' : ','}${JSON.stringify(sample(s))}`;
+      first = false;
+    }
+    yield ']}';
+  }
+  return { frame, json: { [Symbol.iterator]: json } };
+}
+
+/**
+ * The page's data but its samples (its `samples` is last, and empty), and how each sample is
+ * made: {@link reportData} and {@link reportDataJson} are both made of these.
+ */
+function reportDataParts(
+  model: ReportModel,
+  options: ReportDataOptions,
+): { frame: ReportData; sample: (s: ReportSample) => DataSample } {
   const limit = options.textLimit ?? TEXT_LIMIT;
   const briefStatuses = new Set(options.brief ?? []);
   const cut = (text: string): CutText => cutText(text, limit);
@@ -123,9 +158,9 @@ export function reportData(model: ReportModel, options: ReportDataOptions = {}):
   };
   const status = new Map(SAMPLE_STATUSES.map((s, i) => [s, i]));
   let briefSamples = 0;
-  const samples = model.samples.map((s): DataSample => {
+  for (const s of model.samples) if (briefStatuses.has(s.status)) briefSamples++;
+  const sample = (s: ReportSample): DataSample => {
     const brief = briefStatuses.has(s.status);
-    if (brief) briefSamples++;
     return {
       id: s.sampleId,
       ...(brief ? { brief: true as const } : {}),
@@ -135,8 +170,8 @@ export function reportData(model: ReportModel, options: ReportDataOptions = {}):
       baseline: side(s.baseline, brief),
       candidate: side(s.candidate, brief),
     };
-  });
-  return {
+  };
+  const frame: ReportData = {
     baseline: model.baseline.runId,
     candidate: model.candidate.runId,
     metric: model.metric,
@@ -146,8 +181,9 @@ export function reportData(model: ReportModel, options: ReportDataOptions = {}):
     statuses: SAMPLE_STATUSES,
     columns,
     charts: model.comparison.metrics.map((m) => chartOf(m.metric, m.kind, model.samples)),
-    samples,
+    samples: [],
   };
+  return { frame, sample };
 }
 
 function columnsOf(model: ReportModel): string[] {

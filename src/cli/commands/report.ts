@@ -1,9 +1,13 @@
 import { buildReportModel } from '../../report/report-model.js';
-import { htmlReport } from '../../report/html-report.js';
+import type { ReportModel } from '../../report/report-model.js';
+import { reportRecord } from '../../report/report-record.js';
+import type { BaseExperimentTracker } from '../../tracker/base-experiment-tracker.js';
+import { writeHtmlReport } from '../../report/html-report.js';
 import { markdownReport } from '../../report/markdown-report.js';
 import { UsageError } from '../command.js';
-import type { Command } from '../command.js';
+import type { Command, Context } from '../command.js';
 import { loadComparison } from '../compare-named-runs.js';
+import type { LoadedComparison } from '../compare-named-runs.js';
 import { fileOutput, stdoutOutput, storePlaces } from '../export-output.js';
 import {
   GATE_OPTIONS,
@@ -12,6 +16,7 @@ import {
   hasGateOptions,
   readGateLimits,
 } from '../gate-verdict.js';
+import type { GateLimits } from '../gate-verdict.js';
 import { wholeNumber } from '../whole-number.js';
 
 const FORMATS = ['md', 'html'] as const;
@@ -66,16 +71,11 @@ export const reportCommand: Command = {
             await storePlaces(tracker),
           );
     try {
-      const loaded = await loadComparison(tracker, positionals, values);
-      const model = buildReportModel(loaded, limits && gateVerdict(loaded, limits), uiUrl);
+      const model = await loadReportModel(tracker, positionals, values, limits, uiUrl);
       const options = maxSamples === undefined ? {} : { maxSamples };
-      await output.write(
-        json
-          ? `${JSON.stringify(model)}\n`
-          : format === 'html'
-            ? htmlReport(model, options)
-            : markdownReport(model, options),
-      );
+      if (json) await output.write(`${JSON.stringify(model)}\n`);
+      else if (format === 'html') await writeHtmlReport(model, (s) => output.write(s), options);
+      else await output.write(markdownReport(model, options));
       await output.commit();
       if (out !== null) io.stderr.write(`wrote the report to ${out}\n`);
       return model.gate?.passed === false ? 1 : 0;
@@ -85,6 +85,33 @@ export const reportCommand: Command = {
     }
   },
 };
+
+/**
+ * The report's model of the two runs. Their results are released when this returns, before the
+ * report is written.
+ */
+export async function loadReportModel(
+  tracker: BaseExperimentTracker,
+  positionals: string[],
+  values: Context['values'],
+  limits: GateLimits | null,
+  uiUrl: string | null,
+): Promise<ReportModel> {
+  const loaded = await loadReportComparison(tracker, positionals, values);
+  return buildReportModel(loaded, limits && gateVerdict(loaded, limits), uiUrl);
+}
+
+/**
+ * The comparison of the two runs with their results, each kept only as far as the report reads
+ * it ({@link reportRecord}): a RAG sample's retrieved context is dropped as it is read.
+ */
+export function loadReportComparison(
+  tracker: BaseExperimentTracker,
+  positionals: string[],
+  values: Context['values'],
+): Promise<LoadedComparison> {
+  return loadComparison(tracker, positionals, values, reportRecord);
+}
 
 /** `--ui-url`: an http(s) address, the dashboard's (`evaltrack ui` prints it). */
 function checkUrl(text: string): string {
