@@ -6,6 +6,8 @@ import { MetricHistogram } from './charts.js';
 import { count, duration, interval, money, num, pct } from './format.js';
 import { Link } from './router.js';
 import { MetricChoice } from './metric-choice.js';
+import { RunningBadge } from './running-badge.js';
+import { useOnRunChange } from './use-live.js';
 import { SampleDetail } from './sample-detail.js';
 import { SampleTable } from './sample-table.js';
 
@@ -21,6 +23,13 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
       (e: Error) => setError(e.message),
     );
   }, [runId, metric]);
+  // Live: the run changed, its numbers are read again (what is shown stays until they come).
+  useOnRunChange([runId], () => {
+    read(api.runs[':runId'].$get({ param: encoded({ runId }), query: metricQuery(metric) })).then(
+      setDetail,
+      () => {},
+    );
+  });
   if (error)
     return (
       <p role="alert">
@@ -35,7 +44,10 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
       <p class="crumbs">
         <Link href="/">Runs</Link> / {run.runId}
       </p>
-      <h1>{run.runId}</h1>
+      <h1>
+        {run.runId}
+        <RunningBadge runId={run.runId} />
+      </h1>
       <dl class="facts">
         <div>
           <dt>dataset</dt>
@@ -89,6 +101,11 @@ function Histograms(props: { runId: string; metric: string; fallback: string | n
       api.runs[':runId'].histograms.$get({ param: encoded({ runId }), query: metricQuery(metric) }),
     ).then(setData, () => {});
   }, [runId, metric]);
+  useOnRunChange([runId], () => {
+    read(
+      api.runs[':runId'].histograms.$get({ param: encoded({ runId }), query: metricQuery(metric) }),
+    ).then(setData, () => {});
+  });
   if (!data)
     return (
       <p class="muted" aria-busy="true">

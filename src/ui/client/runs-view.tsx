@@ -6,6 +6,8 @@ import { ScoreOverTime } from './charts.js';
 import { duration, interval, money, num, pct, when } from './format.js';
 import { Link, navigate, setQuery } from './router.js';
 import { MetricChoice } from './metric-choice.js';
+import { RunningBadge } from './running-badge.js';
+import { useOnRunChange } from './use-live.js';
 
 type SortKey = 'updated' | 'score' | 'pass' | 'n' | 'latency' | 'p95' | 'cost' | 'costPer';
 /** Each sort's value of a run; `null` (not measured, no score) sorts last either way. */
@@ -55,6 +57,10 @@ export function RunsView({ query }: { query: URLSearchParams }) {
       setError(e.message),
     );
   }, [metric]);
+  // Live: any run changed (or a new one), the list is read again; filters and picks stay.
+  useOnRunChange(null, () => {
+    read(api.runs.$get({ query: metricQuery(metric) })).then(setRuns, () => {});
+  });
   if (error) return <p role="alert">Could not load the runs: {error}</p>;
   if (!runs) return <p aria-busy="true">Loading runs…</p>;
 
@@ -181,6 +187,7 @@ export function RunsView({ query }: { query: URLSearchParams }) {
               <td class="num">{i + 1}</td>
               <td>
                 <Link href={`/run/${encodeURIComponent(r.runId)}`}>{r.runId}</Link>
+                <RunningBadge runId={r.runId} />
               </td>
               <td>{r.datasetName}</td>
               <td>{r.modelName}</td>

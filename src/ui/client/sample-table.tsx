@@ -6,6 +6,7 @@ import { Fragment } from 'preact';
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, encoded, read } from './api.js';
+import { useOnRunChange } from './use-live.js';
 import type { RowsPage, TableRow } from './api.js';
 import { duration, money, NONE, value } from './format.js';
 import { setQuery } from './router.js';
@@ -166,6 +167,8 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
   const [draft, setDraft] = useState(search);
   const scroller = useRef<HTMLDivElement>(null);
   const loading = useRef(new Set<number>());
+  /** Pages read before the run last changed: shown until read again. */
+  const stale = useRef(new Set<number>());
   const virtualizer = useVirtualizer({
     count: total ?? 0,
     getScrollElement: () => scroller.current,
@@ -188,9 +191,20 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
   const last = items.at(-1)?.index ?? 0;
   const current = useRef(key);
   current.current = key;
+  // Live: the run changed, the pages on screen are read again (rows kept, scroll kept).
+  useOnRunChange([runId], () => {
+    stale.current = new Set(pages.keys());
+    loading.current = new Set();
+    setPages((old) => new Map(old));
+  });
   useEffect(() => {
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
-      if (pages.has(p) || loading.current.has(p) || (total !== null && p * PAGE >= total)) continue;
+      if (
+        (pages.has(p) && !stale.current.has(p)) ||
+        loading.current.has(p) ||
+        (total !== null && p * PAGE >= total)
+      )
+        continue;
       loading.current.add(p);
       const asked = loading.current;
       read(
@@ -224,6 +238,7 @@ export function SampleTable({ runId, query }: { runId: string; query: URLSearchP
                 }
               : old;
           });
+          stale.current.delete(p);
           setPages((old) => new Map(old).set(p, page.rows));
         },
         (e: Error) => {
