@@ -37,7 +37,8 @@ export interface LiveFeedOptions {
 
 type Listener = (event: LiveEvent) => void;
 
-const stateOf = (r: RunSummary): string => `${r.totalData}|${r.updatedAt ?? ''}|${r.createdAt ?? ''}`;
+const stateOf = (r: RunSummary): string =>
+  `${r.totalData}|${r.updatedAt ?? ''}|${r.createdAt ?? ''}`;
 
 /** The change feed of one tracker, shared by every page of the server. */
 export class LiveFeed {

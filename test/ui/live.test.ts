@@ -4,13 +4,18 @@
 // once the run stops changing. On every store that can run here.
 import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BaseExperimentTracker } from 'evaltrack';
+import { SqliteExperimentTracker } from 'evaltrack/sqlite';
 import { serveUi } from '../../dist/ui/serve-ui.js';
 import type { UiServer } from '../../dist/ui/serve-ui.js';
 import { CHROMIUM, launchChromium, openPage, requireChromiumInCi } from '../helpers/browser.js';
+import { BIN } from '../helpers/evaltrack-binary.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { testStores } from '../helpers/test-stores.js';
 
 requireChromiumInCi('the dashboard');
@@ -148,7 +153,13 @@ for (const store of testStores()) {
           undefined,
           WAIT,
         );
-        expect(await sampleIds(run.page)).toEqual(['live-0', 'live-1', 'live-2', 'live-3', 'live-4']);
+        expect(await sampleIds(run.page)).toEqual([
+          'live-0',
+          'live-1',
+          'live-2',
+          'live-3',
+          'live-4',
+        ]);
         expect(await run.page.textContent('#run-n')).toBe('5');
         await runs.page.waitForFunction(
           () => document.querySelector('#runs tbody tr td:nth-child(6)')?.textContent === '5',
@@ -182,3 +193,86 @@ for (const store of testStores()) {
     });
   });
 }
+
+/** Opens `/api/events` of `url` (with `headers`), resolving with the status, headers and the text
+ * received once it holds `until`; `stream.close` ends the connection from the client's side. */
+function events(
+  url: string,
+  until: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{
+  status: number;
+  headers: Record<string, unknown>;
+  text: string;
+  ended: Promise<void>;
+}> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/api/events`, { method, headers }, (res) => {
+      let text = '';
+      const ended = new Promise<void>((done) => res.on('close', done));
+      const give = () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, ended });
+      res.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes(until)) give();
+      });
+      res.on('end', give);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the event stream (/api/events)', () => {
+  it('is a read-only same-origin stream, and closing the server ends it', async () => {
+    using dir = tempDir();
+    const tracker = new SqliteExperimentTracker('p', { file: join(dir.path, 'e.sqlite') });
+    tracker.log({ judge: { aggregate_success: true } }, 'ds', { id: 'a' }, { runId: 'r1' });
+    const server = await serveUi(tracker, { port: 0 });
+    try {
+      const first = await events(server.url, '"changed"');
+      expect(first.status).toBe(200);
+      expect(first.headers['content-type']).toBe('text/event-stream');
+      expect(first.headers['access-control-allow-origin']).toBeUndefined();
+      expect(first.headers['content-security-policy']).toContain("connect-src 'self'");
+      expect(first.text).toBe(
+        'event: hello\ndata: {}\nretry: 1000\n\n' +
+          'event: change\ndata: {"version":0,"changed":["r1"],"running":[]}\n\n',
+      );
+      // Another site's name for this machine (DNS rebinding), or a write: refused.
+      const foreign = await events(server.url, '', { host: 'evil.example' });
+      expect([foreign.status, foreign.text]).toEqual([421, 'unknown host']);
+      const post = await events(server.url, '', {}, 'POST');
+      expect([post.status, post.text]).toEqual([405, 'read-only']);
+      // An open stream does not keep close() waiting: it ends it.
+      await server.close();
+      await first.ended;
+    } finally {
+      await server.close().catch(() => {});
+      await tracker.close();
+    }
+  });
+
+  it('`evaltrack ui` stops on Ctrl+C with a page listening', async () => {
+    using dir = tempDir();
+    const store = `sqlite:${join(dir.path, 'e.sqlite')}`;
+    const seed = new SqliteExperimentTracker('p', { file: join(dir.path, 'e.sqlite') });
+    seed.log({ judge: { aggregate_success: true } }, 'ds', { id: 'a' }, { runId: 'r1' });
+    await seed.close();
+    const child = spawn(process.execPath, [BIN, 'ui', '--port', '0', '--json', '--store', store]);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const url = await new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve((JSON.parse(out) as { url: string }).url);
+      });
+    });
+    const stream = await events(url, '"changed"');
+    expect(stream.text).toContain('"changed":["r1"]');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await stream.ended;
+  });
+});
