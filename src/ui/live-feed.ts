@@ -58,6 +58,8 @@ export class LiveFeed {
   readonly #settle = new Map<string, number>();
   #version = 0;
   #lastRunning: string[] = [];
+  /** Counts stops: a read that began before the last stop keeps nothing of what it read. */
+  #generation = 0;
 
   constructor(tracker: BaseExperimentTracker, options: LiveFeedOptions = {}) {
     this.#tracker = tracker;
@@ -100,6 +102,7 @@ export class LiveFeed {
     this.#listeners.clear();
     this.#marker = undefined;
     this.#runs = undefined;
+    this.#generation++;
   }
 
   async #poll(): Promise<void> {
@@ -117,6 +120,7 @@ export class LiveFeed {
 
   /** Reads the marker, and the runs when it changed; tells the listeners what changed. */
   async #read(tell: boolean): Promise<void> {
+    const generation = this.#generation;
     const marker = await this.#tracker.changeMarker();
     const now = Date.now();
     const changed = new Set<string>();
@@ -125,6 +129,7 @@ export class LiveFeed {
       const runs = new Map(
         (await this.#tracker.getExperimentHistory()).map((r) => [r.runId, stateOf(r)]),
       );
+      if (generation !== this.#generation) return;
       if (this.#runs !== undefined) {
         for (const [runId, state] of runs) {
           if (this.#runs.get(runId) !== state) changed.add(runId);

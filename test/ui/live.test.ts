@@ -254,6 +254,65 @@ describe('the event stream (/api/events)', () => {
     }
   });
 
+  it('polls the change marker only while a page listens, and reads runs only when it changed', async () => {
+    using dir = tempDir();
+    // The SQLite tracker, counting what the dashboard asks of it.
+    class Counting extends SqliteExperimentTracker {
+      markers = 0;
+      histories = 0;
+      override changeMarker(): Promise<string | null> {
+        this.markers++;
+        return super.changeMarker();
+      }
+      override getExperimentHistory(
+        ...args: Parameters<SqliteExperimentTracker['getExperimentHistory']>
+      ): ReturnType<SqliteExperimentTracker['getExperimentHistory']> {
+        this.histories++;
+        return super.getExperimentHistory(...args);
+      }
+    }
+    const file = join(dir.path, 'e.sqlite');
+    const tracker = new Counting('p', { file });
+    tracker.log({ judge: { aggregate_success: true } }, 'ds', { id: 'a' }, { runId: 'r1' });
+    const server = await serveUi(tracker, { port: 0, live: { pollMs: 20 } });
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      await pause(300);
+      expect([tracker.markers, tracker.histories]).toEqual([0, 0]);
+
+      const listening = new AbortController();
+      const stream = await fetch(`${server.url}/api/events`, { signal: listening.signal });
+      const reader = stream.body!.getReader();
+      let text = '';
+      while (!text.includes('"changed"'))
+        text += new TextDecoder().decode((await reader.read()).value);
+      // Polled, but the runs are read once: nothing changed.
+      while (tracker.markers < 10) await pause(20);
+      expect(tracker.histories).toBe(1);
+
+      // Another process writes: the runs are read again, the page told.
+      const other = new SqliteExperimentTracker('q', { file });
+      other.log({ judge: { aggregate_success: false } }, 'ds', { id: 'b' }, { runId: 'r2' });
+      await other.close();
+      while (!text.includes('"changed":["r2"]'))
+        text += new TextDecoder().decode((await reader.read()).value);
+      expect(tracker.histories).toBe(2);
+
+      // The page leaves: polling stops.
+      listening.abort();
+      let before = -1;
+      for (let i = 0; i < 50 && before !== tracker.markers; i++) {
+        before = tracker.markers;
+        await pause(200);
+      }
+      await pause(300);
+      expect(tracker.markers).toBe(before);
+    } finally {
+      await server.close();
+      await tracker.close();
+    }
+  });
+
   it('`evaltrack ui` stops on Ctrl+C with a page listening', async () => {
     using dir = tempDir();
     const store = `sqlite:${join(dir.path, 'e.sqlite')}`;
