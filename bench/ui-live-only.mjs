@@ -3,7 +3,7 @@
 // page is open and nothing changes, and with no page open; and what each store's change marker
 // costs. The server and the writer are child processes of their own, as in use.
 // `npm run build && node bench/ui-live-only.mjs` (ROWS=100000 scales the store down; IDLE_S=30 is
-// the idle window; WRITES=9 the writes timed).
+// the idle window; WRITES=9 the writes timed; KEEP=1 keeps the store, STORE=<file> reuses it).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -89,15 +89,16 @@ async function main() {
   const WRITES = Number(process.env.WRITES ?? 9);
   const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
   if (!CHROMIUM) throw new Error('no chromium installed (apt-get install chromium)');
+  // STORE=<file> measures an existing store (filled by an earlier run with KEEP=1) without filling.
   const root = mkdtempSync(join(tmpdir(), 'evaltrack-live-'));
   const out = { rows: ROWS, loadBefore: loadavg().map((x) => round(x, 2)) };
+  const file = process.env.STORE ?? join(root, 'live.sqlite');
   try {
     // The store: ROWS results in up to 1,000 runs, by logBatch of 1,000.
-    const file = join(root, 'live.sqlite');
     const runs = Math.max(1, Math.min(1000, Math.round(ROWS / 1000)));
     const perRun = Math.ceil(ROWS / runs);
     const pool = Array.from({ length: 1000 }, (_, i) => realisticResult(i));
-    {
+    if (!process.env.STORE) {
       const tracker = new SqliteExperimentTracker('bench', { file });
       const start = wall();
       for (let r = 0; r < runs; r++) {
@@ -124,6 +125,11 @@ async function main() {
       }
       out.sqliteHistoryMs = round(median(history));
       await tracker.close();
+    } else {
+      // The run written live by an earlier measure goes, so that counts start again at 1.
+      const db = new (await import('better-sqlite3')).default(file);
+      db.exec(`DELETE FROM results WHERE run_id = 'live'; DELETE FROM runs WHERE run_id = 'live'`);
+      db.close();
     }
     console.log(JSON.stringify(out));
 
@@ -169,6 +175,19 @@ async function main() {
 
     const server = child('--server', file);
     const url = await server.next();
+    const cpu = async () => {
+      const { user, system } = JSON.parse(await server.ask('cpu'));
+      return (user + system) / 1000;
+    };
+    /** The server's CPU time (ms) over IDLE_S seconds, after `settleMs`. */
+    const idleCpu = async (settleMs) => {
+      await sleep(settleMs);
+      const before = await cpu();
+      await sleep(IDLE_S * 1000);
+      return round((await cpu()) - before);
+    };
+    // Idle before any page: the server started, nobody watching.
+    out.idleBeforeAnyPageCpuMs = await idleCpu(5000);
     const writer = child('--writer', file);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
@@ -221,20 +240,11 @@ async function main() {
       console.log(JSON.stringify(out));
 
       // Idle: the run stopped (its running mark goes after 10 s), pages open, nothing changes.
-      await sleep(12_000);
-      const cpu = async () => {
-        const { user, system } = JSON.parse(await server.ask('cpu'));
-        return (user + system) / 1000;
-      };
-      let before = await cpu();
-      await sleep(IDLE_S * 1000);
-      out.idlePagesOpenCpuMs = round((await cpu()) - before);
+      out.idlePagesOpenCpuMs = await idleCpu(12_000);
       await runPage.close();
       await runsPage.close();
-      await sleep(2000);
-      before = await cpu();
-      await sleep(IDLE_S * 1000);
-      out.idleNoPageCpuMs = round((await cpu()) - before);
+      // The pages gone: V8 collects what serving them left, then nothing runs.
+      out.idleAfterPagesCpuMs = await idleCpu(10_000);
       out.idleSeconds = IDLE_S;
     } finally {
       await browser.close();
@@ -243,6 +253,7 @@ async function main() {
     out.loadAfter = loadavg().map((x) => round(x, 2));
     console.log(JSON.stringify(out));
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    if (process.env.KEEP) console.log(`kept ${file}`);
+    else rmSync(root, { recursive: true, force: true });
   }
 }
