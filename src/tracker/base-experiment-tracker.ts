@@ -191,6 +191,16 @@ export abstract class BaseExperimentTracker implements AsyncDisposable {
   }
 
   /**
+   * A short text that changes when the store's results or runs change (by any process), or null
+   * when the store cannot tell cheaply: then compare {@link getExperimentHistory} instead. It costs
+   * a `stat` of the files or one tiny query; the dashboard polls it while a page is open.
+   */
+  async changeMarker(): Promise<string | null> {
+    this.#assertOpen('changeMarker');
+    return (await this.#store.changeMarker?.()) ?? null;
+  }
+
+  /**
    * Checks that an evaluator output could be logged as it is (names, score types, nesting, what
    * JSON can hold), as `log()` would, without logging it: throws the same typed error.
    */

@@ -140,6 +140,13 @@ export interface ResultStore {
    * without its password). Optional: `evaluate()` reports it as gllm-evals' `experimentUris`.
    */
   locations?(): { results: string; leaderboard: string };
+  /**
+   * A short text that changes whenever results or run changes are committed to the store, by this
+   * process or another, and stays the same otherwise; it costs a `stat` or a tiny query, so that
+   * a dashboard can poll it twice a second and read the runs again only when it changed.
+   * Optional: without it, a watcher compares the runs list itself.
+   */
+  changeMarker?(): Promise<string>;
   /** Syncs and releases what the store holds. Called once. */
   close(): Promise<void>;
   /**

@@ -16,8 +16,12 @@ import { RunTable } from './run-table.js';
 
 /** Runs kept as tables in memory: the one being looked at, and the one before. */
 const TABLES_KEPT = 2;
-/** A run being logged is read again at most this often. */
-const REFRESH_MS = 5000;
+/**
+ * A run being logged is read again at most this often, and not while a read of it is still going
+ * on: live pages are told again once a change has settled (see `live-feed.ts`), so they get it
+ * within 2 s.
+ */
+const REFRESH_MS = 1000;
 /** Changed samples a comparison sends, and the characters of each text. */
 const CHANGES_SENT = 200;
 const TEXT_SENT = 4000;
@@ -55,20 +59,21 @@ const notFound = (c: Context, what: string) => c.json({ error: `no ${what}` }, 4
 export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: AbortSignal }) {
   const tables = new Map<
     string,
-    { key: string; at: number; stop: AbortController; table: RunTable }
+    { key: string; at: number; stop: AbortController; table: RunTable; done: boolean }
   >();
 
   const findRun = async (runId: string): Promise<RunSummary | undefined> =>
     runId.trim() === '' ? undefined : ((await tracker.getRun(runId)) ?? undefined);
 
   /**
-   * The run's table, read again when the run changed since it was read, at most every 5 s (a run
-   * being logged is not re-read for every page). A table dropped from the cache stops reading.
+   * The run's table, read again when the run changed since it was read, at most every second and
+   * once the last read ended (a run being logged is not re-read for every page). A table dropped
+   * from the cache stops reading.
    */
   const tableOf = (run: RunSummary): RunTable => {
     const key = `${run.totalData}|${run.updatedAt ?? ''}`;
     const kept = tables.get(run.runId);
-    if (kept && (kept.key === key || Date.now() - kept.at < REFRESH_MS)) {
+    if (kept && (kept.key === key || Date.now() - kept.at < REFRESH_MS || !kept.done)) {
       tables.delete(run.runId);
       tables.set(run.runId, kept);
       return kept.table;
@@ -77,15 +82,21 @@ export function createUiApi(tracker: BaseExperimentTracker, options: { signal?: 
     const stop = new AbortController();
     // Stops with the server too, without a listener per table on the server's signal.
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    const entry = { key, at: Date.now(), stop, table: new RunTable(tracker, run, signal) };
+    const table = new RunTable(tracker, run, signal);
+    const entry = { key, at: Date.now(), stop, table, done: false };
     tables.set(run.runId, entry);
     for (const [runId, old] of [...tables].slice(0, -TABLES_KEPT)) {
       old.stop.abort();
       tables.delete(runId);
     }
-    entry.table.loaded.catch(() => {
-      if (tables.get(run.runId) === entry) tables.delete(run.runId);
-    });
+    entry.table.loaded.then(
+      () => {
+        entry.done = true;
+      },
+      () => {
+        if (tables.get(run.runId) === entry) tables.delete(run.runId);
+      },
+    );
     return entry.table;
   };
 

@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
+import { streamSSE } from 'hono/streaming';
 import { EvaltrackError, InvalidInputError } from '../errors.js';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { createUiApi } from './create-ui-api.js';
+import { LiveFeed } from './live-feed.js';
+import type { LiveFeedOptions } from './live-feed.js';
 
 export interface UiAppOptions {
   /** The folder of the built browser assets (app.js, app.css, index.html). */
@@ -21,8 +24,10 @@ export interface UiAppOptions {
    * (listening on every address, as asked) accepts any.
    */
   allowedHosts: readonly string[] | null;
-  /** Stops reading runs in the background, when the server closes. */
+  /** Stops reading runs in the background, and ends the pages' event streams, when the server closes. */
   signal?: AbortSignal;
+  /** How often the store is polled while a page is open, and how long a run counts as running. */
+  live?: LiveFeedOptions;
 }
 
 /**
@@ -63,6 +68,29 @@ export function createUiApp(tracker: BaseExperimentTracker, options: UiAppOption
   });
 
   app.route('/', createUiApi(tracker, { signal: options.signal }));
+  // Live updates: one event stream per page, fed by one poll of the store's change marker.
+  const feed = new LiveFeed(tracker, options.live);
+  options.signal?.addEventListener('abort', () => feed.stop(), { once: true });
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      if (options.signal?.aborted) return;
+      let end = (): void => {};
+      const ended = new Promise<void>((resolve) => (end = resolve));
+      stream.onAbort(end);
+      options.signal?.addEventListener('abort', end, { once: true });
+      // A page that lost the stream (the server restarted) connects again after a second.
+      await stream.writeSSE({ event: 'hello', data: '{}', retry: 1000 });
+      const unsubscribe = await feed.subscribe((event) => {
+        void stream.writeSSE({ event: 'change', data: JSON.stringify(event) });
+      });
+      try {
+        await ended;
+      } finally {
+        unsubscribe();
+        options.signal?.removeEventListener('abort', end);
+      }
+    }),
+  );
   app.all('/api/*', (c) => c.json({ error: 'no such API' }, 404));
   app.onError((e, c) => {
     const status =

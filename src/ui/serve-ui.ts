@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { BaseExperimentTracker } from '../tracker/base-experiment-tracker.js';
 import { createUiApp } from './create-ui-app.js';
+import type { LiveFeedOptions } from './live-feed.js';
 
 export interface ServeUiOptions {
   /** @default '127.0.0.1': only this machine can connect. */
@@ -12,6 +13,12 @@ export interface ServeUiOptions {
   port?: number;
   /** The built browser assets. @default the `assets` folder shipped beside this module */
   assetsDir?: string;
+  /**
+   * Live updates: how often the store's change marker is polled while a page is open
+   * (`pollMs`, default 500) and how long after its last change seen a run counts as running
+   * (`runningMs`, default 10000).
+   */
+  live?: LiveFeedOptions;
 }
 
 /** A running dashboard. */
@@ -27,7 +34,7 @@ const WILDCARD = ['0.0.0.0', '::'];
 /** Serves the dashboard over `tracker` until `close()`. */
 export function serveUi(
   tracker: BaseExperimentTracker,
-  { host = '127.0.0.1', port = 3737, assetsDir }: ServeUiOptions = {},
+  { host = '127.0.0.1', port = 3737, assetsDir, live }: ServeUiOptions = {},
 ): Promise<UiServer> {
   const stop = new AbortController();
   const app = createUiApp(tracker, {
@@ -35,6 +42,7 @@ export function serveUi(
     // Listening everywhere was asked for: any name may reach it (there is no login).
     allowedHosts: WILDCARD.includes(host) ? null : [...LOOPBACK, host],
     signal: stop.signal,
+    ...(live ? { live } : {}),
   });
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
@@ -43,9 +51,14 @@ export function serveUi(
       resolve({
         url: `http://${shown}:${info.port}`,
         close: () => {
-          // Runs still being read in the background stop here.
+          // Runs still being read in the background, and the pages' event streams, stop here.
           stop.abort();
-          return new Promise<void>((done, fail) => server.close((e) => (e ? fail(e) : done())));
+          return new Promise<void>((done, fail) => {
+            server.close((e) => (e ? fail(e) : done()));
+            // Connections a page keeps open (kept alive, or an event stream) end now, not when
+            // the browser lets them go.
+            if ('closeAllConnections' in server) server.closeAllConnections();
+          });
         },
       });
     });

@@ -29,6 +29,7 @@ import type {
   RunPatch,
 } from '../../tracker/result-store.js';
 import type { ResultRecord, RunSummary } from '../../types.js';
+import { filesMarker } from '../fs/files-marker.js';
 import { csvFolder } from './csv-folder.js';
 import type { StoreRules } from '../../tracker/result-store.js';
 import type { CsvFolder } from './csv-folder.js';
@@ -105,6 +106,14 @@ export class CsvStore implements ResultStore {
 
   async listRuns(): Promise<RunSummary[]> {
     return this.#leaderboard.listRuns();
+  }
+
+  /**
+   * A `stat` of the results file (every result, appended or rewritten), leaderboard.csv and the
+   * aggregates file (run changes: context, summaries, rewritten under the lock).
+   */
+  async changeMarker(): Promise<string> {
+    return filesMarker([this.resultsPath, this.leaderboardPath, this.statePath]);
   }
 
   readRun(runId: string): AsyncGenerator<ResultRecord> {

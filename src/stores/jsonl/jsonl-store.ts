@@ -23,6 +23,7 @@ import { cloneAggregate, emptyAggregate, toRunSummary } from '../../tracker/run-
 import type { RunAggregate } from '../../tracker/run-aggregate.js';
 import type { ResultRecord, RunSummary } from '../../types.js';
 import { withFileLock } from '../fs/file-lock.js';
+import { filesMarker } from '../fs/files-marker.js';
 import { jsonlFolder } from './jsonl-folder.js';
 import type { JsonlFolder, ProjectFiles, WarningHandler } from './jsonl-folder.js';
 import { aggregateInput, patchLine, resultLine, toResultRecord } from './jsonl-lines.js';
@@ -129,6 +130,14 @@ export class JsonlStore implements ResultStore {
     const wroteResults = this.#appendedSinceSync;
     this.#appendedSinceSync = false;
     this.#syncOrThrow(false, wroteResults);
+  }
+
+  /**
+   * A `stat` of every project's results file (results and run changes are lines appended there;
+   * a new project is a new file, listed by one read of the folder).
+   */
+  async changeMarker(): Promise<string> {
+    return filesMarker(this.#folder.projects().map((p) => p.resultsPath));
   }
 
   async listRuns(): Promise<RunSummary[]> {

@@ -99,6 +99,13 @@ export const runLockKey = (schema: string, runId: string): string =>
 /** Every run, columns read back with JSON as text (see the pool's type parsers). */
 export const SELECT_RUNS = `SELECT ${RUN_COLUMNS.join(', ')} FROM runs`;
 
+/** What changes whenever results or run changes commit (see `PostgresStore.changeMarker`). */
+export const CHANGE_MARKER = {
+  name: 'evaltrack-change-marker',
+  text: `SELECT concat_ws(':', (SELECT max(seq) FROM results), count(*), max(updated_at),
+    sum(total_data), (SELECT count(*) FROM run_changes)) AS marker FROM runs`,
+} as const;
+
 /** The runs of the given ids; value: the ids as one array. */
 export const SELECT_RUNS_BY_ID = {
   name: 'evaltrack-get-runs',

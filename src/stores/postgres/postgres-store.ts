@@ -37,6 +37,7 @@ import { PostgresConnections, toStoreError } from './postgres-connections.js';
 import { checkSchemaName, checkStorable } from './postgres-limits.js';
 import {
   BEGIN_READ_SNAPSHOT,
+  CHANGE_MARKER,
   READ_PAGE_ROWS,
   READ_RESULT,
   READ_RUN_PAGE,
@@ -181,6 +182,16 @@ export class PostgresStore implements ResultStore {
     await this.#beforeRead();
     const { rows } = await this.#db.query<RunRow>(SELECT_RUNS);
     return rows.map((row) => toRunSummary(toAggregate(row)));
+  }
+
+  /**
+   * What the database holds now (queued writes of this process count once written): the last
+   * result's `seq` (through the primary key) and the runs' count, last update and total results
+   * (one row a run). One small query; no result is read.
+   */
+  async changeMarker(): Promise<string> {
+    const { rows } = await this.#db.query<{ marker: string }>(CHANGE_MARKER);
+    return rows[0]?.marker ?? '';
   }
 
   async *readRun(runId: string): AsyncGenerator<ResultRecord> {

@@ -80,6 +80,7 @@ export class SqliteStore implements ResultStore {
   readonly #cached = new Map<string, RunAggregate>();
   #seen: number | undefined;
   readonly #allRuns: BetterSqlite3.Statement<[], RunRow>;
+  readonly #ownChanges: BetterSqlite3.Statement<[], number>;
   readonly #one: BetterSqlite3.Statement<[string, string], ResultRow>;
   readonly #page: BetterSqlite3.Statement<[string, number, number], ResultRow & { seq: number }>;
   readonly #sample: BetterSqlite3.Statement<[SampleParams], ResultRow>;
@@ -120,6 +121,7 @@ export class SqliteStore implements ResultStore {
         .join(', ')}`);
     this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.#allRuns = db.prepare<[], RunRow>('SELECT * FROM runs');
+    this.#ownChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
     this.#one = db.prepare<[string, string], ResultRow>(
       'SELECT * FROM results WHERE result_id = ? AND run_id = ?',
     );
@@ -200,6 +202,14 @@ export class SqliteStore implements ResultStore {
 
   /** Every append and patch is committed when it returns: nothing is pending. */
   async sync(): Promise<void> {}
+
+  /**
+   * `PRAGMA data_version` (changes when another connection, of any process, commits) and this
+   * connection's own `total_changes()`: two reads of SQLite's memory, no table read.
+   */
+  async changeMarker(): Promise<string> {
+    return `${this.#dataVersion.get()}:${this.#ownChanges.get()}`;
+  }
 
   async listRuns(): Promise<RunSummary[]> {
     return this.#guard(() => this.#allRuns.all().map((row) => toRunSummary(toAggregate(row))));

@@ -6,6 +6,7 @@ import type { CompareResponse } from './api.js';
 import { interval, num } from './format.js';
 import { Link } from './router.js';
 import { MetricChoice } from './metric-choice.js';
+import { useOnRunChange } from './use-live.js';
 
 type Change = CompareResponse['comparison']['regressions'][number];
 
@@ -82,6 +83,13 @@ export function CompareView({ query }: { query: URLSearchParams }) {
       (e: Error) => setError(e.message),
     );
   }, [baseline, candidate, metric]);
+  // Live: either run changed, the comparison is made again (what is shown stays until then).
+  useOnRunChange([baseline, candidate], () => {
+    read(api.compare.$get({ query: { baseline, candidate, ...metricQuery(metric) } })).then(
+      setData,
+      () => {},
+    );
+  });
   if (error) return <p role="alert">Could not compare: {error}</p>;
   if (!data) return <p aria-busy="true">Comparing…</p>;
   const c = data.comparison;

@@ -10,6 +10,8 @@ import { MetricHistogram } from './charts.js';
 import { count, duration, interval, money, num, pct } from './format.js';
 import { Link } from './router.js';
 import { MetricChoice } from './metric-choice.js';
+import { RunningBadge } from './running-badge.js';
+import { useOnRunChange } from './use-live.js';
 import { SampleDetail } from './sample-detail.js';
 import { SampleTable } from './sample-table.js';
 
@@ -41,6 +43,13 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
     ).then(setSummary, () => {});
     return () => stop.abort();
   }, [runId, metric, found]);
+  // Live: the run changed, its numbers and summary are read again (what is shown stays until
+  // they come).
+  useOnRunChange([runId], () => {
+    const asked = { param: encoded({ runId }), query: metricQuery(metric) };
+    read(api.runs[':runId'].$get(asked)).then(setDetail, () => {});
+    read(api.runs[':runId'].summary.$get(asked)).then(setSummary, () => {});
+  });
   if (error)
     return (
       <p role="alert">
@@ -56,7 +65,10 @@ export function RunView({ runId, query }: { runId: string; query: URLSearchParam
       <p class="crumbs">
         <Link href="/">Runs</Link> / {run.runId}
       </p>
-      <h1>{run.runId}</h1>
+      <h1>
+        {run.runId}
+        <RunningBadge runId={run.runId} />
+      </h1>
       <dl class="facts">
         <div>
           <dt>pass rate [95% CI]</dt>

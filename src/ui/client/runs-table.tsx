@@ -7,6 +7,7 @@ import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RunWithStats } from './api.js';
 import { duration, interval, money, num, pct, when } from './format.js';
 import { Link, setQuery } from './router.js';
+import { RunningBadge } from './running-badge.js';
 import { useWindowVirtualizer } from './use-window-virtualizer.js';
 
 /** A run with what the runs view derives from it once. */
@@ -211,6 +212,7 @@ export function RunsTable(props: {
                   <Link href={withMetric(`/run/${encodeURIComponent(run.runId)}`, {}, metric)}>
                     <Cut text={run.runId} />
                   </Link>
+                  <RunningBadge runId={run.runId} />
                 </td>
                 <td>
                   <Cut text={run.datasetName} />

@@ -13,6 +13,7 @@ import { RunsTable } from './runs-table.js';
 import type { RunRow, SortKey } from './runs-table.js';
 import { setQuery } from './router.js';
 import { MetricChoice } from './metric-choice.js';
+import { useOnRunChange } from './use-live.js';
 
 /** Values of a context key offered in its filter: the most recent runs' first. */
 const VALUES_OFFERED = 100;
@@ -151,6 +152,16 @@ export function RunsView({ query }: { query: URLSearchParams }) {
       context: new Map(flatContext(run.context)),
     }));
   }, [runs]);
+  // Live: any run changed (or a new one), the list is read again; filters and picks stay.
+  useOnRunChange(null, () => {
+    read(api.runs.$get({ query: metricQuery(metric) })).then(
+      (r) => {
+        setRuns(r);
+        setOn(metric);
+      },
+      () => {},
+    );
+  });
   if (error) return <p role="alert">Could not load the runs: {error}</p>;
   if (!runs) return <p aria-busy="true">Loading runs…</p>;
 

@@ -6,6 +6,7 @@ import { Fragment } from 'preact';
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, encoded, read } from './api.js';
+import { useOnRunChange } from './use-live.js';
 import type { RowsPage, TableRow } from './api.js';
 import { verdictColumn } from '../../tracker/sample-outcome.js';
 import { byEvaluator, isVerdictColumn, metricParts, thresholdText } from '../metric-names.js';
@@ -275,6 +276,8 @@ export function SampleTable(props: {
   const [draft, setDraft] = useState(search);
   const scroller = useRef<HTMLDivElement>(null);
   const loading = useRef(new Set<number>());
+  /** Pages read before the run last changed: shown until read again. */
+  const stale = useRef(new Set<number>());
   const virtualizer = useVirtualizer({
     count: total ?? 0,
     getScrollElement: () => scroller.current,
@@ -297,9 +300,20 @@ export function SampleTable(props: {
   const last = items.at(-1)?.index ?? 0;
   const current = useRef(key);
   current.current = key;
+  // Live: the run changed, the pages on screen are read again (rows kept, scroll kept).
+  useOnRunChange([runId], () => {
+    stale.current = new Set(pages.keys());
+    loading.current = new Set();
+    setPages((old) => new Map(old));
+  });
   useEffect(() => {
     for (let p = Math.floor(first / PAGE); p <= Math.floor(last / PAGE); p++) {
-      if (pages.has(p) || loading.current.has(p) || (total !== null && p * PAGE >= total)) continue;
+      if (
+        (pages.has(p) && !stale.current.has(p)) ||
+        loading.current.has(p) ||
+        (total !== null && p * PAGE >= total)
+      )
+        continue;
       loading.current.add(p);
       const asked = loading.current;
       read(
@@ -342,6 +356,7 @@ export function SampleTable(props: {
                 }
               : old;
           });
+          stale.current.delete(p);
           setPages((old) => new Map(old).set(p, page.rows));
         },
         (e: Error) => {
