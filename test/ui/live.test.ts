@@ -63,7 +63,7 @@ class Writer {
 }
 
 const runsRows = (page: Page) =>
-  page.$$eval('#runs tbody tr', (trs) =>
+  page.$$eval('#runs tbody tr:not(.gap)', (trs) =>
     trs.map((tr) => [...tr.querySelectorAll('td')].slice(2, 6).map((td) => td.textContent)),
   );
 const sampleIds = (page: Page) =>
@@ -104,7 +104,7 @@ for (const store of testStores()) {
     });
 
     it('shows a run being logged by another process as it is logged, then as done', async () => {
-      const runs = await openPage(browser, `${server.url}/?pick=before`);
+      const runs = await openPage(browser, `${server.url}/?baseline=before`);
       await runs.page.waitForSelector('#runs tbody tr');
       expect(await runsRows(runs.page)).toEqual([['before', 'live', 'unknown', '5']]);
       // A reload would forget this.
@@ -114,7 +114,7 @@ for (const store of testStores()) {
       try {
         expect(await writer.log(3)).toBe(3);
         await runs.page.waitForFunction(
-          () => document.querySelectorAll('#runs tbody tr').length === 2,
+          () => document.querySelectorAll('#runs tbody tr:not(.gap)').length === 2,
           undefined,
           WAIT,
         );
@@ -123,9 +123,9 @@ for (const store of testStores()) {
           ['nowrunning', 'live', 'unknown', '3'],
           ['before', 'live', 'unknown', '5'],
         ]);
-        // The pick stays, in the page and in the URL.
-        expect(await runs.page.isChecked('[aria-label="select before to compare"]')).toBe(true);
-        expect(new URL(runs.page.url()).search).toBe('?pick=before');
+        // The baseline picked stays, in the page and in the URL.
+        expect(await runs.page.isChecked('[aria-label="before as the baseline"]')).toBe(true);
+        expect(new URL(runs.page.url()).search).toBe('?baseline=before');
 
         const run = await openPage(browser, `${server.url}/run/now`);
         await run.page.waitForFunction(
