@@ -1,6 +1,6 @@
 // Takes the README's screenshots of the dashboard over the quickstart's store (run `npm start`
-// first): docs/ui-runs.png, docs/ui-run.png, docs/ui-compare.png, and of the HTML report of its
-// two runs, opened from file://: docs/report.png.
+// first): docs/ui-runs.png, docs/ui-run.png, docs/ui-sample.png, docs/ui-compare.png, and of the
+// HTML report of its two runs, opened from file://: docs/report.png.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,10 +34,11 @@ await shot('/', '#runs tbody tr', 'ui-runs.png');
 const records = await tracker.getRunResults(baseline.runId);
 const failed =
   records.find((r) => r.values['generation.aggregate_success'] === false) ?? records[0];
+await shot(`/run/${encodeURIComponent(baseline.runId)}`, '#metric-summary', 'ui-run.png');
 await shot(
   `/run/${encodeURIComponent(baseline.runId)}?sample=${encodeURIComponent(failed.resultId)}`,
   '.detail h2',
-  'ui-run.png',
+  'ui-sample.png',
 );
 await shot(
   `/compare?baseline=${encodeURIComponent(baseline.runId)}&candidate=${encodeURIComponent(candidate.runId)}`,
@@ -56,4 +57,6 @@ rmSync(reportDir, { recursive: true, force: true });
 await browser.close();
 await server.close();
 await tracker.close();
-console.log('wrote docs/ui-runs.png, docs/ui-run.png, docs/ui-compare.png, docs/report.png');
+console.log(
+  'wrote docs/ui-runs.png, docs/ui-run.png, docs/ui-sample.png, docs/ui-compare.png, docs/report.png',
+);
