@@ -1,10 +1,11 @@
 // How fast the command line starts (issue 18): the whole `evaltrack --version` process and the
 // whole `evaltrack runs` on a 10-run CSV folder, beside `node -e 0` (Node starting and doing
-// nothing, the floor), 20 rounds alternating the three, medians.
+// nothing, the floor) and Node running a one-line ES module that prints a version (what any
+// command line written as a module pays), 20 rounds alternating the four, medians.
 //
 //   npm run build && node bench/startup-only.mjs
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +30,16 @@ export async function startupSection({ root, note, rounds = 20 }) {
     );
   }
   await t.close();
+  // What any command line written as an ES module pays: Node loading one file that prints a line.
+  const printer = join(root, 'print-version.mjs');
+  writeFileSync(printer, "process.stdout.write('0.0.0\\n');\n");
   const commands = {
     floor: [process.execPath, ['-e', '0']],
+    esmFloor: [process.execPath, [printer]],
     version: [process.execPath, [BIN, '--version']],
     runs: [process.execPath, [BIN, 'runs', '--store', store]],
   };
-  const times = { floor: [], version: [], runs: [] };
+  const times = { floor: [], esmFloor: [], version: [], runs: [] };
   for (let i = 0; i < rounds + 1; i++) {
     for (const [name, [file, args]] of Object.entries(commands)) {
       const start = now();
@@ -47,6 +52,7 @@ export async function startupSection({ root, note, rounds = 20 }) {
   note('evaltrack --version, the whole process', {
     ms: median(times.version),
     nodeFloorMs: floor,
+    oneLineModuleMs: median(times.esmFloor),
     aboveFloorMs: median(times.version) - floor,
     target: '< 100 ms',
   });

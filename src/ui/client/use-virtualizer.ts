@@ -18,11 +18,23 @@ type Options = Omit<
  * view change (scrolling, resizing, a new count).
  */
 export function useVirtualizer(options: Options): Virtualizer<HTMLDivElement, HTMLDivElement> {
-  const [, rerender] = useReducer((n: number) => n + 1, 0);
-  const resolved: VirtualizerOptions<HTMLDivElement, HTMLDivElement> = {
+  return useVirtualizerOf({
     observeElementRect,
     observeElementOffset,
     scrollToFn: elementScroll,
+    ...options,
+  });
+}
+
+/**
+ * A virtualizer with `options` whatever it scrolls (an element, the page), kept across renders:
+ * the component renders again whenever the items in view change.
+ */
+export function useVirtualizerOf<S extends Element | Window, I extends Element>(
+  options: VirtualizerOptions<S, I>,
+): Virtualizer<S, I> {
+  const [, rerender] = useReducer((n: number) => n + 1, 0);
+  const resolved: VirtualizerOptions<S, I> = {
     ...options,
     onChange: (instance, sync) => {
       rerender(0);

@@ -1,12 +1,7 @@
 /** TanStack Virtual's virtualizer over the page's own scroll (what `useWindowVirtualizer` does). */
-import {
-  Virtualizer,
-  observeWindowOffset,
-  observeWindowRect,
-  windowScroll,
-} from '@tanstack/virtual-core';
-import type { VirtualizerOptions } from '@tanstack/virtual-core';
-import { useLayoutEffect, useReducer, useState } from 'preact/hooks';
+import { observeWindowOffset, observeWindowRect, windowScroll } from '@tanstack/virtual-core';
+import type { Virtualizer, VirtualizerOptions } from '@tanstack/virtual-core';
+import { useVirtualizerOf } from './use-virtualizer.js';
 
 type Options = Omit<
   VirtualizerOptions<Window, HTMLTableRowElement>,
@@ -18,22 +13,12 @@ type Options = Omit<
  * the page's top. The component renders again whenever the rows in view change.
  */
 export function useWindowVirtualizer(options: Options): Virtualizer<Window, HTMLTableRowElement> {
-  const [, rerender] = useReducer((n: number) => n + 1, 0);
-  const resolved: VirtualizerOptions<Window, HTMLTableRowElement> = {
+  return useVirtualizerOf<Window, HTMLTableRowElement>({
     getScrollElement: () => window,
     observeElementRect: observeWindowRect,
     observeElementOffset: observeWindowOffset,
     scrollToFn: windowScroll,
     initialOffset: () => window.scrollY,
     ...options,
-    onChange: (instance, sync) => {
-      rerender(0);
-      options.onChange?.(instance, sync);
-    },
-  };
-  const [virtualizer] = useState(() => new Virtualizer(resolved));
-  virtualizer.setOptions(resolved);
-  useLayoutEffect(() => virtualizer._didMount(), []);
-  useLayoutEffect(() => virtualizer._willUpdate());
-  return virtualizer;
+  });
 }
