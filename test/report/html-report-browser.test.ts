@@ -1,22 +1,18 @@
 // The HTML report in a real browser (Debian's chromium through playwright-core), opened from
 // file:// with every other request refused: it must need none, run no stored text as markup, and
 // its table, filters, sample detail and charts must work.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { htmlReport } from '../../dist/report/html-report.js';
 import type { ReportModel } from '../../dist/report/report-model.js';
 import { goldenModel } from '../../scripts/regenerate-report-goldens.mjs';
+import { CHROMIUM, SHOTS, launchChromium, requireChromiumInCi } from '../helpers/browser.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p));
-if (!CHROMIUM && process.env['CI']) {
-  throw new Error('CI must test the HTML report in a browser: install chromium (see .ci/run)');
-}
-const SHOTS = join(import.meta.dirname, '../../test-artifacts/screenshots');
+requireChromiumInCi('the HTML report');
 const IMG = '<img src=x onerror=alert(1)>';
 const SCRIPT = '</script><script>alert(1)</script>';
 
@@ -32,7 +28,7 @@ describe.skipIf(!CHROMIUM)(`the HTML report${CHROMIUM ? '' : ': no chromium inst
     model = await goldenModel();
     reportFile = join(dir.path, 'report.html');
     writeFileSync(reportFile, htmlReport(model));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
