@@ -26,56 +26,59 @@ function logFromProcess(address: string, runId: string, n: number): Promise<stri
 const result = (score: number) => ({ ev: { score, success: score >= 0.5 } });
 
 for (const store of testStores()) {
-  describe.skipIf(store.skip !== null)(`${store.kind}: changeMarker()`, () => {
-    it('changes on every write by another process, tracker or itself, and only then', async () => {
-      const location = store.newLocation();
-      const viewer = store.open(location, 'viewer');
-      const writer = store.open(location, 'writer');
-      try {
-        const empty = await viewer.changeMarker();
-        expect(typeof empty).toBe('string');
-        expect(await viewer.changeMarker()).toBe(empty);
+  describe.skipIf(store.skip !== null)(
+    `${store.kind}: changeMarker()${store.skip ? `: ${store.skip}` : ''}`,
+    () => {
+      it('changes on every write by another process, tracker or itself, and only then', async () => {
+        const location = store.newLocation();
+        const viewer = store.open(location, 'viewer');
+        const writer = store.open(location, 'writer');
+        try {
+          const empty = await viewer.changeMarker();
+          expect(typeof empty).toBe('string');
+          expect(await viewer.changeMarker()).toBe(empty);
 
-        // Another tracker of this process (another connection, another appender).
-        writer.log(result(1), 'ds', { id: 'a' }, { runId: 'run-1' });
-        await writer.flush();
-        const afterLog = await viewer.changeMarker();
-        expect(afterLog).not.toBe(empty);
+          // Another tracker of this process (another connection, another appender).
+          writer.log(result(1), 'ds', { id: 'a' }, { runId: 'run-1' });
+          await writer.flush();
+          const afterLog = await viewer.changeMarker();
+          expect(afterLog).not.toBe(empty);
 
-        // Reads change nothing, nor does time passing.
-        expect((await viewer.getExperimentHistory()).map((r) => [r.runId, r.totalData])).toEqual([
-          ['run-1', 1],
-        ]);
-        expect(await viewer.getRunResults('run-1')).toHaveLength(1);
-        await viewer.getRun('run-1');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        expect(await viewer.changeMarker()).toBe(afterLog);
+          // Reads change nothing, nor does time passing.
+          expect((await viewer.getExperimentHistory()).map((r) => [r.runId, r.totalData])).toEqual([
+            ['run-1', 1],
+          ]);
+          expect(await viewer.getRunResults('run-1')).toHaveLength(1);
+          await viewer.getRun('run-1');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          expect(await viewer.changeMarker()).toBe(afterLog);
 
-        // Another process.
-        expect(await logFromProcess(store.address(location), 'run-2', 2)).toBe('stored 2\n');
-        const afterProcess = await viewer.changeMarker();
-        expect(afterProcess).not.toBe(afterLog);
-        expect(await viewer.changeMarker()).toBe(afterProcess);
-        expect((await viewer.getRun('run-2'))?.totalData).toBe(2);
-        expect(await viewer.changeMarker()).toBe(afterProcess);
+          // Another process.
+          expect(await logFromProcess(store.address(location), 'run-2', 2)).toBe('stored 2\n');
+          const afterProcess = await viewer.changeMarker();
+          expect(afterProcess).not.toBe(afterLog);
+          expect(await viewer.changeMarker()).toBe(afterProcess);
+          expect((await viewer.getRun('run-2'))?.totalData).toBe(2);
+          expect(await viewer.changeMarker()).toBe(afterProcess);
 
-        // Run context only (no result).
-        await writer.logContext({ prompt: 'v2' }, { runId: 'run-1' });
-        const afterContext = await viewer.changeMarker();
-        expect(afterContext).not.toBe(afterProcess);
-        expect((await viewer.getRun('run-1'))?.context).toEqual({ prompt: 'v2' });
-        expect(await viewer.changeMarker()).toBe(afterContext);
+          // Run context only (no result).
+          await writer.logContext({ prompt: 'v2' }, { runId: 'run-1' });
+          const afterContext = await viewer.changeMarker();
+          expect(afterContext).not.toBe(afterProcess);
+          expect((await viewer.getRun('run-1'))?.context).toEqual({ prompt: 'v2' });
+          expect(await viewer.changeMarker()).toBe(afterContext);
 
-        // The viewer's own write.
-        viewer.log(result(0), 'ds', { id: 'b' }, { runId: 'run-1' });
-        await viewer.flush();
-        const afterOwn = await viewer.changeMarker();
-        expect(afterOwn).not.toBe(afterContext);
-        expect(await viewer.changeMarker()).toBe(afterOwn);
-      } finally {
-        await writer.close();
-        await viewer.close();
-      }
-    });
-  });
+          // The viewer's own write.
+          viewer.log(result(0), 'ds', { id: 'b' }, { runId: 'run-1' });
+          await viewer.flush();
+          const afterOwn = await viewer.changeMarker();
+          expect(afterOwn).not.toBe(afterContext);
+          expect(await viewer.changeMarker()).toBe(afterOwn);
+        } finally {
+          await writer.close();
+          await viewer.close();
+        }
+      });
+    },
+  );
 }
