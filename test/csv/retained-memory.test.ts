@@ -1,24 +1,11 @@
 // A result read from a CSV folder holds its own strings, not views of its record's text: a cell
 // cut out of a record (V8's sliced string) would keep the whole 4 KB row alive as long as the result
 // lives, which doubled the memory of every read that returns a run whole.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { CSVExperimentTracker } from 'evaltrack/csv';
 import type { ResultRecord } from 'evaltrack';
+import { retained } from '../helpers/retained-heap.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** The heap that `make()`'s value holds once garbage is collected. */
-async function retained(make: () => Promise<unknown>): Promise<{ bytes: number; value: unknown }> {
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const value = await make();
-  gc();
-  return { bytes: process.memoryUsage().heapUsed - before, value };
-}
 
 describe('results read from a CSV folder', () => {
   it('hold about what the same results hold when built afresh, not their rows besides', async () => {

@@ -5,8 +5,6 @@
 import { createHash } from 'node:crypto';
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResultRecord } from 'evaltrack';
@@ -22,19 +20,8 @@ import type { ReportModel } from '../../dist/report/report-model.js';
 import { reportRecord } from '../../dist/report/report-record.js';
 import { GOLDEN_ARGS, GOLDEN_DIR, goldenModel } from '../../scripts/regenerate-report-goldens.mjs';
 import { evaltrack } from '../helpers/evaltrack-binary.js';
+import { retained } from '../helpers/retained-heap.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** The heap that `make()`'s value holds once garbage is collected. */
-async function retained(make: () => Promise<unknown>): Promise<{ bytes: number; value: unknown }> {
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const value = await make();
-  gc();
-  return { bytes: process.memoryUsage().heapUsed - before, value };
-}
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
