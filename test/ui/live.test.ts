@@ -341,7 +341,7 @@ describe('the event stream (/api/events)', () => {
     }
   });
 
-  it('`evaltrack ui` stops on Ctrl+C with a page listening', async () => {
+  it('`evaltrack ui` tells a page of another process’s write, and stops on Ctrl+C with a page listening', async () => {
     using dir = tempDir();
     const store = `sqlite:${join(dir.path, 'e.sqlite')}`;
     const seed = new SqliteExperimentTracker('p', { file: join(dir.path, 'e.sqlite') });
@@ -358,6 +358,22 @@ describe('the event stream (/api/events)', () => {
     });
     const stream = await events(url, '"changed"');
     expect(stream.text).toContain('"changed":["r1"]');
+    // The poll's timer is unref'd (a closing process never waits on it): the server alone keeps
+    // the process alive, and the poll still runs there. Another process's write reaches a page.
+    const watch = await fetch(`${url}/api/events`);
+    const reader = watch.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const until = async (part: string) => {
+      while (!text.includes(part)) text += decoder.decode((await reader.read()).value);
+    };
+    await until('"changed":["r1"]');
+    const writer = new SqliteExperimentTracker('q', { file: join(dir.path, 'e.sqlite') });
+    writer.log({ judge: { aggregate_success: false } }, 'ds', { id: 'b' }, { runId: 'r2' });
+    await writer.close();
+    await until('"changed":["r2"]');
+    expect(child.exitCode).toBeNull();
+    await reader.cancel();
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     await stream.ended;
