@@ -164,7 +164,12 @@ for (const store of testStores()) {
           'live-3',
           'live-4',
         ]);
-        expect(await run.page.textContent('#run-n')).toBe('5');
+        // The run's numbers are a read of their own, told again once the change settled.
+        await run.page.waitForFunction(
+          () => document.querySelector('#run-n')?.textContent === '5',
+          undefined,
+          WAIT,
+        );
         await runs.page.waitForFunction(
           () => document.querySelector('#runs tbody tr td:nth-child(6)')?.textContent === '5',
           undefined,
